@@ -1,0 +1,391 @@
+"""What a scenario file may say: channels, their demand and handling, agents, routing.
+
+Every model is frozen and forbids unknown keys, so a typo is an error rather than a silently
+ignored setting. Units are part of the key (`mean_s`, `mean_min`, `rate_per_hour`); each
+model exposes the value converted once to seconds (or to a rate per second), which is all
+the simulator ever reads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.types import ChannelKind
+
+_UNIT_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+CROSS_CHECK_SEPARATOR = "\n"
+"""Cross-field problems are raised as one ValueError, one `key.path: message` per line, so
+that the loader can point at each key's line."""
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: frozen, keyword-only, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _one_of(model: BaseModel, stem: str) -> float | None:
+    """Return the single `stem_s|stem_min|stem_h` value given, in seconds, or None."""
+    given = [(u, getattr(model, f"{stem}_{u}")) for u in _UNIT_S]
+    given = [(u, v) for u, v in given if v is not None]
+    if len(given) > 1:
+        keys = ", ".join(f"{stem}_{u}" for u, _ in given)
+        raise ValueError(f"give the {stem} in one unit only, not {keys}")
+    if not given:
+        return None
+    unit, value = given[0]
+    return float(value) * _UNIT_S[unit]
+
+
+# --- distributions -------------------------------------------------------------------
+
+
+class _WithMean(Strict):
+    mean_s: PositiveFloat | None = None
+    mean_min: PositiveFloat | None = None
+    mean_h: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _check_mean(self) -> Self:
+        if _one_of(self, "mean") is None:
+            raise ValueError("a mean is required: mean_s, mean_min or mean_h")
+        return self
+
+    @property
+    def mean_seconds(self) -> float:
+        """The mean in seconds."""
+        value = _one_of(self, "mean")
+        assert value is not None
+        return value
+
+
+class Exponential(_WithMean):
+    """Exponential durations: memoryless, coefficient of variation 1."""
+
+    dist: Literal["exponential"]
+
+
+class Deterministic(_WithMean):
+    """Every duration equals the mean."""
+
+    dist: Literal["deterministic"]
+
+
+class LogNormal(_WithMean):
+    """Log-normal durations given by their mean and coefficient of variation."""
+
+    dist: Literal["lognormal"]
+    cv: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+
+
+class Gamma(_WithMean):
+    """Gamma durations given by their mean and coefficient of variation (shape 1/cv²)."""
+
+    dist: Literal["gamma"]
+    cv: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+
+
+class Uniform(Strict):
+    """Durations uniform between `low` and `high`, in one unit."""
+
+    dist: Literal["uniform"]
+    low_s: NonNegativeFloat | None = None
+    low_min: NonNegativeFloat | None = None
+    low_h: NonNegativeFloat | None = None
+    high_s: PositiveFloat | None = None
+    high_min: PositiveFloat | None = None
+    high_h: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Self:
+        low, high = _one_of(self, "low"), _one_of(self, "high")
+        if low is None or high is None:
+            raise ValueError("uniform needs low_* and high_* (e.g. low_s: 30, high_s: 90)")
+        if not low < high:
+            raise ValueError(f"uniform needs low < high, got {low:g} s and {high:g} s")
+        return self
+
+    @property
+    def bounds_seconds(self) -> tuple[float, float]:
+        """(low, high) in seconds."""
+        low, high = _one_of(self, "low"), _one_of(self, "high")
+        assert low is not None and high is not None
+        return low, high
+
+    @property
+    def mean_seconds(self) -> float:
+        """The mean in seconds."""
+        low, high = self.bounds_seconds
+        return (low + high) / 2
+
+
+class Empirical(Strict):
+    """Durations resampled from observed values, inline or from a CSV column."""
+
+    dist: Literal["empirical"]
+    values: Annotated[list[NonNegativeFloat], Field(min_length=1, max_length=10_000_000)] | None = (
+        None
+    )
+    file: str | None = None
+    column: str | None = None
+    unit: Literal["s", "min", "h"] = "s"
+
+    @model_validator(mode="after")
+    def _check_source(self) -> Self:
+        if (self.values is None) == (self.file is None):
+            raise ValueError("empirical needs either values: [...] or file: (a CSV), not both")
+        if self.file is not None and self.column is None:
+            raise ValueError("empirical with a file needs column: the CSV column to read")
+        if self.values is not None and not any(v > 0 for v in self.values):
+            raise ValueError("empirical values must not all be zero")
+        return self
+
+
+Distribution = Annotated[
+    Exponential | LogNormal | Gamma | Deterministic | Uniform | Empirical,
+    Field(discriminator="dist"),
+]
+"""A duration distribution; `dist` names the family."""
+
+
+# --- arrivals ------------------------------------------------------------------------
+
+
+class Profile(Strict):
+    """Arrival rates per interval of the day, repeating every day."""
+
+    interval_min: Literal[15, 30, 60] = 30
+    rates_per_hour: Annotated[list[NonNegativeFloat], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_length(self) -> Self:
+        expected = 1440 // self.interval_min
+        if len(self.rates_per_hour) != expected:
+            raise ValueError(
+                f"rates_per_hour needs {expected} values for interval_min {self.interval_min} "
+                f"(one per interval of a day), got {len(self.rates_per_hour)}"
+            )
+        if not any(r > 0 for r in self.rates_per_hour):
+            raise ValueError("rates_per_hour are all zero: the channel would get no contacts")
+        return self
+
+
+class Overdispersion(Strict):
+    """A random rate multiplier per day (Poisson–gamma): mean 1, coefficient of variation `daily_cv`."""
+
+    daily_cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+
+
+class Trace(Strict):
+    """Arrival times read from a CSV file (replayed identically in every replication)."""
+
+    file: str
+    column: str
+    unit: Literal["s", "min", "h"] = "s"
+    day_column: str | None = None
+    """Optional column of dates; each distinct date becomes the next simulated day, and
+    `column` is then the time of day."""
+
+
+class Arrivals(Strict):
+    """How contacts arrive: a constant rate, a daily profile, or a recorded trace."""
+
+    rate_per_hour: NonNegativeFloat | None = None
+    rate_per_min: NonNegativeFloat | None = None
+    rate_per_day: NonNegativeFloat | None = None
+    profile: Profile | None = None
+    trace: Trace | None = None
+    day_of_week: Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)] | None = None
+    """Seven multipliers; day 0 of the run uses the first."""
+    overdispersion: Overdispersion | None = None
+
+    @model_validator(mode="after")
+    def _check_source(self) -> Self:
+        rates = [k for k in ("rate_per_hour", "rate_per_min", "rate_per_day") if getattr(self, k) is not None]
+        sources = rates + [k for k in ("profile", "trace") if getattr(self, k) is not None]
+        if len(sources) != 1:
+            raise ValueError(
+                "give exactly one of rate_per_hour, rate_per_min, rate_per_day, profile or trace"
+                + (f" (got {', '.join(sources)})" if sources else "")
+            )
+        if self.trace is not None and (self.day_of_week or self.overdispersion):
+            raise ValueError("a trace replays recorded times: day_of_week and overdispersion do not apply")
+        return self
+
+    @property
+    def base_rate_per_s(self) -> float | None:
+        """The constant rate per second, or None for profiles and traces."""
+        for key, per in (("rate_per_hour", 3600.0), ("rate_per_min", 60.0), ("rate_per_day", 86400.0)):
+            value = getattr(self, key)
+            if value is not None:
+                return float(value) / per
+        return None
+
+
+class Target(Strict):
+    """The service-level target: answered within this time."""
+
+    answer_within_s: PositiveFloat | None = None
+    answer_within_min: PositiveFloat | None = None
+    answer_within_h: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if _one_of(self, "answer_within") is None:
+            raise ValueError("give answer_within_s, answer_within_min or answer_within_h")
+        return self
+
+    @property
+    def seconds(self) -> float:
+        """The target in seconds."""
+        value = _one_of(self, "answer_within")
+        assert value is not None
+        return value
+
+
+DEFAULT_TARGET_S = {ChannelKind.PHONE: 20.0, ChannelKind.EMAIL: 86_400.0, ChannelKind.SOCIAL: 3_600.0}
+"""Targets when a channel gives none: 80/20 phone (ICMI), email within 24 h, social within 1 h."""
+
+
+class Channel(Strict):
+    """One way in for customers, with its own demand, handling and target."""
+
+    kind: ChannelKind | None = None
+    """phone, email or social; defaults to the channel's key when that is one of those."""
+    arrivals: Arrivals
+    handle_time: Distribution
+    patience: Distribution | None = None
+    """Time a waiting customer stays before giving up; omitted: never abandons."""
+    target: Target | None = None
+
+
+class AgentGroup(Strict):
+    """Interchangeable agents sharing one skill set."""
+
+    count: Annotated[int, Field(ge=0, le=1_000_000)]
+    skills: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("skills")
+    @classmethod
+    def _unique(cls, skills: list[str]) -> list[str]:
+        if len(set(skills)) != len(skills):
+            raise ValueError("skills are listed more than once")
+        return skills
+
+
+class Routing(Strict):
+    """Which waiting contact an agent that becomes free takes next."""
+
+    policy: str = "fifo"
+    """A registered policy name: `fifo` (oldest first across the agent's queues) or
+    `priority` (first non-empty queue in `order`)."""
+    order: list[str] | None = None
+    """Channel order for `priority`; channels left out come last, in file order."""
+
+
+class Scenario(Strict):
+    """A support centre and how long to watch it."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    horizon_hours: Annotated[float, Field(gt=0, le=24 * 366 * 10, allow_inf_nan=False)]
+    warmup_hours: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    interval_min: Literal[15, 30, 60] = 30
+    """Length of the intervals for per-interval statistics."""
+    channels: Annotated[dict[str, Channel], Field(min_length=1)]
+    agents: Annotated[dict[str, AgentGroup], Field(min_length=1)]
+    routing: Routing = Routing()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_kinds(cls, data: Any) -> Any:
+        """Let a channel keyed `phone`, `email` or `social` omit its `kind`."""
+        if isinstance(data, dict) and isinstance(data.get("channels"), dict):
+            channels = {}
+            for key, ch in data["channels"].items():
+                if isinstance(ch, dict) and "kind" not in ch and key in ChannelKind._value2member_map_:
+                    ch = {**ch, "kind": key}
+                channels[key] = ch
+            data = {**data, "channels": channels}
+        return data
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        problems: list[str] = []
+        if self.warmup_hours >= self.horizon_hours:
+            problems.append(
+                f"warmup_hours: warm-up ({self.warmup_hours:g} h) must be shorter than horizon_hours "
+                f"({self.horizon_hours:g})"
+            )
+        names = list(self.channels)
+        for key, ch in self.channels.items():
+            if ch.kind is None:
+                problems.append(
+                    f"channels.{key}.kind: required (phone, email or social) because "
+                    f"'{key}' is not one of those names"
+                )
+            elif ch.kind is ChannelKind.EMAIL and ch.patience is not None:
+                problems.append(f"channels.{key}.patience: email never abandons; remove patience")
+        served: set[str] = set()
+        for gname, group in self.agents.items():
+            for i, skill in enumerate(group.skills):
+                if skill not in self.channels:
+                    problems.append(
+                        f"agents.{gname}.skills[{i}]: unknown channel '{skill}'; "
+                        f"channels are: {', '.join(names)}"
+                    )
+                served.add(skill)
+        for key in names:
+            if key not in served:
+                problems.append(f"channels.{key}: no agent group has this skill; add it to a group's skills")
+        if self.routing.order is not None:
+            for i, ch_name in enumerate(self.routing.order):
+                if ch_name not in self.channels:
+                    problems.append(
+                        f"routing.order[{i}]: unknown channel '{ch_name}'; channels are: {', '.join(names)}"
+                    )
+        if problems:
+            raise ValueError(CROSS_CHECK_SEPARATOR.join(problems))
+        return self
+
+    @property
+    def horizon_s(self) -> float:
+        """The run length in seconds."""
+        return self.horizon_hours * 3600.0
+
+    @property
+    def warmup_s(self) -> float:
+        """The warm-up in seconds; contacts arriving before it are not counted."""
+        return self.warmup_hours * 3600.0
+
+    def kind_of(self, channel: str) -> ChannelKind:
+        """The kind of a channel (always set after validation)."""
+        kind = self.channels[channel].kind
+        assert kind is not None
+        return kind
+
+    def target_s(self, channel: str) -> float:
+        """The channel's answer-within target in seconds (its kind's default if not given)."""
+        target = self.channels[channel].target
+        return target.seconds if target is not None else DEFAULT_TARGET_S[self.kind_of(channel)]
+
+
+__all__ = [
+    "AgentGroup",
+    "Arrivals",
+    "Channel",
+    "Distribution",
+    "Profile",
+    "Routing",
+    "Scenario",
+    "Target",
+    "Trace",
+]

@@ -1,0 +1,69 @@
+"""Per-channel and per-group service metrics of one replication (definitions live here).
+
+All contact metrics count contacts that arrived after the warm-up ("offered"). A contact
+"ended" when it was answered or abandoned; contacts still waiting or in service at the
+horizon count as offered but not as ended.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+CHANNEL_METRICS: dict[str, str] = {
+    "offered": "contacts that arrived after the warm-up",
+    "answered": "offered contacts an agent finished handling before the horizon",
+    "abandoned": "offered contacts whose customer gave up while waiting",
+    "waiting_end": "offered contacts still waiting at the horizon",
+    "in_service_end": "offered contacts taken but not finished at the horizon",
+    "service_level": "answered within the channel's target ÷ (answered + abandoned); abandoned count as misses",
+    "p_wait": "fraction of offered contacts that waited at all (wait > 0)",
+    "asa_s": "mean wait of answered contacts (average speed of answer), seconds",
+    "mean_wait_s": "mean wait of ended contacts, answered or abandoned, seconds",
+    "abandon_rate": "abandoned ÷ (answered + abandoned)",
+    "queue_length": "time-average number waiting, over the measured window",
+    "backlog_end": "offered contacts still open at the horizon (waiting + in service)",
+}
+"""Every per-channel metric, documented once (the README repeats this table)."""
+
+GROUP_METRICS: dict[str, str] = {
+    "occupancy": "agent busy time ÷ agent time on duty, over the measured window",
+    "busy_agents": "time-average number of busy agents",
+}
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+def channel_metrics(t: Mapping[str, float], window_s: float) -> dict[str, float]:
+    """Metrics of one channel from its tallies.
+
+    Args:
+        t: tallies with keys offered, answered, abandoned, waiting_end, in_service_end,
+            waited, within_target, wait_answered_sum, wait_abandoned_sum, queue_area.
+        window_s: length of the measured window (horizon − warm-up), seconds.
+    """
+    ended = t["answered"] + t["abandoned"]
+    return {
+        "offered": t["offered"],
+        "answered": t["answered"],
+        "abandoned": t["abandoned"],
+        "waiting_end": t["waiting_end"],
+        "in_service_end": t["in_service_end"],
+        "service_level": _ratio(t["within_target"], ended),
+        "p_wait": _ratio(t["waited"], t["offered"]),
+        "asa_s": _ratio(t["wait_answered_sum"], t["answered"]),
+        "mean_wait_s": _ratio(t["wait_answered_sum"] + t["wait_abandoned_sum"], ended),
+        "abandon_rate": _ratio(t["abandoned"], ended),
+        "queue_length": t["queue_area"] / window_s,
+        "backlog_end": t["waiting_end"] + t["in_service_end"],
+    }
+
+
+def group_metrics(busy_area: float, count: int, window_s: float) -> dict[str, float]:
+    """Occupancy and mean busy agents of one group (or of all groups together)."""
+    return {
+        "occupancy": _ratio(busy_area, count * window_s),
+        "busy_agents": busy_area / window_s,
+    }

@@ -1,0 +1,1 @@
+"""The simulation model: contacts, queues, agents and routing on a SimPy environment."""

@@ -1,0 +1,187 @@
+"""The life of a contact, driven by SimPy events with callbacks (no process per contact).
+
+The story, as the code tells it:
+
+1. A customer arrives on a channel (`_on_arrival`). Their handle time and patience are
+   drawn now, from the channel's own streams. They join the channel's queue, and every
+   agent group skilled for the channel that has an idle agent is offered work.
+2. Offering work (`_offer`) asks the routing policy which queue the group's free agent
+   should serve; the agent takes that queue's oldest contact (`_start`).
+3. A customer still waiting when their patience runs out leaves (`_on_abandon`); the
+   abandonment is a scheduled event that does nothing if the contact was taken first.
+4. When an agent finishes (`_on_complete`) it records the contact and asks the policy for
+   its next one at once, so an agent is never idle while work it may take is waiting.
+
+Agents pull work; the routing decision lives in one place, the policy. Every tally is
+kept on the channel and group objects as the contact leaves; nothing is sampled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from simpy import Environment
+from simpy.events import Event, Timeout
+
+from sim.model.entities import ABANDONED, ANSWERED, IN_SERVICE, WAITING, ChannelState, Contact, GroupState
+from sim.model.policies import Policy
+
+ContactSink = Callable[[Contact, float, int], None]
+"""Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
+
+
+class Centre:
+    """A running support centre: channels, agent groups and a routing policy on one clock."""
+
+    def __init__(
+        self,
+        env: Environment,
+        channels: list[ChannelState],
+        groups: list[GroupState],
+        policy: Policy,
+        warmup_s: float,
+        sink: ContactSink | None = None,
+    ) -> None:
+        self.env = env
+        self.channels = channels
+        self.groups = groups
+        self.policy = policy
+        self.warmup_s = warmup_s
+        self.sink = sink
+        self.next_id = 0
+
+    # --- arrivals ---------------------------------------------------------------------
+
+    def start_arrivals(
+        self,
+        channel: ChannelState,
+        times: Iterator[float],
+        handle: Iterator[float],
+        patience: Iterator[float] | None,
+    ) -> None:
+        """Feed `channel` with arrivals at `times`, drawing each customer's durations."""
+        first = next(times, None)
+        if first is None:
+            return
+        source = _ArrivalFeed(self, channel, times, handle, patience)
+        ev = Timeout(self.env, first, source)
+        ev.callbacks.append(self._on_arrival)
+
+    def _on_arrival(self, event: Event) -> None:
+        feed: _ArrivalFeed = event._value
+        env = self.env
+        now = env._now
+        ch = feed.channel
+        patience = next(feed.patience) if feed.patience is not None else float("inf")
+        c = Contact(self.next_id, ch, now, next(feed.handle), patience)
+        self.next_id += 1
+        if now >= self.warmup_s:
+            ch.offered += 1
+        ch.queue.append(c)
+        ch.n_waiting += 1
+        ch.queue_level.add(now, 1)
+        for group in ch.groups:
+            if group.idle:
+                target = self.policy.choose(group, now)
+                if target is not None:
+                    self._start(group, target, now)
+                    if not ch.n_waiting:
+                        break
+        if c.state == WAITING and patience != float("inf"):
+            ev = Timeout(env, patience, c)
+            ev.callbacks.append(self._on_abandon)
+        nxt = next(feed.times, None)
+        if nxt is not None:
+            ev = Timeout(env, nxt - now, feed)
+            ev.callbacks.append(self._on_arrival)
+
+    # --- service ----------------------------------------------------------------------
+
+    def _start(self, group: GroupState, ch: ChannelState, now: float) -> None:
+        """An idle agent of `group` takes the oldest contact waiting in `ch`."""
+        c = ch.head()
+        assert c is not None, "policy chose an empty queue"
+        ch.queue.popleft()
+        ch.n_waiting -= 1
+        ch.queue_level.add(now, -1)
+        group.idle -= 1
+        group.busy_level.add(now, 1)
+        c.state = IN_SERVICE
+        c.answered_at = now
+        c.group = group
+        ev = Timeout(self.env, c.handle_time, c)
+        ev.callbacks.append(self._on_complete)
+
+    def _on_complete(self, event: Event) -> None:
+        c: Contact = event._value
+        now = self.env._now
+        group = c.group
+        assert group is not None
+        c.state = ANSWERED
+        group.served += 1
+        ch = c.channel
+        if c.arrived_at >= self.warmup_s:
+            wait = c.answered_at - c.arrived_at
+            ch.answered += 1
+            ch.wait_answered_sum += wait
+            if wait > 0:
+                ch.waited += 1
+            if wait <= ch.target_s:
+                ch.within_target += 1
+        if self.sink is not None:
+            self.sink(c, now, ANSWERED)
+        # The agent is free: it asks for its next contact before anyone else can.
+        group.idle += 1
+        group.busy_level.add(now, -1)
+        target = self.policy.choose(group, now)
+        if target is not None:
+            self._start(group, target, now)
+
+    def _on_abandon(self, event: Event) -> None:
+        c: Contact = event._value
+        if c.state != WAITING:
+            return  # taken by an agent before patience ran out
+        now = self.env._now
+        c.state = ABANDONED
+        ch = c.channel
+        ch.n_waiting -= 1
+        ch.queue_level.add(now, -1)
+        if c.arrived_at >= self.warmup_s:
+            ch.abandoned += 1
+            ch.waited += 1
+            ch.wait_abandoned_sum += now - c.arrived_at
+        if self.sink is not None:
+            self.sink(c, now, ABANDONED)
+
+    # --- bookkeeping ------------------------------------------------------------------
+
+    def open_contacts(self) -> tuple[list[Contact], list[Contact]]:
+        """Contacts still waiting and still in service now (call at the horizon)."""
+        waiting = [c for ch in self.channels for c in ch.queue if c.state == WAITING]
+        # A contact in service is the value of its pending completion event.
+        in_service = [
+            ev._value
+            for *_, ev in self.env._queue
+            if isinstance(ev._value, Contact) and ev._value.state == IN_SERVICE
+        ]
+        return waiting, in_service
+
+
+class _ArrivalFeed:
+    """What an arrival event carries: the channel and its iterators of times and draws."""
+
+    __slots__ = ("channel", "handle", "patience", "times")
+
+    def __init__(
+        self,
+        centre: Centre,
+        channel: ChannelState,
+        times: Iterator[float],
+        handle: Iterator[float],
+        patience: Iterator[float] | None,
+    ) -> None:
+        del centre
+        self.channel = channel
+        self.times = times
+        self.handle = handle
+        self.patience = patience

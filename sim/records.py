@@ -1,0 +1,126 @@
+"""What a replication keeps: per-interval tallies and, on request, one record per contact.
+
+Three levels, chosen by `records=`:
+
+- ``"none"``: only the per-replication metrics (constant memory, fastest);
+- ``"summary"`` (default): plus per-interval tallies by channel — contacts attributed to
+  the interval they arrived in — and time-averaged queue length and busy agents per
+  interval (memory grows with the number of intervals, not of contacts);
+- ``"full"``: plus one flat record per contact, in columns (`CONTACT_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Any
+
+from sim.model.entities import ABANDONED, ANSWERED, Contact
+
+RECORD_MODES = ("none", "summary", "full")
+
+CONTACT_COLUMNS: dict[str, str] = {
+    "replication": "replication number (0-based)",
+    "contact_id": "contact number within the replication, in order of arrival",
+    "channel": "channel name",
+    "arrived_at": "arrival time, seconds from the start of the run",
+    "answered_at": "time an agent took the contact; NaN if never taken",
+    "ended_at": "time the contact ended (answered: service finished; abandoned: customer left); NaN if open at the horizon",
+    "outcome": "answered, abandoned, waiting (at the horizon) or in_service (at the horizon)",
+    "wait_s": "time spent waiting: until taken, until abandoning, or until the horizon",
+    "handle_time_s": "the agent work the contact needs (drawn at arrival)",
+    "patience_s": "how long the customer would wait (inf: never abandons)",
+    "group": "agent group that took it; empty if never taken",
+    "counted": "True when the contact arrived after the warm-up and so enters the metrics",
+}
+"""Every field of the per-contact table, documented once (the README repeats this table)."""
+
+INTERVAL_TALLIES = ("offered", "answered", "abandoned", "within_target", "waited", "wait_sum_s")
+"""Per-interval tallies, by the interval in which contacts arrived; `wait_sum_s` sums the
+waits of answered contacts (so ASA = wait_sum_s / answered)."""
+
+
+class IntervalSink:
+    """Tallies contacts by channel and arrival interval as they end."""
+
+    def __init__(self, n_channels: int, n_intervals: int, interval_s: float, targets: list[float]) -> None:
+        self.interval_s = interval_s
+        self.n_intervals = n_intervals
+        self.targets = targets
+        size = n_channels * n_intervals
+        self.offered = array("q", bytes(8 * size))
+        self.answered = array("q", bytes(8 * size))
+        self.abandoned = array("q", bytes(8 * size))
+        self.within_target = array("q", bytes(8 * size))
+        self.waited = array("q", bytes(8 * size))
+        self.wait_sum_s = array("d", bytes(8 * size))
+
+    def __call__(self, c: Contact, now: float, outcome: int) -> None:
+        """Tally one ended (or open-at-horizon) contact."""
+        ch = c.channel.index
+        iv = int(c.arrived_at // self.interval_s)
+        if iv >= self.n_intervals:
+            iv = self.n_intervals - 1
+        k = ch * self.n_intervals + iv
+        self.offered[k] += 1
+        if c.answered_at >= 0:
+            wait = c.answered_at - c.arrived_at
+        else:
+            wait = now - c.arrived_at
+        if wait > 0:
+            self.waited[k] += 1
+        if outcome == ANSWERED:
+            self.answered[k] += 1
+            self.wait_sum_s[k] += wait
+            if wait <= self.targets[ch]:
+                self.within_target[k] += 1
+        elif outcome == ABANDONED:
+            self.abandoned[k] += 1
+
+    def tallies(self) -> dict[str, Any]:
+        """The tallies as flat lists, channel-major (channel × interval)."""
+        return {name: list(getattr(self, name)) for name in INTERVAL_TALLIES}
+
+
+class FullSink(IntervalSink):
+    """Interval tallies plus one record per contact, in columns."""
+
+    def __init__(self, n_channels: int, n_intervals: int, interval_s: float, targets: list[float], warmup_s: float) -> None:
+        super().__init__(n_channels, n_intervals, interval_s, targets)
+        self.warmup_s = warmup_s
+        self.contact_id = array("q")
+        self.channel = array("h")
+        self.arrived_at = array("d")
+        self.answered_at = array("d")
+        self.ended_at = array("d")
+        self.outcome = array("b")
+        self.handle_time_s = array("d")
+        self.patience_s = array("d")
+        self.group = array("h")
+
+    def __call__(self, c: Contact, now: float, outcome: int) -> None:
+        """Tally and record one contact."""
+        super().__call__(c, now, outcome)
+        self.contact_id.append(c.id)
+        self.channel.append(c.channel.index)
+        self.arrived_at.append(c.arrived_at)
+        self.answered_at.append(c.answered_at if c.answered_at >= 0 else math.nan)
+        self.ended_at.append(now if outcome <= 1 else math.nan)
+        self.outcome.append(outcome)
+        self.handle_time_s.append(c.handle_time)
+        self.patience_s.append(c.patience)
+        self.group.append(c.group.index if c.group is not None else -1)
+
+    def columns(self) -> dict[str, Any]:
+        """The raw record columns (codes, not names); `sim.results` turns them into a table."""
+        return {
+            "contact_id": self.contact_id,
+            "channel": self.channel,
+            "arrived_at": self.arrived_at,
+            "answered_at": self.answered_at,
+            "ended_at": self.ended_at,
+            "outcome": self.outcome,
+            "handle_time_s": self.handle_time_s,
+            "patience_s": self.patience_s,
+            "group": self.group,
+        }

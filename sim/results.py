@@ -1,0 +1,197 @@
+"""The result of running a scenario: replications turned into tidy pandas tables with CIs.
+
+`RunResult` holds the plain per-replication outputs and builds tables on request:
+`summary()` (mean and 95 % Student-t CI per channel and metric), `replications()` (one
+row per replication × channel × metric), `intervals()` (per-interval service figures) and
+`contacts()` (one row per contact, records ``"full"`` only).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config.schema import Scenario
+from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
+from sim.metrics.stats import Estimate, mean_ci
+from sim.records import CONTACT_COLUMNS
+from sim.run.simulate import ReplicationOutput
+from sim.types import Outcome
+
+
+@dataclass
+class RunResult:
+    """Replications of one scenario.
+
+    Attributes:
+        scenario: the scenario that was run.
+        seed: the seed the replications were derived from.
+        outputs: one `ReplicationOutput` per replication, in replication order.
+        records: the records mode used.
+    """
+
+    scenario: Scenario
+    seed: int
+    outputs: list[ReplicationOutput]
+    records: str = "summary"
+
+    @property
+    def n(self) -> int:
+        """Number of replications."""
+        return len(self.outputs)
+
+    # --- estimates -------------------------------------------------------------------
+
+    def values(self, scope: str, name: str, metric: str) -> np.ndarray:
+        """One metric across replications (scope ``"channel"`` or ``"group"``)."""
+        table = "channels" if scope == "channel" else "groups"
+        return np.array([getattr(o, table)[name][metric] for o in self.outputs], dtype=np.float64)
+
+    def estimate(self, channel: str, metric: str) -> Estimate:
+        """Mean and 95 % CI of a channel metric."""
+        return mean_ci(self.values("channel", channel, metric))
+
+    def channel_estimates(self) -> dict[str, dict[str, Estimate]]:
+        """Channel → metric → estimate."""
+        return {
+            ch: {m: mean_ci(self.values("channel", ch, m)) for m in CHANNEL_METRICS}
+            for ch in self.outputs[0].channels
+        }
+
+    def group_estimates(self) -> dict[str, dict[str, Estimate]]:
+        """Group (and ``"overall"``) → metric → estimate."""
+        return {
+            g: {m: mean_ci(self.values("group", g, m)) for m in GROUP_METRICS}
+            for g in self.outputs[0].groups
+        }
+
+    # --- tables ----------------------------------------------------------------------
+
+    def summary(self) -> pd.DataFrame:
+        """One row per (scope, name, metric): mean, ci_low, ci_high, n."""
+        rows = []
+        for scope, estimates in (("channel", self.channel_estimates()), ("group", self.group_estimates())):
+            for name, metrics in estimates.items():
+                for metric, e in metrics.items():
+                    rows.append((scope, name, metric, e.mean, e.ci_low, e.ci_high, e.n))
+        return pd.DataFrame(rows, columns=["scope", "name", "metric", "mean", "ci_low", "ci_high", "n"])
+
+    def replications(self) -> pd.DataFrame:
+        """One row per replication × (scope, name) × metric, with the value."""
+        rows = []
+        for o in self.outputs:
+            for scope, table in (("channel", o.channels), ("group", o.groups)):
+                for name, metrics in table.items():
+                    for metric, value in metrics.items():
+                        rows.append((o.replication, scope, name, metric, float(value)))
+        return pd.DataFrame(rows, columns=["replication", "scope", "name", "metric", "value"])
+
+    def intervals(self) -> pd.DataFrame:
+        """Per replication, channel and interval: counts, service level, ASA, queue, busy agents.
+
+        Contacts are attributed to the interval in which they arrived; queue length and busy
+        agents are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
+        """
+        frames = []
+        for o in self.outputs:
+            if o.intervals is None:
+                raise ValueError("interval statistics need records='summary' or 'full'")
+            iv = o.intervals
+            length = iv["interval_s"]
+            names = iv["channels"]
+            areas = np.asarray(iv["areas"], dtype=np.float64)
+            n_iv = areas.shape[0] - 1
+            starts = np.arange(n_iv) * length
+            widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
+            widths = np.where(widths > 0, widths, np.nan)
+            per = np.diff(areas, axis=0) / widths[:, None]
+            busy = per[:, len(names):].sum(axis=1)
+            tallies = {k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()}
+            for i, ch in enumerate(names):
+                offered = tallies["offered"][i]
+                answered = tallies["answered"][i]
+                ended = answered + tallies["abandoned"][i]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "replication": o.replication,
+                                "channel": ch,
+                                "interval": np.arange(n_iv),
+                                "start_s": starts,
+                                "offered": offered,
+                                "answered": answered,
+                                "abandoned": tallies["abandoned"][i],
+                                "service_level": tallies["within_target"][i] / ended,
+                                "p_wait": tallies["waited"][i] / offered,
+                                "asa_s": tallies["wait_sum_s"][i] / answered,
+                                "queue_length": per[:, i],
+                                "busy_agents": busy,
+                            }
+                        )
+                    )
+        return pd.concat(frames, ignore_index=True)
+
+    def contacts(self) -> pd.DataFrame:
+        """One row per contact of every replication (columns: `sim.records.CONTACT_COLUMNS`).
+
+        Raises:
+            ValueError: the run did not keep full records.
+        """
+        frames = []
+        channel_names = list(self.scenario.channels)
+        group_names = [*self.scenario.agents, ""]
+        outcome_names = [o.name.lower() for o in Outcome]
+        for o in self.outputs:
+            if o.contacts is None:
+                raise ValueError("per-contact records need records='full' (CLI: --records full)")
+            cols = {k: np.asarray(v) for k, v in o.contacts.items()}
+            arrived = cols["arrived_at"]
+            answered = cols["answered_at"]
+            ended = cols["ended_at"]
+            wait = np.where(np.isnan(answered), np.where(np.isnan(ended), self.scenario.horizon_s, ended), answered) - arrived
+            frame = pd.DataFrame(
+                {
+                    "replication": o.replication,
+                    "contact_id": cols["contact_id"].astype(np.int64),
+                    "channel": pd.Categorical.from_codes(cols["channel"].astype(np.int64), channel_names),
+                    "arrived_at": arrived,
+                    "answered_at": answered,
+                    "ended_at": ended,
+                    "outcome": pd.Categorical.from_codes(cols["outcome"].astype(np.int64), outcome_names),
+                    "wait_s": wait,
+                    "handle_time_s": cols["handle_time_s"],
+                    "patience_s": cols["patience_s"],
+                    "group": pd.Categorical.from_codes(cols["group"].astype(np.int64) % len(group_names), group_names),
+                    "counted": arrived >= self.scenario.warmup_s,
+                }
+            )
+            frames.append(frame.sort_values("contact_id", kind="stable").reset_index(drop=True))
+        out = pd.concat(frames, ignore_index=True)
+        assert list(out.columns) == list(CONTACT_COLUMNS)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim run --json` prints."""
+        return {
+            "scenario": self.scenario.name,
+            "replications": self.n,
+            "seed": self.seed,
+            "channels": {
+                ch: {m: _clean(e.as_dict()) for m, e in metrics.items()}
+                for ch, metrics in self.channel_estimates().items()
+            },
+            "groups": {
+                g: {m: _clean(e.as_dict()) for m, e in metrics.items()}
+                for g, metrics in self.group_estimates().items()
+            },
+        }
+
+
+def _clean(d: dict[str, float]) -> dict[str, float | None]:
+    """JSON has no NaN or infinity: write null instead."""
+    return {k: (v if math.isfinite(v) else None) for k, v in d.items()}

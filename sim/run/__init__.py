@@ -1,0 +1,1 @@
+"""Running replications: random streams, one replication, and the executors that run many."""
