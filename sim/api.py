@@ -23,7 +23,12 @@ def check_runnable(scenario: Scenario) -> None:
     if scenario.routing.policy not in policy_names():
         raise ScenarioError(
             scenario.name,
-            [Problem("routing.policy", f"unknown policy '{scenario.routing.policy}'; allowed: {', '.join(policy_names())}")],
+            [
+                Problem(
+                    "routing.policy",
+                    f"unknown policy '{scenario.routing.policy}'; allowed: {', '.join(policy_names())}",
+                )
+            ],
         )
 
 
@@ -70,5 +75,7 @@ def run(
     return RunResult(scenario, base_seed, outputs, records)
 
 
-def _one(scenario: Scenario, seed: int, records: str, policy: Policy | None, replication: int) -> ReplicationOutput:
+def _one(
+    scenario: Scenario, seed: int, records: str, policy: Policy | None, replication: int
+) -> ReplicationOutput:
     return simulate(scenario, replication, seed=seed, records=records, policy=policy)

@@ -63,10 +63,7 @@ class IntervalSink:
             iv = self.n_intervals - 1
         k = ch * self.n_intervals + iv
         self.offered[k] += 1
-        if c.answered_at >= 0:
-            wait = c.answered_at - c.arrived_at
-        else:
-            wait = now - c.arrived_at
+        wait = c.answered_at - c.arrived_at if c.answered_at >= 0 else now - c.arrived_at
         if wait > 0:
             self.waited[k] += 1
         if outcome == ANSWERED:
@@ -85,7 +82,9 @@ class IntervalSink:
 class FullSink(IntervalSink):
     """Interval tallies plus one record per contact, in columns."""
 
-    def __init__(self, n_channels: int, n_intervals: int, interval_s: float, targets: list[float], warmup_s: float) -> None:
+    def __init__(
+        self, n_channels: int, n_intervals: int, interval_s: float, targets: list[float], warmup_s: float
+    ) -> None:
         super().__init__(n_channels, n_intervals, interval_s, targets)
         self.warmup_s = warmup_s
         self.contact_id = array("q")

@@ -65,8 +65,7 @@ class RunResult:
     def group_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Group (and ``"overall"``) → metric → estimate."""
         return {
-            g: {m: mean_ci(self.values("group", g, m)) for m in GROUP_METRICS}
-            for g in self.outputs[0].groups
+            g: {m: mean_ci(self.values("group", g, m)) for m in GROUP_METRICS} for g in self.outputs[0].groups
         }
 
     # --- tables ----------------------------------------------------------------------
@@ -109,8 +108,10 @@ class RunResult:
             widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
             widths = np.where(widths > 0, widths, np.nan)
             per = np.diff(areas, axis=0) / widths[:, None]
-            busy = per[:, len(names):].sum(axis=1)
-            tallies = {k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()}
+            busy = per[:, len(names) :].sum(axis=1)
+            tallies = {
+                k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
+            }
             for i, ch in enumerate(names):
                 offered = tallies["offered"][i]
                 answered = tallies["answered"][i]
@@ -153,20 +154,27 @@ class RunResult:
             arrived = cols["arrived_at"]
             answered = cols["answered_at"]
             ended = cols["ended_at"]
-            wait = np.where(np.isnan(answered), np.where(np.isnan(ended), self.scenario.horizon_s, ended), answered) - arrived
+            wait = (
+                np.where(
+                    np.isnan(answered), np.where(np.isnan(ended), self.scenario.horizon_s, ended), answered
+                )
+                - arrived
+            )
             frame = pd.DataFrame(
                 {
                     "replication": o.replication,
                     "contact_id": cols["contact_id"].astype(np.int64),
-                    "channel": pd.Categorical.from_codes(cols["channel"].astype(np.int64), channel_names),
+                    "channel": pd.Categorical.from_codes(cols["channel"].astype(np.int64), pd.Index(channel_names)),
                     "arrived_at": arrived,
                     "answered_at": answered,
                     "ended_at": ended,
-                    "outcome": pd.Categorical.from_codes(cols["outcome"].astype(np.int64), outcome_names),
+                    "outcome": pd.Categorical.from_codes(cols["outcome"].astype(np.int64), pd.Index(outcome_names)),
                     "wait_s": wait,
                     "handle_time_s": cols["handle_time_s"],
                     "patience_s": cols["patience_s"],
-                    "group": pd.Categorical.from_codes(cols["group"].astype(np.int64) % len(group_names), group_names),
+                    "group": pd.Categorical.from_codes(
+                        cols["group"].astype(np.int64) % len(group_names), pd.Index(group_names)
+                    ),
                     "counted": arrived >= self.scenario.warmup_s,
                 }
             )

@@ -6,14 +6,14 @@ files may say minutes or hours; the loader converts once, at the edge.
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import TypeAlias
 
 Seconds: TypeAlias = float
 """A duration or a point in simulated time, in seconds from the start of the run."""
 
 
-class ChannelKind(str, Enum):
+class ChannelKind(StrEnum):
     """How customers reach the centre; decides what waiting means on the channel.
 
     - ``phone``: real time; a caller hangs up when their patience runs out.

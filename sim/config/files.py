@@ -33,7 +33,9 @@ def read_column(file: str | Path, column: str) -> NDArray[np.float64]:
             try:
                 value = float(cell)
             except ValueError:
-                raise ValueError(f"{file} line {row_number}: '{cell}' in column '{column}' is not a number") from None
+                raise ValueError(
+                    f"{file} line {row_number}: '{cell}' in column '{column}' is not a number"
+                ) from None
             if not math.isfinite(value):
                 raise ValueError(f"{file} line {row_number}: '{cell}' in column '{column}' is not finite")
             values.append(value)
@@ -42,8 +44,9 @@ def read_column(file: str | Path, column: str) -> NDArray[np.float64]:
     return np.asarray(values, dtype=np.float64)
 
 
-
-def read_trace(file: str | Path, column: str, unit: str = "s", day_column: str | None = None) -> NDArray[np.float64]:
+def read_trace(
+    file: str | Path, column: str, unit: str = "s", day_column: str | None = None
+) -> NDArray[np.float64]:
     """Read recorded arrival times (seconds from the start of the run) from a CSV file.
 
     Without `day_column`, `column` holds times since the start. With it, `column` holds the
@@ -68,7 +71,9 @@ def read_trace(file: str | Path, column: str, unit: str = "s", day_column: str |
             try:
                 value = float(cell) * scale
             except ValueError:
-                raise ValueError(f"{file} line {row_number}: time '{cell}' in column '{column}' is not a number") from None
+                raise ValueError(
+                    f"{file} line {row_number}: time '{cell}' in column '{column}' is not a number"
+                ) from None
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{file} line {row_number}: time '{cell}' must be a finite number >= 0")
             if day_column is not None:
@@ -77,7 +82,9 @@ def read_trace(file: str | Path, column: str, unit: str = "s", day_column: str |
                 day = days.setdefault((row.get(day_column) or "").strip(), len(days))
                 value += 86_400.0 * day
             if value < previous:
-                raise ValueError(f"{file} line {row_number}: arrival times are not in order ({cell} comes after a later time)")
+                raise ValueError(
+                    f"{file} line {row_number}: arrival times are not in order ({cell} comes after a later time)"
+                )
             previous = value
             times.append(value)
     if not times:

@@ -62,14 +62,18 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], i
     except OSError as exc:
         raise ScenarioError(label, [Problem("", f"cannot be read: {exc.strerror}")]) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(label, [Problem("", f"is {len(raw):,} bytes; a scenario is at most {MAX_FILE_BYTES:,}")])
+        raise ScenarioError(
+            label, [Problem("", f"is {len(raw):,} bytes; a scenario is at most {MAX_FILE_BYTES:,}")]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(label, [Problem("", f"is not UTF-8 text (byte {exc.start}); a scenario is a YAML text file")]) from None
+        raise ScenarioError(
+            label, [Problem("", f"is not UTF-8 text (byte {exc.start}); a scenario is a YAML text file")]
+        ) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader: nothing is executed
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -78,15 +82,29 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], i
     except RecursionError:
         raise ScenarioError(label, [Problem("", "is nested too deeply to be a scenario")]) from None
     if data is None:
-        raise ScenarioError(label, [Problem("", "is empty; a scenario is a mapping with name, horizon_hours, channels and agents")])
+        raise ScenarioError(
+            label,
+            [Problem("", "is empty; a scenario is a mapping with name, horizon_hours, channels and agents")],
+        )
     if not isinstance(data, dict):
-        raise ScenarioError(label, [Problem("", f"must be a mapping of keys (name, channels, agents, ...), not a {type(data).__name__}", 1)])
+        raise ScenarioError(
+            label,
+            [
+                Problem(
+                    "",
+                    f"must be a mapping of keys (name, channels, agents, ...), not a {type(data).__name__}",
+                    1,
+                )
+            ],
+        )
     lines: dict[tuple[str | int, ...], int] = {}
     _index_lines(node, (), lines)
     return data, lines
 
 
-def _index_lines(node: yaml.Node | None, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
+def _index_lines(
+    node: yaml.Node | None, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]
+) -> None:
     """Record the line of each key path in a composed YAML tree."""
     if node is None:
         return
@@ -125,7 +143,9 @@ def validate(
     return _resolve_files(scenario, base_dir, label, lines)
 
 
-def _resolve_files(scenario: Scenario, base_dir: Path, label: str, lines: Mapping[tuple[str | int, ...], int]) -> Scenario:
+def _resolve_files(
+    scenario: Scenario, base_dir: Path, label: str, lines: Mapping[tuple[str | int, ...], int]
+) -> Scenario:
     """Make file paths absolute (relative to the scenario) and check that they exist."""
     problems: list[Problem] = []
     channels = {}
@@ -134,10 +154,12 @@ def _resolve_files(scenario: Scenario, base_dir: Path, label: str, lines: Mappin
         trace = ch.arrivals.trace
         if trace is not None:
             path = (base_dir / trace.file).resolve()
-            key = ("channels", name, "arrivals", "trace", "file")
+            key: tuple[str | int, ...] = ("channels", name, "arrivals", "trace", "file")
             if not path.is_file():
                 problems.append(Problem(_dotted(key), f"trace file not found: {path}", _line(lines, key)))
-            updates["arrivals"] = ch.arrivals.model_copy(update={"trace": trace.model_copy(update={"file": str(path)})})
+            updates["arrivals"] = ch.arrivals.model_copy(
+                update={"trace": trace.model_copy(update={"file": str(path)})}
+            )
         for field in ("handle_time", "patience"):
             dist = getattr(ch, field)
             file = getattr(dist, "file", None)
@@ -181,15 +203,25 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> tuple[str | int, ...]:
     kept: list[str | int] = []
     current = data
     for i, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
+        child = _child(current, part)
+        if child is not _ABSENT:
             kept.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            kept.append(part)
-            current = current[part]
+            current = child
         elif i == len(loc) - 1 and isinstance(current, dict):
             kept.append(part)
     return tuple(kept)
+
+
+_ABSENT = object()
+
+
+def _child(node: Any, part: str | int) -> Any:
+    """`node[part]` when the data has it, else `_ABSENT`."""
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT
 
 
 def _allowed_keys(path: tuple[str | int, ...], data: Any) -> list[str] | None:
@@ -197,7 +229,7 @@ def _allowed_keys(path: tuple[str | int, ...], data: Any) -> list[str] | None:
     model: Any = Scenario
     current = data
     for part in path[:-1]:
-        current = current[part] if isinstance(current, dict | list) else None
+        current = _child(current, part)
         model = _step(model, part, current)
         if model is None:
             return None
@@ -215,9 +247,12 @@ def _step(model: Any, part: str | int, value: Any) -> Any:
         members = [a for a in typing.get_args(model) if a is not type(None)]
         for m in members:
             literal = getattr(m, "model_fields", {}).get("dist")
-            if literal is not None and isinstance(value, dict):
-                if value.get("dist") in typing.get_args(literal.annotation):
-                    return m
+            if (
+                literal is not None
+                and isinstance(value, dict)
+                and value.get("dist") in typing.get_args(literal.annotation)
+            ):
+                return m
         return members[0] if len(members) == 1 else _first_model(members, part)
     if origin in (dict, list):
         return typing.get_args(model)[-1]
@@ -236,7 +271,9 @@ def _first_model(members: list[Any], part: str | int) -> Any:
     return None
 
 
-def _problems(exc: ValidationError, data: dict[str, Any], lines: Mapping[tuple[str | int, ...], int]) -> list[Problem]:
+def _problems(
+    exc: ValidationError, data: dict[str, Any], lines: Mapping[tuple[str | int, ...], int]
+) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc = _data_path(tuple(err["loc"]), data)
@@ -250,7 +287,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], lines: Mapping[tuple[s
             message = "required key is missing"
         elif err["type"] == "union_tag_invalid":
             message = err["msg"].replace("Input tag", "dist")
-        elif err["type"] == "value_error" and CROSS_CHECK_SEPARATOR in message or (
+        elif (err["type"] == "value_error" and CROSS_CHECK_SEPARATOR in message) or (
             err["type"] == "value_error" and _looks_cross(message)
         ):
             for entry in message.split(CROSS_CHECK_SEPARATOR):

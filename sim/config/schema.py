@@ -129,9 +129,7 @@ class Empirical(Strict):
     """Durations resampled from observed values, inline or from a CSV column."""
 
     dist: Literal["empirical"]
-    values: Annotated[list[NonNegativeFloat], Field(min_length=1, max_length=10_000_000)] | None = (
-        None
-    )
+    values: Annotated[list[NonNegativeFloat], Field(min_length=1, max_length=10_000_000)] | None = None
     file: str | None = None
     column: str | None = None
     unit: Literal["s", "min", "h"] = "s"

@@ -111,7 +111,9 @@ def _homogeneous(rng: Generator, rate: float, horizon: float) -> Iterator[float]
         yield from block.tolist()
 
 
-def _inverted(rng: Generator, starts: NDArray[np.float64], rates: NDArray[np.float64], horizon: float) -> Iterator[float]:
+def _inverted(
+    rng: Generator, starts: NDArray[np.float64], rates: NDArray[np.float64], horizon: float
+) -> Iterator[float]:
     """Map unit-rate Poisson points through the inverse cumulative rate."""
     ends = np.append(starts[1:], horizon)
     lengths = np.clip(ends - starts, 0.0, None)

@@ -1,6 +1,6 @@
-"""From a validated scenario to a ready-to-run centre: the one place that reads config and
-touches SimPy.
+"""From a validated scenario to a ready-to-run centre.
 
+This is the one place that reads config and touches SimPy.
 `build` wires channel queues, agent groups, the routing policy, the arrival feeds and the
 random streams of one replication. Streams are named per channel and purpose (arrivals,
 daily multipliers, handle times, patience), so each customer's draws are the same in every
@@ -74,13 +74,13 @@ def build(
     centre = Centre(env, channels, groups, policy, scenario.warmup_s, sink)
     horizon = scenario.horizon_s
     for ch in channels:
-        spec = scenario.channels[ch.name]
-        source = ArrivalSource(spec.arrivals, horizon)
+        ch_spec = scenario.channels[ch.name]
+        source = ArrivalSource(ch_spec.arrivals, horizon)
         times = source.times(streams("arrivals", ch.name), streams("days", ch.name))
-        handle = make_sampler(spec.handle_time).stream(streams("handle", ch.name))
+        handle = make_sampler(ch_spec.handle_time).stream(streams("handle", ch.name))
         patience = None
-        if spec.patience is not None:
-            patience = make_sampler(spec.patience).stream(streams("patience", ch.name))
+        if ch_spec.patience is not None:
+            patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
         centre.start_arrivals(ch, times, handle, patience)
     return Built(env, centre, horizon)
 

@@ -59,7 +59,14 @@ def _lognormal_params(mean: float, cv: float) -> tuple[float, float]:
 _UNIT = {"s": 1.0, "min": 60.0, "h": 3600.0}
 
 
-def make_sampler(spec: schema.Exponential | schema.LogNormal | schema.Gamma | schema.Deterministic | schema.Uniform | schema.Empirical) -> Sampler:
+def make_sampler(
+    spec: schema.Exponential
+    | schema.LogNormal
+    | schema.Gamma
+    | schema.Deterministic
+    | schema.Uniform
+    | schema.Empirical,
+) -> Sampler:
     """Build the sampler for a validated distribution spec."""
     if isinstance(spec, schema.Exponential):
         m = spec.mean_seconds

@@ -54,7 +54,9 @@ class Contact:
 
     __slots__ = ("answered_at", "arrived_at", "channel", "group", "handle_time", "id", "patience", "state")
 
-    def __init__(self, cid: int, channel: ChannelState, arrived_at: float, handle_time: float, patience: float) -> None:
+    def __init__(
+        self, cid: int, channel: ChannelState, arrived_at: float, handle_time: float, patience: float
+    ) -> None:
         self.id = cid
         self.channel = channel
         self.arrived_at = arrived_at

@@ -19,15 +19,43 @@ kept on the channel and group objects as the contact leaves; nothing is sampled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from heapq import heappush
+from typing import Any
 
 from simpy import Environment
-from simpy.events import Event, Timeout
+from simpy.events import NORMAL
 
-from sim.model.entities import ABANDONED, ANSWERED, IN_SERVICE, WAITING, ChannelState, Contact, GroupState
+from sim.model.entities import (
+    ABANDONED,
+    ANSWERED,
+    IN_SERVICE,
+    WAITING,
+    ChannelState,
+    Contact,
+    GroupState,
+)
 from sim.model.policies import Policy
+
+_INF = float("inf")
 
 ContactSink = Callable[[Contact, float, int], None]
 """Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
+
+
+class Due:
+    """A SimPy-compatible event that fires one callback at a set time, carrying a value.
+
+    `Environment.step` needs only `callbacks`, `_ok` and `_value`; a slotted object with
+    those three is several times cheaper to create than a `simpy.Timeout`, and there is
+    one per arrival, service and abandonment.
+    """
+
+    __slots__ = ("_ok", "_value", "callbacks")
+
+    def __init__(self, callback: Callable[[Any], None], value: Any) -> None:
+        self.callbacks: list[Callable[[Any], None]] | None = [callback]
+        self._value = value
+        self._ok = True
 
 
 class Centre:
@@ -49,6 +77,12 @@ class Centre:
         self.warmup_s = warmup_s
         self.sink = sink
         self.next_id = 0
+        self._queue: list[Any] = env._queue  # SimPy's event heap: (time, priority, id, event)
+        self._eid = env._eid
+
+    def at(self, when: float, callback: Callable[[Any], None], value: Any) -> None:
+        """Fire `callback(event)` at time `when`, with `event._value` set to `value`."""
+        heappush(self._queue, (when, NORMAL, next(self._eid), Due(callback, value)))
 
     # --- arrivals ---------------------------------------------------------------------
 
@@ -63,14 +97,11 @@ class Centre:
         first = next(times, None)
         if first is None:
             return
-        source = _ArrivalFeed(self, channel, times, handle, patience)
-        ev = Timeout(self.env, first, source)
-        ev.callbacks.append(self._on_arrival)
+        self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience))
 
-    def _on_arrival(self, event: Event) -> None:
+    def _on_arrival(self, event: Due) -> None:
         feed: _ArrivalFeed = event._value
-        env = self.env
-        now = env._now
+        now: float = self.env._now
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else float("inf")
         c = Contact(self.next_id, ch, now, next(feed.handle), patience)
@@ -79,7 +110,10 @@ class Centre:
             ch.offered += 1
         ch.queue.append(c)
         ch.n_waiting += 1
-        ch.queue_level.add(now, 1)
+        level = ch.queue_level  # Level.add, inlined: this runs once per contact
+        level.area += level.value * (now - level.last)
+        level.last = now
+        level.value += 1
         for group in ch.groups:
             if group.idle:
                 target = self.policy.choose(group, now)
@@ -87,34 +121,38 @@ class Centre:
                     self._start(group, target, now)
                     if not ch.n_waiting:
                         break
-        if c.state == WAITING and patience != float("inf"):
-            ev = Timeout(env, patience, c)
-            ev.callbacks.append(self._on_abandon)
+        if c.state == WAITING and patience != _INF:
+            self.at(now + patience, self._on_abandon, c)
         nxt = next(feed.times, None)
         if nxt is not None:
-            ev = Timeout(env, nxt - now, feed)
-            ev.callbacks.append(self._on_arrival)
+            self.at(nxt, self._on_arrival, feed)
 
     # --- service ----------------------------------------------------------------------
 
     def _start(self, group: GroupState, ch: ChannelState, now: float) -> None:
         """An idle agent of `group` takes the oldest contact waiting in `ch`."""
+        group.idle -= 1
+        group.busy_level.add(now, 1)
+        self._take(group, ch, now)
+
+    def _take(self, group: GroupState, ch: ChannelState, now: float) -> None:
+        """An agent of `group`, already counted busy, takes the oldest contact in `ch`."""
         c = ch.head()
         assert c is not None, "policy chose an empty queue"
         ch.queue.popleft()
         ch.n_waiting -= 1
-        ch.queue_level.add(now, -1)
-        group.idle -= 1
-        group.busy_level.add(now, 1)
+        level = ch.queue_level
+        level.area += level.value * (now - level.last)
+        level.last = now
+        level.value -= 1
         c.state = IN_SERVICE
         c.answered_at = now
         c.group = group
-        ev = Timeout(self.env, c.handle_time, c)
-        ev.callbacks.append(self._on_complete)
+        heappush(self._queue, (now + c.handle_time, NORMAL, next(self._eid), Due(self._on_complete, c)))
 
-    def _on_complete(self, event: Event) -> None:
+    def _on_complete(self, event: Due) -> None:
         c: Contact = event._value
-        now = self.env._now
+        now: float = self.env._now
         group = c.group
         assert group is not None
         c.state = ANSWERED
@@ -130,14 +168,18 @@ class Centre:
                 ch.within_target += 1
         if self.sink is not None:
             self.sink(c, now, ANSWERED)
-        # The agent is free: it asks for its next contact before anyone else can.
+        # The agent is free: it asks for its next contact before anyone else can. While
+        # the policy decides, the agent counts as idle; if it takes work at once, its
+        # busy time simply continues.
         group.idle += 1
-        group.busy_level.add(now, -1)
         target = self.policy.choose(group, now)
         if target is not None:
-            self._start(group, target, now)
+            group.idle -= 1
+            self._take(group, target, now)
+        else:
+            group.busy_level.add(now, -1)
 
-    def _on_abandon(self, event: Event) -> None:
+    def _on_abandon(self, event: Due) -> None:
         c: Contact = event._value
         if c.state != WAITING:
             return  # taken by an agent before patience ran out
@@ -174,13 +216,11 @@ class _ArrivalFeed:
 
     def __init__(
         self,
-        centre: Centre,
         channel: ChannelState,
         times: Iterator[float],
         handle: Iterator[float],
         patience: Iterator[float] | None,
     ) -> None:
-        del centre
         self.channel = channel
         self.times = times
         self.handle = handle

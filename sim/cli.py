@@ -1,0 +1,254 @@
+"""The `staffsim` command: parse arguments, call the Python API, print. No model logic here.
+
+Exit codes: 0 success; 2 a bad scenario, bad arguments or an output folder that would be
+overwritten (with a one-screen message on stderr, no traceback, no partial output).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from sim.config import ScenarioError, load_scenario
+from sim.records import RECORD_MODES
+from sim.report.output import OutputExistsError
+
+EXIT_INPUT = 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"staffsim: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _progress(total: int, quiet: bool, label: str) -> Any:
+    """A progress bar on stderr (never stdout), silent with --quiet or when not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, desc=label, unit="rep", file=sys.stderr, disable=True if quiet else None, leave=False
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="staffsim")
+def main() -> None:
+    """staffsim: simulate customer-support staffing across phone, email and social channels."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replications", "-n", type=click.IntRange(min=1), help="Replications (default: the scenario's)."
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@click.option(
+    "--records",
+    type=click.Choice(RECORD_MODES),
+    help="What to keep: none, summary (default) or full; --out defaults to full.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to run replications on.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write results to this folder (atomically).",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an existing --out folder (once the new one is complete)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(
+    scenario: Path,
+    replications: int | None,
+    seed: int | None,
+    records: str | None,
+    workers: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
+    import sim
+    from sim.report.tables import render, summary_table
+
+    sc = _load(scenario)
+    if out is not None and out.exists() and not overwrite:
+        _fail(f"{out} exists; choose another --out or pass --overwrite")
+    mode = records or ("full" if out is not None else "summary")
+    n = replications or sc.replications
+    bar = _progress(n, quiet, sc.name)
+    try:
+        result = _guard(
+            lambda: sim.run(sc, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update)
+        )
+    finally:
+        bar.close()
+    if out is not None:
+        _write_run(out, overwrite, scenario, result)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), allow_nan=False))
+        return
+    title = f"{sc.name}: {result.n} replications, seed {result.seed}, mean [95% CI]"
+    click.echo(render(summary_table(title, result.channel_estimates(), result.group_estimates())), nl=False)
+    if out is not None:
+        click.echo(f"results written to {out}")
+
+
+def _load(path: Path) -> Any:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        _fail(str(exc))
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except ScenarioError as exc:
+        _fail(str(exc))
+
+
+def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> None:
+    from sim.report.output import atomic_dir, manifest, write_json
+
+    try:
+        with atomic_dir(out, overwrite=overwrite) as tmp:
+            result.summary().to_csv(tmp / "summary.csv", index=False)
+            result.replications().to_csv(tmp / "replications.csv", index=False)
+            if result.records in ("summary", "full"):
+                result.intervals().to_csv(tmp / "intervals.csv", index=False)
+            if result.records == "full":
+                result.contacts().to_parquet(tmp / "contacts.parquet", index=False)
+            write_json(tmp / "result.json", result.to_dict())
+            write_json(
+                tmp / "manifest.json",
+                manifest(
+                    [str(scenario_file)],
+                    result.scenario.model_dump_json(),
+                    seed=result.seed,
+                    replications=result.n,
+                    records=result.records,
+                    scenario=result.scenario.model_dump(mode="json"),
+                ),
+            )
+    except OutputExistsError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+def check(scenario: Path) -> None:
+    """Validate SCENARIO without running it."""
+    from sim.api import check_runnable
+    from sim.model.build import expected_contacts
+
+    sc = _load(scenario)
+    _guard(lambda: check_runnable(sc))
+    click.echo(
+        f"{scenario}: valid — {len(sc.channels)} channels, {sum(g.count for g in sc.agents.values())} agents, "
+        f"about {expected_contacts(sc):,.0f} contacts per replication"
+    )
+
+
+@main.command()
+@click.option(
+    "--agents",
+    "-c",
+    type=click.IntRange(min=1),
+    help="Agents on duty (omit to find the fewest that meet --service-level).",
+)
+@click.option(
+    "--rate-per-hour", type=click.FloatRange(min=0, min_open=True), required=True, help="Arrivals per hour."
+)
+@click.option(
+    "--aht-s", type=click.FloatRange(min=0, min_open=True), required=True, help="Mean handle time, seconds."
+)
+@click.option(
+    "--target-s",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="Answer-within target, seconds.",
+)
+@click.option(
+    "--patience-s",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Mean patience, seconds (Erlang A; omit for Erlang C).",
+)
+@click.option(
+    "--service-level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Target share answered within --target-s, when sizing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def erlang(
+    agents: int | None,
+    rate_per_hour: float,
+    aht_s: float,
+    target_s: float,
+    patience_s: float | None,
+    service_level: float,
+    as_json: bool,
+) -> None:
+    """Erlang C (or Erlang A with --patience-s) figures for a single-skill queue."""
+    from sim.analytic import erlang as e
+
+    lam = rate_per_hour / 3600.0
+    load = lam * aht_s
+    try:
+        if agents is None:
+            if patience_s is None:
+                agents = e.min_agents_erlang_c(load, aht_s, target_s, service_level)
+            else:
+                agents = e.min_agents_erlang_a(lam, aht_s, patience_s, target_s, service_level)
+        figures: dict[str, Any] = {
+            "agents": agents,
+            "load_erlangs": load,
+            "sqrt_staffing_beta": (agents - load) / load**0.5,
+        }
+        if patience_s is None:
+            figures.update(
+                model="erlang_c",
+                p_wait=e.erlang_c(agents, load),
+                asa_s=e.erlang_c_asa(agents, load, aht_s),
+                service_level=e.erlang_c_service_level(agents, load, aht_s, target_s),
+                occupancy=min(load / agents, 1.0),
+            )
+        else:
+            a = e.erlang_a(agents, lam, aht_s, patience_s, target_s)
+            figures.update(
+                model="erlang_a",
+                p_wait=a.p_wait,
+                p_abandon=a.p_abandon,
+                asa_s=a.asa_s,
+                mean_wait_s=a.mean_wait_s,
+                service_level=a.service_level,
+                occupancy=a.occupancy,
+            )
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        clean = {
+            k: (v if not isinstance(v, float) or (v == v and abs(v) != float("inf")) else None)
+            for k, v in figures.items()
+        }
+        click.echo(json.dumps(clean))
+        return
+    for key, value in figures.items():
+        click.echo(f"{key:>20}: {value:.6g}" if isinstance(value, float) else f"{key:>20}: {value}")

@@ -1,0 +1,62 @@
+"""Readable tables of results for the terminal: mean and 95 % CI per channel and metric."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from sim.metrics.contacts import CHANNEL_METRICS
+from sim.metrics.stats import Estimate
+
+_PERCENT = {"service_level", "p_wait", "abandon_rate", "occupancy"}
+_COUNTS = {"offered", "answered", "abandoned", "waiting_end", "in_service_end", "backlog_end"}
+
+
+def fmt_value(metric: str, value: float) -> str:
+    """A value in the unit a planner reads it in (percent, count, seconds)."""
+    if not math.isfinite(value):
+        return "—" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+    if metric in _PERCENT:
+        return f"{100 * value:.1f}%"
+    if metric in _COUNTS:
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def fmt_estimate(metric: str, e: Estimate) -> str:
+    """`mean [low, high]`, or the mean alone when the interval is degenerate or unknown."""
+    mean = fmt_value(metric, e.mean)
+    if e.n < 2 or not math.isfinite(e.ci_low) or e.ci_low == e.ci_high:
+        return mean
+    return f"{mean} [{fmt_value(metric, e.ci_low)}, {fmt_value(metric, e.ci_high)}]"
+
+
+def summary_table(
+    title: str,
+    channels: dict[str, dict[str, Estimate]],
+    groups: dict[str, dict[str, Estimate]],
+) -> Table:
+    """One table: metrics as rows, channels as columns; then occupancy per group."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for ch in channels:
+        table.add_column(ch, justify="right")
+    for metric in CHANNEL_METRICS:
+        table.add_row(metric, *(fmt_estimate(metric, channels[ch][metric]) for ch in channels))
+    table.add_section()
+    for group, metrics in groups.items():
+        cells = [fmt_estimate("occupancy", metrics["occupancy"])] + [""] * (len(channels) - 1)
+        table.add_row(f"occupancy: {group}", *cells)
+    return table
+
+
+def render(table: Table, width: int = 160) -> str:
+    """Render a rich table to plain text (no colour codes)."""
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(table)
+    return console.export_text()
