@@ -252,3 +252,263 @@ def erlang(
         return
     for key, value in figures.items():
         click.echo(f"{key:>20}: {value:.6g}" if isinstance(value, float) else f"{key:>20}: {value}")
+
+
+# --- experiments ----------------------------------------------------------------------
+
+_SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
+
+
+def _executor(workers: int | None, dask: str | None) -> Any:
+    from sim.run.executors import make_executor
+
+    try:
+        return make_executor(workers, dask)
+    except OSError as exc:
+        _fail(f"cannot reach the Dask scheduler {dask}: {exc}")
+
+
+def _store(out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool) -> Any:
+    from sim.experiment.store import StoreError, TaskStore
+
+    if out is None:
+        if resume:
+            _fail("--resume needs --out (the folder of the interrupted run)")
+        return None
+    try:
+        return TaskStore(out, key, resume=resume, overwrite=overwrite)
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+def _experiment_key(command: str, exp: Any, seed: int, **extra: Any) -> dict[str, Any]:
+    import hashlib
+
+    blob = exp.baseline.model_dump_json() + "".join(v.model_dump_json() for v in exp.variants.values())
+    return {
+        "command": command,
+        "scenario_sha256": hashlib.sha256(blob.encode()).hexdigest(),
+        "seed": seed,
+        **extra,
+    }
+
+
+def _load_experiment(path: Path) -> Any:
+    from sim.config.variants import load_experiment
+
+    try:
+        return load_experiment(path)
+    except ScenarioError as exc:
+        _fail(str(exc))
+
+
+_executor_options = [
+    click.option(
+        "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."
+    ),
+    click.option(
+        "--dask", metavar="ADDRESS", help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT."
+    ),
+    click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results to this folder."
+    ),
+    click.option(
+        "--resume", is_flag=True, help="Finish an interrupted run in --out, reusing finished replications."
+    ),
+    click.option("--overwrite", is_flag=True, help="Replace an existing --out folder."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+]
+
+
+def _with_executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_executor_options):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replications",
+    "-n",
+    type=click.IntRange(min=2),
+    help="Replications per side (default: the scenario's).",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@click.option(
+    "--precision", metavar="METRIC=HALFWIDTH", help="Replicate until this 95% CI half-width is reached."
+)
+@click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@_with_executor_options
+def compare(
+    scenario: Path,
+    replications: int | None,
+    seed: int | None,
+    precision: str | None,
+    max_replications: int,
+    as_json: bool,
+    workers: int | None,
+    dask: str | None,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Compare every variant of SCENARIO with its baseline on common random numbers."""
+    from sim.experiment.compare import Precision
+    from sim.experiment.compare import compare as run_compare
+    from sim.report.tables import comparison_table, render
+
+    exp = _load_experiment(scenario)
+    if not exp.variants:
+        _fail(f"{scenario}: no variants to compare; add a 'variants:' section")
+    prec = None
+    if precision is not None:
+        try:
+            prec = Precision.parse(precision)
+        except ValueError as exc:
+            _fail(str(exc))
+    base_seed = exp.baseline.seed if seed is None else seed
+    store = _store(
+        out,
+        _experiment_key("compare", exp, base_seed, replications=replications, precision=precision),
+        resume,
+        overwrite,
+    )
+    bar = _progress(0, quiet or False, exp.baseline.name)
+    executor = _executor(workers, dask)
+
+    def grow(total: int) -> None:
+        bar.total = total
+        bar.refresh()
+
+    try:
+        result = _guard(
+            lambda: run_compare(
+                exp, replications=replications, seed=seed, executor=executor, precision=prec,
+                max_replications=max_replications, store=store, progress=bar.update, on_total=grow,
+            )
+        )  # fmt: skip
+    finally:
+        bar.close()
+        executor.close()
+    payload = result.to_dict()
+    if store is not None:
+        from sim.report.output import manifest, write_json
+
+        def write(folder: Path) -> None:
+            result.table().to_csv(folder / "comparison.csv", index=False)
+            frames = [result.baseline.replications().assign(variant="baseline")]
+            frames += [r.replications().assign(variant=v) for v, r in result.variants.items()]
+            import pandas as pd
+
+            pd.concat(frames, ignore_index=True).to_csv(folder / "replications.csv", index=False)
+            write_json(folder / "result.json", payload)
+            write_json(
+                folder / "manifest.json",
+                manifest(
+                    exp.files,
+                    exp.baseline.model_dump_json(),
+                    seed=base_seed,
+                    replications=result.n,
+                    variants=exp.overrides,
+                ),
+            )
+
+        store.finish(write, overwrite=overwrite)
+    if as_json:
+        click.echo(json.dumps(payload, allow_nan=False))
+        return
+    click.echo(render(comparison_table(result, _SHOWN)), nl=False)
+    if out is not None:
+        click.echo(f"results written to {out}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    metavar="PATH=VALUES",
+    help="A key path and its values: 10:20, 10:20:2 or 5,10,20. Repeat for more dimensions.",
+)
+@click.option(
+    "--replications",
+    "-n",
+    type=click.IntRange(min=1),
+    help="Replications per point (default: the scenario's).",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@_with_executor_options
+def sweep(
+    scenario: Path,
+    grids: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    workers: int | None,
+    dask: str | None,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Run SCENARIO at every point of a grid; write a tidy table (CSV and Parquet)."""
+    from sim.experiment.sweep import parse_grid
+    from sim.experiment.sweep import sweep as run_sweep
+
+    exp = _load_experiment(scenario)
+    try:
+        grid = parse_grid(list(grids))
+    except ValueError as exc:
+        _fail(str(exc))
+    if out is None:
+        out = Path("results") / f"sweep-{scenario.stem}"
+    base_seed = exp.baseline.seed if seed is None else seed
+    store = _store(
+        out, _experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
+    )
+    bar = _progress(0, quiet, exp.baseline.name)
+    executor = _executor(workers, dask)
+
+    def grow(total: int) -> None:
+        bar.total = total
+        bar.refresh()
+
+    try:
+        table = _guard(
+            lambda: run_sweep(
+                exp,
+                grid,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                store=store,
+                progress=bar.update,
+                on_total=grow,
+            )
+        )
+    finally:
+        bar.close()
+        executor.close()
+    from sim.report.output import manifest, write_json
+
+    def write(folder: Path) -> None:
+        table.to_csv(folder / "sweep.csv", index=False)
+        table.to_parquet(folder / "sweep.parquet", index=False)
+        write_json(
+            folder / "manifest.json",
+            manifest(exp.files, exp.baseline.model_dump_json(), seed=base_seed, grid=grid, rows=len(table)),
+        )
+
+    store.finish(write, overwrite=overwrite)
+    shown = table[(table.scope == "channel") & table.metric.isin(["service_level", "asa_s", "abandon_rate"])]
+    means = (
+        shown.groupby(["point", *grid, "name", "metric"], sort=True)["value"]
+        .mean()
+        .unstack(["name", "metric"])
+    )
+    click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
+    click.echo(f"{len(table):,} rows written to {out}/sweep.csv and sweep.parquet")

@@ -164,11 +164,15 @@ class RunResult:
                 {
                     "replication": o.replication,
                     "contact_id": cols["contact_id"].astype(np.int64),
-                    "channel": pd.Categorical.from_codes(cols["channel"].astype(np.int64), pd.Index(channel_names)),
+                    "channel": pd.Categorical.from_codes(
+                        cols["channel"].astype(np.int64), pd.Index(channel_names)
+                    ),
                     "arrived_at": arrived,
                     "answered_at": answered,
                     "ended_at": ended,
-                    "outcome": pd.Categorical.from_codes(cols["outcome"].astype(np.int64), pd.Index(outcome_names)),
+                    "outcome": pd.Categorical.from_codes(
+                        cols["outcome"].astype(np.int64), pd.Index(outcome_names)
+                    ),
                     "wait_s": wait,
                     "handle_time_s": cols["handle_time_s"],
                     "patience_s": cols["patience_s"],

@@ -52,7 +52,9 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Estima
     return Estimate(mean, mean - half, mean + half, n)
 
 
-def paired_ci(variant: Sequence[float], baseline: Sequence[float], level: float = 0.95) -> Estimate:
+def paired_ci(
+    variant: Sequence[float] | np.ndarray, baseline: Sequence[float] | np.ndarray, level: float = 0.95
+) -> Estimate:
     """Interval for the mean of per-replication differences `variant − baseline`."""
     v = np.asarray(variant, dtype=np.float64)
     b = np.asarray(baseline, dtype=np.float64)

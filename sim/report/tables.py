@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -52,6 +53,36 @@ def summary_table(
     for group, metrics in groups.items():
         cells = [fmt_estimate("occupancy", metrics["occupancy"])] + [""] * (len(channels) - 1)
         table.add_row(f"occupancy: {group}", *cells)
+    return table
+
+
+def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
+    """Per variant: baseline, variant and paired difference [95% CI]; * where the CI excludes 0."""
+    n = comparison.n
+    table = Table(
+        title=f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replications "
+        "(difference = variant − baseline, mean [95% CI]; * the CI excludes 0)",
+        title_justify="left",
+    )
+    for col in ("variant", "channel", "metric", "baseline", "variant mean", "difference", ""):
+        table.add_column(col, justify="left" if col in ("variant", "channel", "metric") else "right")
+    frame = comparison.table()
+    frame = frame[(frame.scope == "channel") & frame.metric.isin(metrics)]
+    last = None
+    for row in frame.itertuples(index=False):
+        if last is not None and row.variant != last:
+            table.add_section()
+        last = row.variant
+        diff = Estimate(row.diff_mean, row.diff_ci_low, row.diff_ci_high, n)
+        table.add_row(
+            row.variant,
+            row.name,
+            row.metric,
+            fmt_value(row.metric, row.baseline_mean),
+            fmt_value(row.metric, row.variant_mean),
+            fmt_estimate(row.metric, diff),
+            "*" if row.significant else "",
+        )
     return table
 
 

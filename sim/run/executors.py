@@ -1,15 +1,24 @@
-"""Executors: run independent replication tasks serially or on a local process pool.
+"""Executors: where independent replication tasks run — here, on local processes, or on Dask.
 
 A task's result depends only on its inputs (scenario, seed, replication number), never on
-which worker runs it or in what order, so every executor gives identical numbers.
+which worker runs it or in what order, so every executor gives identical numbers. Each
+executor yields `(index, result)` pairs as tasks finish, so callers can store finished work
+at once (a killed sweep loses nothing done) and show progress.
+
+- `SerialExecutor`: in this process, in order.
+- `PoolExecutor`: a local process pool (`--workers N`).
+- `DaskExecutor`: a Dask distributed cluster: ``"local"`` starts a `LocalCluster` of
+  worker processes on loopback; ``"tcp://host:port"`` joins a running scheduler.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,12 +32,130 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_tasks(fn: Callable[[T], R], tasks: Iterable[T], workers: int = 1) -> Iterator[R]:
-    """Apply `fn` to every task, in task order, on `workers` processes (1: in this process)."""
-    items = list(tasks)
-    if workers <= 1 or len(items) <= 1:
-        for item in items:
-            yield fn(item)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        yield from pool.map(fn, items, chunksize=1)
+class Executor(Protocol):
+    """Runs `fn` over tasks and yields `(index, result)` as each finishes."""
+
+    name: str
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """Yield `(i, fn(tasks[i]))` for every task, in completion order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
+
+
+class SerialExecutor:
+    """Runs every task in this process, in order."""
+
+    name = "serial"
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """Yield results in task order."""
+        for i, task in enumerate(tasks):
+            yield i, fn(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class PoolExecutor:
+    """A local process pool; a task whose worker dies is run again on a fresh pool."""
+
+    name = "pool"
+
+    def __init__(self, workers: int, retries: int = 2) -> None:
+        self.workers = workers
+        self.retries = retries
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """Yield results as workers finish them."""
+        pending = list(range(len(tasks)))
+        attempts = 0
+        while pending:
+            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(pending)), mp_context=self._context)
+            done: set[int] = set()
+            try:
+                futures: dict[Future[Any], int] = {pool.submit(fn, tasks[i]): i for i in pending}
+                while futures:
+                    finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        i = futures.pop(fut)
+                        result = fut.result()
+                        done.add(i)
+                        yield i, result
+                pending = []
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): rerun what it had not finished.
+                attempts += 1
+                if attempts > self.retries:
+                    raise
+                pending = [i for i in pending if i not in done]
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Pools are closed after each map."""
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster (a local one on loopback, or a running scheduler)."""
+
+    name = "dask"
+
+    def __init__(self, address: str = "local", workers: int | None = None) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+            self.client = Client(self._cluster)
+        else:
+            self.client = Client(address)
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """Yield results as the cluster finishes them (Dask reruns tasks of lost workers)."""
+        from distributed import as_completed
+
+        futures = self.client.map(fn, list(tasks), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            yield index[fut.key], fut.result()
+
+    def close(self) -> None:
+        """Disconnect, and stop the local cluster if this executor started it."""
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int | None = 1, dask: str | None = None) -> Executor:
+    """The executor for `--workers` / `--dask` (Dask wins when given)."""
+    if dask:
+        return DaskExecutor(dask, workers)
+    n = default_workers() if workers is None else workers
+    return SerialExecutor() if n <= 1 else PoolExecutor(n)
+
+
+def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], workers: int = 1) -> Iterator[R]:
+    """Apply `fn` to every task on `workers` local processes; results in task order."""
+    executor = make_executor(workers)
+    try:
+        results: dict[int, R] = {}
+        next_i = 0
+        for i, result in executor.map_unordered(fn, tasks):
+            results[i] = result
+            while next_i in results:
+                yield results.pop(next_i)
+                next_i += 1
+    finally:
+        executor.close()

@@ -1,0 +1,1 @@
+"""Experiments: variants compared on common random numbers, parameter sweeps, task storage."""

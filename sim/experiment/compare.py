@@ -1,0 +1,224 @@
+"""Compare variants against the baseline on common random numbers.
+
+Replication r of every variant uses the same random streams as replication r of the
+baseline, so each variant sees the same customers: the same arrival times, handle times and
+patience on every channel the two share. The effect of a variant is estimated from the
+per-replication differences (variant − baseline), whose spread excludes most of the
+customer-to-customer noise that two independent runs would carry.
+
+What can be shared and what cannot: a variant that changes staffing or routing keeps every
+customer identical. A variant that changes a channel's arrival rate or profile keeps the
+same underlying random numbers but maps them to new times (inversion of the cumulative
+rate), so that channel's customers change as little as the new rate allows; its handle
+times and patience stay attached to the n-th arrival. A variant that adds a channel leaves
+the other channels' customers untouched. Changing a distribution's family or parameters
+changes those draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config.variants import BASELINE, Experiment, load_experiment
+from sim.experiment.store import TaskStore
+from sim.experiment.tasks import Task, run_all
+from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
+from sim.metrics.stats import Estimate, mean_ci, paired_ci
+from sim.results import RunResult
+from sim.run.executors import Executor, SerialExecutor
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Replicate until the 95 % CI half-width of `metric` is at most `half_width`.
+
+    `metric` is ``"service_level"`` (every channel) or ``"phone.service_level"`` (one).
+    """
+
+    metric: str
+    half_width: float
+
+    @classmethod
+    def parse(cls, text: str) -> Precision:
+        """Read `METRIC=HALFWIDTH` as given on the command line.
+
+        Raises:
+            ValueError: malformed text, an unknown metric or a non-positive half-width.
+        """
+        metric, sep, value = text.partition("=")
+        name = metric.rpartition(".")[2]
+        if not sep or name not in CHANNEL_METRICS:
+            raise ValueError(
+                f"--precision takes METRIC=HALFWIDTH with METRIC one of {', '.join(CHANNEL_METRICS)} "
+                f"(optionally CHANNEL.METRIC), not {text!r}"
+            )
+        try:
+            half = float(value)
+        except ValueError:
+            raise ValueError(f"--precision half-width must be a number, not {value!r}") from None
+        if not (half > 0 and math.isfinite(half)):
+            raise ValueError(f"--precision half-width must be positive, not {value!r}")
+        return cls(metric, half)
+
+    def targets(self, channels: list[str]) -> list[tuple[str, str]]:
+        """(channel, metric) pairs this precision applies to."""
+        channel, _, name = self.metric.rpartition(".")
+        return [(ch, name) for ch in channels if not channel or ch == channel]
+
+
+@dataclass
+class Comparison:
+    """A baseline and its variants, replication by replication on common random numbers."""
+
+    baseline: RunResult
+    variants: dict[str, RunResult]
+
+    @property
+    def n(self) -> int:
+        """Replications per side."""
+        return self.baseline.n
+
+    def diff(self, variant: str, channel: str, metric: str, scope: str = "channel") -> Estimate:
+        """Mean and 95 % CI of the paired difference variant − baseline."""
+        return paired_ci(
+            self.variants[variant].values(scope, channel, metric),
+            self.baseline.values(scope, channel, metric),
+        )
+
+    def table(self) -> pd.DataFrame:
+        """One row per variant × (scope, name) × metric: both means and the paired difference."""
+        rows = []
+        for v, result in self.variants.items():
+            for scope, metrics, names in (
+                ("channel", CHANNEL_METRICS, list(self.baseline.scenario.channels)),
+                (
+                    "group",
+                    GROUP_METRICS,
+                    [g for g in self.baseline.outputs[0].groups if g in result.outputs[0].groups],
+                ),
+            ):
+                for name in names:
+                    if name not in (
+                        result.outputs[0].channels if scope == "channel" else result.outputs[0].groups
+                    ):
+                        continue
+                    for metric in metrics:
+                        b = mean_ci(self.baseline.values(scope, name, metric))
+                        m = mean_ci(result.values(scope, name, metric))
+                        d = self.diff(v, name, metric, scope)
+                        excludes = d.n > 1 and (d.ci_low > 0 or d.ci_high < 0)
+                        rows.append(
+                            (v, scope, name, metric, b.mean, m.mean, d.mean, d.ci_low, d.ci_high, excludes)
+                        )
+        columns = [
+            "variant", "scope", "name", "metric", "baseline_mean", "variant_mean",
+            "diff_mean", "diff_ci_low", "diff_ci_high", "significant",
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim compare --json` prints."""
+        base = self.baseline.to_dict()
+        variants: dict[str, Any] = {}
+        for v, result in self.variants.items():
+            diff: dict[str, dict[str, dict[str, float | None]]] = {}
+            for ch in self.baseline.scenario.channels:
+                if ch in result.outputs[0].channels:
+                    diff[ch] = {m: _clean(self.diff(v, ch, m).as_dict()) for m in CHANNEL_METRICS}
+            variants[v] = {"channels": result.to_dict()["channels"], "diff": diff}
+        return {
+            "baseline": self.baseline.scenario.name,
+            "replications": self.n,
+            "seed": self.baseline.seed,
+            "channels": base["channels"],
+            "variants": variants,
+        }
+
+
+def _clean(d: dict[str, float]) -> dict[str, float | None]:
+    return {k: (v if math.isfinite(v) else None) for k, v in d.items()}
+
+
+def compare(
+    source: str | Path | dict[str, Any] | Experiment,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    precision: Precision | None = None,
+    max_replications: int = 200,
+    store: TaskStore | None = None,
+    progress: Callable[[int], object] | None = None,
+    on_total: Callable[[int], object] | None = None,
+) -> Comparison:
+    """Run the baseline and every variant on common random numbers.
+
+    Args:
+        source: a scenario file (or dict) with `variants:`, or a loaded `Experiment`.
+        replications: replications per side (the first round, with `precision`).
+        seed: base seed; default the scenario's.
+        executor: where tasks run; default in this process.
+        precision: replicate until this CI half-width is reached (baseline mean and every
+            paired difference), up to `max_replications`.
+        max_replications: the most replications `precision` may ask for.
+        store: keeps finished tasks so an interrupted comparison can resume.
+        progress: called with the number of tasks finished.
+        on_total: called with the total number of tasks whenever it grows.
+
+    Returns:
+        A `Comparison`; `.table()` gives the paired differences as a DataFrame.
+    """
+    exp = source if isinstance(source, Experiment) else load_experiment(source)
+    if not exp.variants:
+        raise ValueError(f"{exp.baseline.name}: the scenario has no variants to compare")
+    executor = executor or SerialExecutor()
+    base_seed = exp.baseline.seed if seed is None else seed
+    sides = {BASELINE: exp.baseline, **exp.variants}
+    n = replications or exp.baseline.replications
+    if precision is not None:
+        n = max(n, 3)
+    results: dict[str, Any] = {}
+    while True:
+        tasks = [
+            Task(f"{side}-r{r}", scenario, base_seed, r)
+            for r in range(n)
+            for side, scenario in sides.items()
+            if f"{side}-r{r}" not in results
+        ]
+        if on_total is not None:
+            on_total(len(results) + len(tasks))
+        results.update(run_all(tasks, executor, store, progress))
+        comparison = Comparison(
+            RunResult(exp.baseline, base_seed, [results[f"{BASELINE}-r{r}"] for r in range(n)], "none"),
+            {
+                v: RunResult(sc, base_seed, [results[f"{v}-r{r}"] for r in range(n)], "none")
+                for v, sc in exp.variants.items()
+            },
+        )
+        if precision is None or n >= max_replications:
+            return comparison
+        worst = _worst_half_width(comparison, precision)
+        if worst <= precision.half_width:
+            return comparison
+        # Half-widths shrink like 1/√n: ask for the n that would reach the target.
+        wanted = math.ceil(n * (worst / precision.half_width) ** 2) if math.isfinite(worst) else 2 * n
+        n = min(max_replications, max(wanted, n + 2))
+
+
+def _worst_half_width(c: Comparison, precision: Precision) -> float:
+    worst = 0.0
+    for ch, metric in precision.targets(list(c.baseline.scenario.channels)):
+        widths = [c.baseline.estimate(ch, metric).half_width]
+        widths += [
+            c.diff(v, ch, metric).half_width for v in c.variants if ch in c.variants[v].outputs[0].channels
+        ]
+        finite = [w for w in widths if not math.isnan(w)]
+        if finite:
+            worst = max(worst, *finite)
+    return worst

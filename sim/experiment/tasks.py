@@ -1,0 +1,64 @@
+"""Replication tasks: the unit of work every experiment is made of.
+
+A task names one replication of one scenario (a variant, a sweep point). Its result depends
+only on the task, so tasks can run anywhere, in any order, and be stored and reloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sim.config.schema import Scenario
+from sim.experiment.store import TaskStore
+from sim.run.executors import Executor
+from sim.run.simulate import ReplicationOutput, simulate
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication to run.
+
+    Attributes:
+        name: unique within the experiment; also the file name when stored.
+        scenario: the (variant's) scenario.
+        seed: the experiment's seed; with `replication` it picks the random streams, so
+            every variant's replication r sees the same customers.
+        replication: replication number.
+    """
+
+    name: str
+    scenario: Scenario
+    seed: int
+    replication: int
+
+
+def execute(task: Task) -> ReplicationOutput:
+    """Run a task (metrics only: records "none")."""
+    return simulate(task.scenario, task.replication, seed=task.seed, records="none")
+
+
+def run_all(
+    tasks: Sequence[Task],
+    executor: Executor,
+    store: TaskStore | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> dict[str, ReplicationOutput]:
+    """Run the tasks not already stored; store each as it finishes; return all by name."""
+    results: dict[str, ReplicationOutput] = {}
+    if store is not None:
+        stored = store.done()
+        for task in tasks:
+            if task.name in stored:
+                results[task.name] = store.load(task.name)
+        if progress is not None and results:
+            progress(len(results))
+    todo = [t for t in tasks if t.name not in results]
+    for i, out in executor.map_unordered(execute, todo):
+        name = todo[i].name
+        results[name] = out
+        if store is not None:
+            store.save(name, out)
+        if progress is not None:
+            progress(1)
+    return results
