@@ -11,10 +11,22 @@ replications, and read the service figures as pandas tables::
 
 from __future__ import annotations
 
-from sim.api import run
+from sim.api import compare, run, sweep
 from sim.config import Scenario, ScenarioError, load_scenario
+from sim.config.variants import Experiment, load_experiment
 from sim.results import RunResult
 
 __version__ = "0.1.0"
 
-__all__ = ["RunResult", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]
+__all__ = [
+    "Experiment",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "compare",
+    "load_experiment",
+    "load_scenario",
+    "run",
+    "sweep",
+]

@@ -5,8 +5,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
 from sim.config.errors import Problem, ScenarioError
 from sim.config.schema import Scenario
+from sim.config.variants import Experiment
+from sim.experiment.compare import Precision
+from sim.experiment.compare import compare as _compare
+from sim.experiment.sweep import sweep as _sweep
+from sim.run.executors import make_executor
 from sim.model.policies import Policy, policy_names
 from sim.records import RECORD_MODES
 from sim.results import RunResult
@@ -79,3 +89,73 @@ def _one(
     scenario: Scenario, seed: int, records: str, policy: Policy | None, replication: int
 ) -> ReplicationOutput:
     return simulate(scenario, replication, seed=seed, records=records, policy=policy)
+
+
+def compare(
+    source: str | Path | dict[str, Any] | Experiment,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+    precision: str | None = None,
+    max_replications: int = 200,
+) -> pd.DataFrame:
+    """Compare every variant of a scenario with its baseline on common random numbers.
+
+    Args:
+        source: a scenario file or dict with a `variants:` section, or an `Experiment`.
+        replications: per side; default the scenario's.
+        seed: base seed; default the scenario's.
+        workers: local processes (ignored with `dask`).
+        dask: ``"local"`` or a scheduler address ``"tcp://host:port"``.
+        precision: ``"METRIC=HALFWIDTH"`` — replicate until reached (up to `max_replications`).
+        max_replications: cap for `precision`.
+
+    Returns:
+        One row per variant × (scope, name) × metric: `baseline_mean`, `variant_mean`,
+        `diff_mean`, `diff_ci_low`, `diff_ci_high` (95 %, paired) and `significant`.
+    """
+    executor = make_executor(workers, dask)
+    try:
+        result = _compare(
+            source,
+            replications=replications,
+            seed=seed,
+            executor=executor,
+            precision=Precision.parse(precision) if precision else None,
+            max_replications=max_replications,
+        )
+    finally:
+        executor.close()
+    return result.table()
+
+
+def sweep(
+    source: str | Path | dict[str, Any] | Scenario | Experiment,
+    grid: dict[str, list[Any]],
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+) -> pd.DataFrame:
+    """Run replications at every point of a grid of key-path values.
+
+    Args:
+        source: the base scenario (file, dict, `Scenario` or `Experiment`).
+        grid: key path → list of values, e.g. ``{"agents.team.count": [10, 11, 12]}``.
+        replications: per point; default the scenario's.
+        seed: base seed; default the scenario's.
+        workers: local processes (ignored with `dask`).
+        dask: ``"local"`` or a scheduler address.
+
+    Returns:
+        The tidy table: `point`, one column per grid path, `replication`, `scope`, `name`,
+        `metric`, `value`.
+    """
+    executor = make_executor(workers, dask)
+    try:
+        return _sweep(source, grid, replications=replications, seed=seed, executor=executor)
+    finally:
+        executor.close()
