@@ -30,6 +30,8 @@ from sim.config.schema import Scenario
 
 MAX_EXTENDS_DEPTH = 16
 BASELINE = "baseline"
+EXTENSION_PREFIX = "x-"
+"""Top-level keys starting with this are ignored: room for YAML anchors and notes."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
         label, base_dir = str(path), path.resolve().parent
         data, files = _read_chain(path, [])
         _, lines = read_yaml(path)
+    for key in [k for k in data if isinstance(k, str) and k.startswith(EXTENSION_PREFIX)]:
+        del data[key]  # free-form blocks, e.g. YAML anchors that variants reuse
     variants = data.pop("variants", None) or {}
     if not isinstance(variants, dict):
         raise ScenarioError(

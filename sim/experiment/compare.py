@@ -92,26 +92,30 @@ class Comparison:
         )
 
     def table(self) -> pd.DataFrame:
-        """One row per variant × (scope, name) × metric: both means and the paired difference."""
+        """One row per variant × (scope, name) × metric: both means and the paired difference.
+
+        A channel or group that only the variant has (a newly opened channel, a new team)
+        gets its variant mean, with NaN for the baseline and the difference.
+        """
         rows = []
         for v, result in self.variants.items():
-            for scope, metrics, names in (
-                ("channel", CHANNEL_METRICS, list(self.baseline.scenario.channels)),
-                (
-                    "group",
-                    GROUP_METRICS,
-                    [g for g in self.baseline.outputs[0].groups if g in result.outputs[0].groups],
-                ),
+            for scope, metrics, table in (
+                ("channel", CHANNEL_METRICS, "channels"),
+                ("group", GROUP_METRICS, "groups"),
             ):
+                base_names = list(getattr(self.baseline.outputs[0], table))
+                names = base_names + [n for n in getattr(result.outputs[0], table) if n not in base_names]
                 for name in names:
-                    if name not in (
-                        result.outputs[0].channels if scope == "channel" else result.outputs[0].groups
-                    ):
+                    if name not in getattr(result.outputs[0], table):
                         continue
+                    shared = name in base_names
                     for metric in metrics:
-                        b = mean_ci(self.baseline.values(scope, name, metric))
                         m = mean_ci(result.values(scope, name, metric))
-                        d = self.diff(v, name, metric, scope)
+                        if shared:
+                            b = mean_ci(self.baseline.values(scope, name, metric))
+                            d = self.diff(v, name, metric, scope)
+                        else:
+                            b = d = Estimate(math.nan, math.nan, math.nan, 0)
                         excludes = d.n > 1 and (d.ci_low > 0 or d.ci_high < 0)
                         rows.append(
                             (v, scope, name, metric, b.mean, m.mean, d.mean, d.ci_low, d.ci_high, excludes)
