@@ -200,12 +200,14 @@ class Centre:
     def open_contacts(self) -> tuple[list[Contact], list[Contact]]:
         """Contacts still waiting and still in service now (call at the horizon)."""
         waiting = [c for ch in self.channels for c in ch.queue if c.state == WAITING]
-        # A contact in service is the value of its pending completion event.
-        in_service = [
-            ev._value
+        # A contact in service is the value of its pending completion event. Its pending
+        # abandonment event (if it had to wait) carries it too: count each contact once.
+        in_service_by_id = {
+            ev._value.id: ev._value
             for *_, ev in self.env._queue
             if isinstance(ev._value, Contact) and ev._value.state == IN_SERVICE
-        ]
+        }
+        in_service = list(in_service_by_id.values())
         return waiting, in_service
 
 
