@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +15,32 @@ from sim.config.variants import Experiment
 from sim.experiment.compare import Precision
 from sim.experiment.compare import compare as _compare
 from sim.experiment.sweep import sweep as _sweep
-from sim.run.executors import make_executor
 from sim.model.policies import Policy, policy_names
 from sim.records import RECORD_MODES
 from sim.results import RunResult
-from sim.run.executors import run_tasks
+from sim.run.executors import make_executor, run_tasks
 from sim.run.simulate import ReplicationOutput, simulate
 
 
-def check_runnable(scenario: Scenario) -> None:
+def check_runnable(scenario: Scenario, label: str | None = None, path: Path | None = None) -> None:
     """Checks that need the model's registries (policy names).
+
+    Args:
+        scenario: the validated scenario.
+        label: the file it came from, for the message (default: the scenario's name).
+        path: the scenario file, to point at the line of the bad key.
 
     Raises:
         ScenarioError: the scenario names a routing policy that is not registered.
     """
     if scenario.routing.policy not in policy_names():
-        raise ScenarioError(
-            scenario.name,
-            [
-                Problem(
-                    "routing.policy",
-                    f"unknown policy '{scenario.routing.policy}'; allowed: {', '.join(policy_names())}",
-                )
-            ],
-        )
+        line = None
+        if path is not None:
+            from sim.config.loader import read_yaml
+
+            line = read_yaml(path)[1].get(("routing", "policy"))
+        message = f"unknown policy '{scenario.routing.policy}'; allowed: {', '.join(policy_names())}"
+        raise ScenarioError(label or scenario.name, [Problem("routing.policy", message, line)])
 
 
 def run(

@@ -109,10 +109,14 @@ def run(
 
 
 def _load(path: Path) -> Any:
+    from sim.api import check_runnable
+
     try:
-        return load_scenario(path)
+        scenario = load_scenario(path)
+        check_runnable(scenario, label=str(path), path=path)
     except ScenarioError as exc:
         _fail(str(exc))
+    return scenario
 
 
 def _guard(fn: Callable[[], Any]) -> Any:
@@ -294,12 +298,16 @@ def _experiment_key(command: str, exp: Any, seed: int, **extra: Any) -> dict[str
 
 
 def _load_experiment(path: Path) -> Any:
+    from sim.api import check_runnable
     from sim.config.variants import load_experiment
 
     try:
-        return load_experiment(path)
+        exp = load_experiment(path)
+        for scenario in [exp.baseline, *exp.variants.values()]:
+            check_runnable(scenario, label=str(path), path=path)
     except ScenarioError as exc:
         _fail(str(exc))
+    return exp
 
 
 _executor_options = [

@@ -90,10 +90,10 @@ class RunResult:
         return pd.DataFrame(rows, columns=["replication", "scope", "name", "metric", "value"])
 
     def intervals(self) -> pd.DataFrame:
-        """Per replication, channel and interval: counts, service level, ASA, queue, busy agents.
+        """Per replication, channel and interval: counts, service level, ASA, queue, agents.
 
         Contacts are attributed to the interval in which they arrived; queue length and busy
-        agents are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
+        agents and agents on duty (all groups) are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
         """
         frames = []
         for o in self.outputs:
@@ -108,7 +108,9 @@ class RunResult:
             widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
             widths = np.where(widths > 0, widths, np.nan)
             per = np.diff(areas, axis=0) / widths[:, None]
-            busy = per[:, len(names) :].sum(axis=1)
+            n_groups = len(iv["groups"])
+            busy = per[:, len(names) : len(names) + n_groups].sum(axis=1)
+            on_duty = per[:, len(names) + n_groups :].sum(axis=1)
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
             }
@@ -132,6 +134,7 @@ class RunResult:
                                 "asa_s": tallies["wait_sum_s"][i] / answered,
                                 "queue_length": per[:, i],
                                 "busy_agents": busy,
+                                "on_duty": on_duty,
                             }
                         )
                     )

@@ -8,6 +8,7 @@ what is allowed there.
 
 from __future__ import annotations
 
+import datetime
 import types
 import typing
 from collections.abc import Mapping
@@ -18,7 +19,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.config.errors import Problem, ScenarioError
-from sim.config.schema import CROSS_CHECK_SEPARATOR, Scenario
+from sim.config.files import DataFileError, read_column, read_trace
+from sim.config.schema import CROSS_CHECK_SEPARATOR, Distribution, Scenario
 
 MAX_FILE_BYTES = 50_000_000
 
@@ -78,6 +80,10 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], i
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "constructor for the tag" in problem:
+            problem += " (tags such as !!python/... are not allowed: a scenario holds plain values)"
+        elif mark is not None:
+            problem += f" (column {mark.column + 1})"
         raise ScenarioError(label, [Problem("", f"is not valid YAML: {problem}", line)]) from None
     except RecursionError:
         raise ScenarioError(label, [Problem("", "is nested too deeply to be a scenario")]) from None
@@ -98,32 +104,56 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], i
             ],
         )
     lines: dict[tuple[str | int, ...], int] = {}
-    _index_lines(node, (), lines)
+    duplicates = _index_lines(node, (), lines)
+    if duplicates:
+        raise ScenarioError(label, duplicates)
     return data, lines
 
 
 def _index_lines(
     node: yaml.Node | None, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]
-) -> None:
-    """Record the line of each key path in a composed YAML tree."""
+) -> list[Problem]:
+    """Record the line of each key path in a composed YAML tree.
+
+    Returns:
+        A problem for every key given twice in one mapping: PyYAML would silently keep the
+        last value, so a pasted block could override a setting without anyone noticing.
+    """
+    duplicates: list[Problem] = []
     if node is None:
-        return
+        return duplicates
     stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(node, path)]
     seen = 0
     while stack:
         current, where = stack.pop()
         seen += 1
         if seen > 1_000_000:
-            return
+            break
         out.setdefault(where, current.start_mark.line + 1)
         if isinstance(current, yaml.MappingNode):
+            first: dict[str, int] = {}
             for key_node, value_node in current.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                out[(*where, key)] = key_node.start_mark.line + 1
+                line = key_node.start_mark.line + 1
+                if isinstance(key_node, yaml.ScalarNode) and key != "<<":
+                    if key in first:
+                        duplicates.append(
+                            Problem(
+                                _dotted((*where, key)),
+                                f"duplicate key '{key}' (first given at line {first[key]}); "
+                                "give each key once",
+                                line,
+                            )
+                        )
+                        continue
+                    first[key] = line
+                out[(*where, key)] = line
                 stack.append((value_node, (*where, key)))
         elif isinstance(current, yaml.SequenceNode):
             for i, item in enumerate(current.value):
                 stack.append((item, (*where, i)))
+    duplicates.sort(key=lambda p: p.line or 0)
+    return duplicates
 
 
 def validate(
@@ -146,17 +176,41 @@ def validate(
 def _resolve_files(
     scenario: Scenario, base_dir: Path, label: str, lines: Mapping[tuple[str | int, ...], int]
 ) -> Scenario:
-    """Make file paths absolute (relative to the scenario) and check that they exist."""
+    """Make file paths absolute (relative to the scenario) and check that they can be read.
+
+    Every data file is read here, so that a missing column, a malformed number or times out
+    of order is reported now, with the scenario key that names the file, and not as a
+    failure in the middle of a run.
+    """
     problems: list[Problem] = []
     channels = {}
+
+    def check(where: tuple[str | int, ...], path: Path, read: Any) -> None:
+        file_key = (*where, "file")
+        if path.is_dir():
+            problems.append(
+                Problem(_dotted(file_key), f"is a folder, not a CSV file: {path}", _line(lines, file_key))
+            )
+            return
+        if not path.is_file():
+            problems.append(Problem(_dotted(file_key), f"file not found: {path}", _line(lines, file_key)))
+            return
+        try:
+            read()
+        except DataFileError as exc:
+            key = (*where, exc.key or "file")
+            problems.append(Problem(_dotted(key), str(exc), _line(lines, key)))
+
     for name, ch in scenario.channels.items():
         updates: dict[str, Any] = {}
         trace = ch.arrivals.trace
         if trace is not None:
             path = (base_dir / trace.file).resolve()
-            key: tuple[str | int, ...] = ("channels", name, "arrivals", "trace", "file")
-            if not path.is_file():
-                problems.append(Problem(_dotted(key), f"trace file not found: {path}", _line(lines, key)))
+            check(
+                ("channels", name, "arrivals", "trace"),
+                path,
+                lambda t=trace, p=path: read_trace(p, t.column, t.unit, t.day_column),
+            )
             updates["arrivals"] = ch.arrivals.model_copy(
                 update={"trace": trace.model_copy(update={"file": str(path)})}
             )
@@ -165,14 +219,24 @@ def _resolve_files(
             file = getattr(dist, "file", None)
             if file is not None:
                 path = (base_dir / file).resolve()
-                key = ("channels", name, field, "file")
-                if not path.is_file():
-                    problems.append(Problem(_dotted(key), f"file not found: {path}", _line(lines, key)))
+                check(("channels", name, field), path, lambda d=dist, p=path: _check_durations(p, d.column))
                 updates[field] = dist.model_copy(update={"file": str(path)})
         channels[name] = ch.model_copy(update=updates) if updates else ch
     if problems:
         raise ScenarioError(label, problems)
     return scenario.model_copy(update={"channels": channels})
+
+
+def _check_durations(path: Path, column: str) -> None:
+    """Read an empirical sample and check that it can be a duration distribution."""
+    values = read_column(path, column)
+    if (values < 0).any():
+        row = int((values < 0).argmax())
+        raise DataFileError(
+            f"column '{column}' of {path} holds a negative duration ({values[row]:g}); durations are >= 0"
+        )
+    if not (values > 0).any():
+        raise DataFileError(f"column '{column}' of {path} holds only zeros; durations need a positive mean")
 
 
 def _dotted(loc: tuple[str | int, ...]) -> str:
@@ -193,21 +257,22 @@ def _line(lines: Mapping[tuple[str | int, ...], int], loc: tuple[str | int, ...]
     return None
 
 
-def _data_path(loc: tuple[str | int, ...], data: Any) -> tuple[str | int, ...]:
+def _data_path(loc: tuple[str | int, ...], data: Any, missing: bool = False) -> tuple[str | int, ...]:
     """Keep the parts of a pydantic location that exist in the data.
 
     pydantic inserts union tags (`exponential`, `function-after[...]`) into locations;
-    they are not keys of the file. The last part is kept even if absent: that is the
-    missing key.
+    they are not keys of the file. With `missing`, the last part is kept even if absent:
+    that is the missing key. Keys that are not text (`1: 2`) are kept as text, as the YAML
+    line index has them.
     """
     kept: list[str | int] = []
     current = data
     for i, part in enumerate(loc):
         child = _child(current, part)
         if child is not _ABSENT:
-            kept.append(part)
+            kept.append(str(part) if isinstance(current, dict) else part)
             current = child
-        elif i == len(loc) - 1 and isinstance(current, dict):
+        elif missing and i == len(loc) - 1 and isinstance(current, dict):
             kept.append(part)
     return tuple(kept)
 
@@ -233,9 +298,70 @@ def _allowed_keys(path: tuple[str | int, ...], data: Any) -> list[str] | None:
         model = _step(model, part, current)
         if model is None:
             return None
+    model = _resolve(model, current)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return None
+
+
+def _resolve(model: Any, value: Any) -> Any:
+    """Unwrap `Annotated`, `X | None` and a `dist` union down to the model the value is for."""
+    for _ in range(5):
+        origin = typing.get_origin(model)
+        if origin is typing.Annotated:
+            model = typing.get_args(model)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(model) if a is not type(None)]
+            tag = value.get("dist") if isinstance(value, dict) else None
+            chosen = [m for m in members if tag in (_dist_of(m) or ())]
+            model = chosen[0] if chosen else members[0] if len(members) == 1 else _first_model(members, "")
+        else:
+            break
+    return model
+
+
+def _dist_of(model: Any) -> tuple[Any, ...] | None:
+    """The `dist` names a distribution model accepts, or None for other types."""
+    field = getattr(model, "model_fields", {}).get("dist")
+    return None if field is None else typing.get_args(field.annotation)
+
+
+def _dist_names() -> list[str]:
+    """Every `dist` name a scenario accepts, in schema order."""
+    union = _resolve_union(Distribution)
+    return [name for m in union for name in (_dist_of(m) or ())]
+
+
+def _resolve_union(model: Any) -> tuple[Any, ...]:
+    while typing.get_origin(model) is typing.Annotated:
+        model = typing.get_args(model)[0]
+    return typing.get_args(model)
+
+
+_YAML_TYPES = {
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    str: "text",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "an empty value (null)",
+    datetime.date: "a date",
+    datetime.datetime: "a date and time",
+}
+
+
+def _describe(value: Any) -> str:
+    """How a YAML value looks to the person who wrote it."""
+    for t, name in _YAML_TYPES.items():
+        if type(value) is t:
+            return name
+    return f"a {type(value).__name__}"
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return f"{shown[:60]}{'...' if len(shown) > 60 else ''}"
 
 
 def _step(model: Any, part: str | int, value: Any) -> Any:
@@ -276,28 +402,63 @@ def _problems(
 ) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = _data_path(tuple(err["loc"]), data)
+        kind = err["type"]
+        loc = _data_path(tuple(err["loc"]), data, missing=kind == "missing")
         message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
+        if message.startswith("Input should be"):
+            message = "must be" + message.removeprefix("Input should be")
+        if kind == "extra_forbidden":
             allowed = _allowed_keys(loc, data)
             message = f"unknown key '{loc[-1]}'"
             if allowed:
                 message += f"; allowed here: {', '.join(allowed)}"
-        elif err["type"] == "missing":
+        elif kind == "missing":
             message = "required key is missing"
-        elif err["type"] == "union_tag_invalid":
-            message = err["msg"].replace("Input tag", "dist")
-        elif (err["type"] == "value_error" and CROSS_CHECK_SEPARATOR in message) or (
-            err["type"] == "value_error" and _looks_cross(message)
-        ):
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            ctx = err.get("ctx", {})
+            tag_key = str(ctx.get("discriminator", "'dist'")).strip("'\"")
+            if tag_key == "dist":
+                names = ", ".join(_dist_names())
+            else:
+                names = str(ctx.get("expected_tags", "")).replace("'", "")
+            given = ctx.get("tag")
+            loc = (*loc, tag_key)
+            message = (
+                f"unknown {tag_key} {given!r}; allowed: {names}"
+                if given is not None
+                else f"required; one of: {names}"
+            )
+            problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+            continue
+        elif kind in ("model_type", "dict_type", "model_attributes_type"):
+            keys = _allowed_keys((*loc, ""), data)
+            given = err.get("input")
+            message = f"must be a mapping of keys, not {_describe(given)}"
+            if given is not None:
+                message += f" ({_shown(given)})"
+            if keys:
+                message += f"; keys here: {', '.join(keys)}"
+            problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+            continue
+        elif kind == "too_short" and "min_length" in err.get("ctx", {}):
+            n = err["ctx"]["min_length"]
+            message = (
+                f"needs at least {n} {'entry' if n == 1 else 'entries'}, has {len(err.get('input') or ())}"
+            )
+            problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+            continue
+        elif kind == "string_type":
+            message = f"must be text, not {_describe(err.get('input'))} (put it in quotes)"
+        elif kind == "list_type":
+            message = f"must be a list ([a, b] or one '- item' per line), not {_describe(err.get('input'))}"
+        elif kind == "value_error" and (CROSS_CHECK_SEPARATOR in message or _looks_cross(message)):
             for entry in message.split(CROSS_CHECK_SEPARATOR):
                 key, _, text = entry.partition(": ")
                 sub = _parse_dotted(key)
                 problems.append(Problem(_dotted((*loc, *sub)), text, _line(lines, (*loc, *sub))))
             continue
-        if err["type"] not in ("missing", "extra_forbidden", "value_error") and "input" in err:
-            shown = repr(err["input"])
-            message += f" (got {shown[:60]}{'...' if len(shown) > 60 else ''})"
+        if kind not in ("missing", "extra_forbidden", "value_error") and "input" in err:
+            message += f" (got {_shown(err['input'])})"
         problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
     return problems
 

@@ -10,14 +10,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from sim.config.staffing import Proficiency, Shift, StaffingTable
 from sim.types import ChannelKind
 
 _UNIT_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
 
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+def _plain_number(value: Any) -> Any:
+    """Refuse text and true/false where a number belongs.
+
+    pydantic's lax mode would read `"60"` as 60 and `true` (or YAML's `yes`, `on`) as 1;
+    in a scenario file both are almost always a mistake, so they are errors. Numbers of any
+    numeric type (including numpy's) pass through to the usual checks.
+    """
+    if isinstance(value, bool):
+        raise ValueError(
+            f"must be a number, not {str(value).lower()} (YAML reads yes/no/on/off/true/false as true/false)"
+        )
+    if isinstance(value, str):
+        raise ValueError(f"must be a number, not the text {value[:40]!r} (write numbers without quotes)")
+    return value
+
+
+Number = BeforeValidator(_plain_number)
+"""Annotate numeric fields with this so that text and booleans are rejected."""
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), Number]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False), Number]
 
 CROSS_CHECK_SEPARATOR = "\n"
 """Cross-field problems are raised as one ValueError, one `key.path: message` per line, so
@@ -81,14 +102,14 @@ class LogNormal(_WithMean):
     """Log-normal durations given by their mean and coefficient of variation."""
 
     dist: Literal["lognormal"]
-    cv: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+    cv: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False), Number]
 
 
 class Gamma(_WithMean):
     """Gamma durations given by their mean and coefficient of variation (shape 1/cv²)."""
 
     dist: Literal["gamma"]
-    cv: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+    cv: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False), Number]
 
 
 class Uniform(Strict):
@@ -137,7 +158,10 @@ class Empirical(Strict):
     @model_validator(mode="after")
     def _check_source(self) -> Self:
         if (self.values is None) == (self.file is None):
-            raise ValueError("empirical needs either values: [...] or file: (a CSV), not both")
+            raise ValueError(
+                "empirical needs exactly one of values: [...] or file: (a CSV with column:)"
+                + (", not both" if self.values is not None else "")
+            )
         if self.file is not None and self.column is None:
             raise ValueError("empirical with a file needs column: the CSV column to read")
         if self.values is not None and not any(v > 0 for v in self.values):
@@ -177,7 +201,7 @@ class Profile(Strict):
 class Overdispersion(Strict):
     """A random rate multiplier per day (Poisson–gamma): mean 1, coefficient of variation `daily_cv`."""
 
-    daily_cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+    daily_cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), Number]
 
 
 class Trace(Strict):
@@ -264,10 +288,22 @@ class Channel(Strict):
 
 
 class AgentGroup(Strict):
-    """Interchangeable agents sharing one skill set."""
+    """Interchangeable agents sharing one skill set, and when they are on duty.
 
-    count: Annotated[int, Field(ge=0, le=1_000_000)]
+    The head count is one of: `count` (constant), `staffing` (a table per interval) or
+    `shifts`; `shrinkage` removes a share of it (see `sim.config.staffing`).
+    """
+
+    count: Annotated[int, Field(ge=0, le=1_000_000), Number] | None = None
+    staffing: StaffingTable | None = None
+    shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
+    shrinkage: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False), Number] = 0.0
     skills: Annotated[list[str], Field(min_length=1)]
+    proficiency: dict[str, Proficiency] = {}
+    """Per skill: handle-time and resolution multipliers (slower on a secondary channel)."""
+    overflow_after_s: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False), Number]] = {}
+    """Channels outside `skills` this group takes once a contact has waited this long
+    (needs `routing.policy: overflow`)."""
 
     @field_validator("skills")
     @classmethod
@@ -276,15 +312,39 @@ class AgentGroup(Strict):
             raise ValueError("skills are listed more than once")
         return skills
 
+    @model_validator(mode="after")
+    def _one_head_count(self) -> Self:
+        given = [k for k in ("count", "staffing", "shifts") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of count, staffing or shifts"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        for skill in self.proficiency:
+            if skill not in self.skills:
+                raise ValueError(f"proficiency names '{skill}', which is not one of this group's skills")
+        for skill in self.overflow_after_s:
+            if skill in self.skills:
+                raise ValueError(
+                    f"overflow_after_s names '{skill}', which is already one of this group's skills"
+                )
+        return self
+
 
 class Routing(Strict):
     """Which waiting contact an agent that becomes free takes next."""
 
     policy: str = "fifo"
-    """A registered policy name: `fifo` (oldest first across the agent's queues) or
-    `priority` (first non-empty queue in `order`)."""
+    """A registered policy name: `fifo`, `priority`, `threshold`, `longest_wait_first`,
+    `preemptive` or `overflow` (see the README)."""
     order: list[str] | None = None
-    """Channel order for `priority`; channels left out come last, in file order."""
+    """Channel order for `priority`, `threshold` and `preemptive`; channels left out come
+    last, in file order."""
+    reserve: Annotated[int, Field(ge=0, le=1_000_000), Number] = 1
+    """`threshold`: email and social are taken only while more than this many agents of
+    the group are idle."""
+    relative_to_target: bool = False
+    """`longest_wait_first`: compare waits as a share of each channel's target."""
 
 
 class Scenario(Strict):
@@ -292,10 +352,10 @@ class Scenario(Strict):
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: str | None = None
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
-    horizon_hours: Annotated[float, Field(gt=0, le=24 * 366 * 10, allow_inf_nan=False)]
-    warmup_hours: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    seed: Annotated[int, Field(ge=0, lt=2**63), Number] = 0
+    replications: Annotated[int, Field(ge=1, le=100_000), Number] = 10
+    horizon_hours: Annotated[float, Field(gt=0, le=24 * 366 * 10, allow_inf_nan=False), Number]
+    warmup_hours: Annotated[float, Field(ge=0, allow_inf_nan=False), Number] = 0.0
     interval_min: Literal[15, 30, 60] = 30
     """Length of the intervals for per-interval statistics."""
     channels: Annotated[dict[str, Channel], Field(min_length=1)]
@@ -341,6 +401,17 @@ class Scenario(Strict):
                         f"channels are: {', '.join(names)}"
                     )
                 served.add(skill)
+            for skill in group.overflow_after_s:
+                if skill not in self.channels:
+                    problems.append(
+                        f"agents.{gname}.overflow_after_s.{skill}: unknown channel '{skill}'; "
+                        f"channels are: {', '.join(names)}"
+                    )
+            if group.overflow_after_s and self.routing.policy != "overflow":
+                problems.append(
+                    f"agents.{gname}.overflow_after_s: needs routing.policy: overflow "
+                    f"(the policy is {self.routing.policy})"
+                )
         for key in names:
             if key not in served:
                 problems.append(f"channels.{key}: no agent group has this skill; add it to a group's skills")

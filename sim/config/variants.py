@@ -98,16 +98,18 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
         try:
             variant_data = apply_overrides(data, overrides)
         except KeyError as exc:
-            key = exc.args[0]
-            problems.append(Problem(f"{where}.{key}", exc.args[1], lines.get(("variants", name, key))))
+            bad_path = str(exc.args[0])
+            problems.append(
+                Problem(f"{where}.{bad_path}", exc.args[1], lines.get(("variants", name, bad_path)))
+            )
             continue
         variant_data["name"] = f"{baseline.name}/{name}"
         try:
             out[str(name)] = validate(variant_data, label=label, lines={}, base_dir=base_dir)
         except ScenarioError as exc:
             for p in exc.problems:
-                key = _matching_override(p.path, overrides)
-                line = lines.get(("variants", name, key)) if key else None
+                match = _matching_override(p.path, overrides)
+                line = lines.get(("variants", name, match)) if match else None
                 problems.append(Problem(f"{where} → {p.path}", p.message, line))
     if problems:
         raise ScenarioError(label, problems)

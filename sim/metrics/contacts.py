@@ -29,6 +29,7 @@ CHANNEL_METRICS: dict[str, str] = {
 GROUP_METRICS: dict[str, str] = {
     "occupancy": "agent busy time ÷ agent time on duty, over the measured window",
     "busy_agents": "time-average number of busy agents",
+    "on_duty": "time-average number of agents on duty (rostered, plus any finishing a contact after their shift)",
 }
 
 
@@ -61,9 +62,16 @@ def channel_metrics(t: Mapping[str, float], window_s: float) -> dict[str, float]
     }
 
 
-def group_metrics(busy_area: float, count: int, window_s: float) -> dict[str, float]:
-    """Occupancy and mean busy agents of one group (or of all groups together)."""
+def group_metrics(busy_area: float, on_duty_area: float, window_s: float) -> dict[str, float]:
+    """Occupancy, mean busy and mean on-duty agents of one group (or of all groups).
+
+    Args:
+        busy_area: integral of busy agents over the window (agent-seconds).
+        on_duty_area: integral of agents on duty over the window (agent-seconds).
+        window_s: length of the window, seconds.
+    """
     return {
-        "occupancy": _ratio(busy_area, count * window_s),
+        "occupancy": _ratio(busy_area, on_duty_area),
         "busy_agents": busy_area / window_s,
+        "on_duty": on_duty_area / window_s,
     }

@@ -22,6 +22,7 @@ from sim.model.distributions import make_sampler
 from sim.model.entities import ChannelState, GroupState
 from sim.model.policies import Policy, make_policy
 from sim.model.processes import Centre, ContactSink
+from sim.model.roster import roster
 
 
 @dataclass
@@ -64,15 +65,35 @@ def build(
         for i, name in enumerate(scenario.channels)
     ]
     by_name = {ch.name: ch for ch in channels}
-    groups = [GroupState(name, i, g.count) for i, (name, g) in enumerate(scenario.agents.items())]
+    for ch in channels:
+        ch.interruptible = ch.kind != "phone" and scenario.channels[ch.name].patience is None
+    horizon = scenario.horizon_s
+    rosters = {
+        name: roster(g.count, g.staffing, g.shifts, g.shrinkage, horizon)
+        for name, g in scenario.agents.items()
+    }
+    groups = [
+        GroupState(name, i, rosters[name][0][1], len(channels)) for i, name in enumerate(scenario.agents)
+    ]
     for group, spec in zip(groups, scenario.agents.values(), strict=True):
         group.queues = [by_name[s] for s in spec.skills]
         for s in spec.skills:
             by_name[s].groups.append(group)
+        for s, prof in spec.proficiency.items():
+            group.mult[by_name[s].index] = prof.handle_time
+    # Overflow groups come after a channel's own groups, so arrivals try its own first.
+    for group, spec in zip(groups, scenario.agents.values(), strict=True):
+        for s, delay in spec.overflow_after_s.items():
+            ch = by_name[s]
+            group.queues.append(ch)
+            group.overflow[ch.index] = delay
+            ch.groups.append(group)
+            ch.overflow.append((group, delay))
     if policy is None:
-        policy = make_policy(scenario.routing.policy, channel_order(scenario))
+        policy = make_policy(scenario.routing.policy, channel_order(scenario), scenario.routing)
     centre = Centre(env, channels, groups, policy, scenario.warmup_s, sink)
-    horizon = scenario.horizon_s
+    for group in groups:
+        centre.start_roster(group, rosters[group.name])
     for ch in channels:
         ch_spec = scenario.channels[ch.name]
         source = ArrivalSource(ch_spec.arrivals, horizon)

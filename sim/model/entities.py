@@ -52,7 +52,19 @@ class Contact:
     streams, so they belong to the customer whatever the staffing (common random numbers).
     """
 
-    __slots__ = ("answered_at", "arrived_at", "channel", "group", "handle_time", "id", "patience", "state")
+    __slots__ = (
+        "answered_at",
+        "arrived_at",
+        "channel",
+        "group",
+        "handle_time",
+        "id",
+        "patience",
+        "preempted",
+        "remaining",
+        "service_end",
+        "state",
+    )
 
     def __init__(
         self, cid: int, channel: ChannelState, arrived_at: float, handle_time: float, patience: float
@@ -65,6 +77,12 @@ class Contact:
         self.answered_at = -1.0
         self.state = WAITING
         self.group: GroupState | None = None
+        self.remaining = handle_time
+        """Work still to do, in the channel's standard time (before proficiency)."""
+        self.service_end = -1.0
+        """When the current service ends; an older completion event is stale."""
+        self.preempted = 0
+        """How many times the contact's service was interrupted."""
 
 
 class ChannelState:
@@ -78,10 +96,12 @@ class ChannelState:
         "answered",
         "groups",
         "index",
+        "interruptible",
         "kind",
         "n_waiting",
         "name",
         "offered",
+        "overflow",
         "queue",
         "queue_level",
         "target_s",
@@ -100,6 +120,10 @@ class ChannelState:
         self.n_waiting = 0
         self.queue_level = Level()
         self.groups: list[GroupState] = []
+        self.interruptible = False
+        """Its service may be interrupted by phone contacts (preemptive routing)."""
+        self.overflow: list[tuple[GroupState, float]] = []
+        """Groups that take this channel's contacts only after they waited a delay."""
         self.offered = 0
         self.answered = 0
         self.abandoned = 0
@@ -128,18 +152,49 @@ class ChannelState:
 
 
 class GroupState:
-    """An agent group during a run: how many agents it has, how many are idle."""
+    """An agent group during a run: how many agents are on duty, idle, or leaving.
 
-    __slots__ = ("busy_level", "count", "idle", "index", "name", "queues", "served")
+    Agents of a group are interchangeable, so counts describe it. When the roster lowers
+    the head count, idle agents go off duty at once and busy ones finish the contact in hand
+    first (`leaving`).
+    """
 
-    def __init__(self, name: str, index: int, count: int) -> None:
+    __slots__ = (
+        "busy_level",
+        "idle",
+        "index",
+        "interruptible",
+        "leaving",
+        "mult",
+        "name",
+        "on_duty",
+        "on_duty_level",
+        "overflow",
+        "queues",
+        "served",
+    )
+
+    def __init__(self, name: str, index: int, count: int, n_channels: int = 0) -> None:
         self.name = name
         self.index = index
-        self.count = count
+        self.on_duty = count
         self.idle = count
+        self.leaving = 0
         self.busy_level = Level()
+        self.on_duty_level = Level(0.0, count)
         self.queues: list[ChannelState] = []
+        self.overflow: dict[int, float] = {}
+        """Channel index → delay: queues taken only once their head has waited that long."""
+        self.mult = [1.0] * n_channels
+        """Handle-time multiplier per channel index (proficiency)."""
+        self.interruptible: dict[int, Contact] = {}
+        """Interruptible contacts in service, oldest first (preemptive routing only)."""
         self.served = 0
 
+    @property
+    def count(self) -> int:
+        """Agents on duty who are staying (the roster's current head count)."""
+        return self.on_duty - self.leaving
+
     def __repr__(self) -> str:
-        return f"GroupState({self.name!r}, idle={self.idle}/{self.count})"
+        return f"GroupState({self.name!r}, idle={self.idle}/{self.on_duty})"

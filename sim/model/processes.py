@@ -77,6 +77,8 @@ class Centre:
         self.warmup_s = warmup_s
         self.sink = sink
         self.next_id = 0
+        self.preemptive = bool(getattr(policy, "preemptive", False))
+        """Phone contacts may interrupt interruptible work (see `_preempt`)."""
         self._queue: list[Any] = env._queue  # SimPy's event heap: (time, priority, id, event)
         self._eid = env._eid
 
@@ -121,8 +123,13 @@ class Centre:
                     self._start(group, target, now)
                     if not ch.n_waiting:
                         break
-        if c.state == WAITING and patience != _INF:
-            self.at(now + patience, self._on_abandon, c)
+        if c.state == WAITING:
+            if patience != _INF:
+                self.at(now + patience, self._on_abandon, c)
+            for group, delay in ch.overflow:
+                self.at(now + delay, self._on_overflow, group)
+            if self.preemptive and ch.kind == "phone":
+                self._preempt(ch, now)
         nxt = next(feed.times, None)
         if nxt is not None:
             self.at(nxt, self._on_arrival, feed)
@@ -146,18 +153,27 @@ class Centre:
         level.last = now
         level.value -= 1
         c.state = IN_SERVICE
-        c.answered_at = now
+        if c.answered_at < 0:  # a resumed contact keeps its first answer time
+            c.answered_at = now
         c.group = group
-        heappush(self._queue, (now + c.handle_time, NORMAL, next(self._eid), Due(self._on_complete, c)))
+        end = now + c.remaining * group.mult[ch.index]
+        c.service_end = end
+        heappush(self._queue, (end, NORMAL, next(self._eid), Due(self._on_complete, c)))
+        if self.preemptive and ch.interruptible:
+            group.interruptible[c.id] = c
 
     def _on_complete(self, event: Due) -> None:
         c: Contact = event._value
         now: float = self.env._now
+        if c.state != IN_SERVICE or c.service_end != now:
+            return  # stale: the service was interrupted and rescheduled
         group = c.group
         assert group is not None
         c.state = ANSWERED
         group.served += 1
         ch = c.channel
+        if self.preemptive and ch.interruptible:
+            del group.interruptible[c.id]
         if c.arrived_at >= self.warmup_s:
             wait = c.answered_at - c.arrived_at
             ch.answered += 1
@@ -168,6 +184,12 @@ class Centre:
                 ch.within_target += 1
         if self.sink is not None:
             self.sink(c, now, ANSWERED)
+        if group.leaving:  # the agent's shift has ended: off duty after the contact in hand
+            group.leaving -= 1
+            group.on_duty -= 1
+            group.on_duty_level.add(now, -1)
+            group.busy_level.add(now, -1)
+            return
         # The agent is free: it asks for its next contact before anyone else can. While
         # the policy decides, the agent counts as idle; if it takes work at once, its
         # busy time simply continues.
@@ -178,6 +200,77 @@ class Centre:
             self._take(group, target, now)
         else:
             group.busy_level.add(now, -1)
+
+    def _fill(self, group: GroupState, now: float) -> None:
+        """Idle agents of `group` take whatever the policy gives them."""
+        while group.idle:
+            target = self.policy.choose(group, now)
+            if target is None:
+                return
+            self._start(group, target, now)
+
+    def _on_overflow(self, event: Due) -> None:
+        """A contact has waited long enough for an overflow group to take it."""
+        group: GroupState = event._value
+        if group.idle:
+            self._fill(group, self.env._now)
+
+    def _preempt(self, ch: ChannelState, now: float) -> None:
+        """Interrupt interruptible work so a waiting phone contact is answered now.
+
+        The agent most recently given interruptible work (an email) puts it back at the
+        head of its queue with the work still to do, and takes the phone contact. The
+        interrupted contact resumes later, from where it stopped.
+        """
+        for group in ch.groups:
+            if not group.interruptible:
+                continue
+            victim = group.interruptible.pop(next(reversed(group.interruptible)))
+            vch = victim.channel
+            victim.remaining = (victim.service_end - now) / group.mult[vch.index]
+            victim.service_end = -1.0
+            victim.state = WAITING
+            victim.preempted += 1
+            vch.queue.appendleft(victim)
+            vch.n_waiting += 1
+            vch.queue_level.add(now, 1)
+            self._take(group, ch, now)
+            return
+
+    # --- staffing over time -----------------------------------------------------------
+
+    def start_roster(self, group: GroupState, steps: list[tuple[float, int]]) -> None:
+        """Change the group's head count at each `(time, count)` step after time 0."""
+        for when, count in steps:
+            if when > 0:
+                self.at(when, self._on_roster, (group, count))
+
+    def _on_roster(self, event: Due) -> None:
+        group, count = event._value
+        self.set_staff(group, count, self.env._now)
+
+    def set_staff(self, group: GroupState, count: int, now: float) -> None:
+        """Bring the group's head count to `count`.
+
+        New agents start idle and pull work at once. Agents leaving go idle ones first;
+        busy ones finish the contact in hand, then go: no contact is lost or duplicated.
+        """
+        diff = count - group.count
+        if diff > 0:
+            stay = min(group.leaving, diff)  # agents about to leave stay on instead
+            group.leaving -= stay
+            diff -= stay
+            if diff:
+                group.on_duty += diff
+                group.idle += diff
+                group.on_duty_level.add(now, diff)
+                self._fill(group, now)
+        elif diff < 0:
+            gone = min(group.idle, -diff)
+            group.idle -= gone
+            group.on_duty -= gone
+            group.on_duty_level.add(now, -gone)
+            group.leaving += -diff - gone
 
     def _on_abandon(self, event: Due) -> None:
         c: Contact = event._value

@@ -73,7 +73,11 @@ def simulate(
         sink = FullSink(len(targets), n_intervals, interval_s, targets, warmup)
     built = build(scenario, functools.partial(stream, seed, replication), sink=sink, policy=policy)
     env, centre = built.env, built.centre
-    levels: list[Level] = [ch.queue_level for ch in centre.channels] + [g.busy_level for g in centre.groups]
+    levels: list[Level] = (
+        [ch.queue_level for ch in centre.channels]
+        + [g.busy_level for g in centre.groups]
+        + [g.on_duty_level for g in centre.groups]
+    )
 
     at_warmup = [0.0] * len(levels)
 
@@ -127,15 +131,15 @@ def simulate(
         }
         channels[ch.name] = channel_metrics(tallies, window)
     groups: dict[str, dict[str, float]] = {}
-    n_ch = len(centre.channels)
-    total_area = 0.0
-    total_count = 0
+    n_ch, n_g = len(centre.channels), len(centre.groups)
+    total_busy = total_duty = 0.0
     for j, g in enumerate(centre.groups):
-        area = end_areas[n_ch + j] - at_warmup[n_ch + j]
-        groups[g.name] = group_metrics(area, g.count, window)
-        total_area += area
-        total_count += g.count
-    groups["overall"] = group_metrics(total_area, total_count, window)
+        busy = end_areas[n_ch + j] - at_warmup[n_ch + j]
+        duty = end_areas[n_ch + n_g + j] - at_warmup[n_ch + n_g + j]
+        groups[g.name] = group_metrics(busy, duty, window)
+        total_busy += busy
+        total_duty += duty
+    groups["overall"] = group_metrics(total_busy, total_duty, window)
 
     intervals = None
     contacts = None
@@ -144,7 +148,6 @@ def simulate(
             "interval_s": interval_s,
             "channels": [ch.name for ch in centre.channels],
             "groups": [g.name for g in centre.groups],
-            "counts": [g.count for g in centre.groups],
             "tallies": sink.tallies(),
             "areas": snapshots,
         }

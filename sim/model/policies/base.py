@@ -11,9 +11,12 @@ scenario file can say `routing: {policy: priority}`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sim.model.entities import ChannelState, GroupState
+
+if TYPE_CHECKING:
+    from sim.config.schema import Routing
 
 
 @runtime_checkable
@@ -25,8 +28,9 @@ class Policy(Protocol):
         ...
 
 
-PolicyFactory = Callable[[Sequence[str]], Policy]
-"""Builds a policy from the scenario's channel order (`routing.order`, then the rest)."""
+PolicyFactory = Callable[[Sequence[str], Any], Policy]
+"""Builds a policy from the channel order (`routing.order`, then the rest) and the
+scenario's `routing` section (for options such as `reserve`)."""
 
 _REGISTRY: dict[str, PolicyFactory] = {}
 
@@ -41,10 +45,10 @@ def policy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_policy(name: str, order: Sequence[str]) -> Policy:
+def make_policy(name: str, order: Sequence[str], routing: Routing | None = None) -> Policy:
     """Build the registered policy `name`.
 
     Raises:
         KeyError: no policy of that name is registered.
     """
-    return _REGISTRY[name](order)
+    return _REGISTRY[name](order, routing)
