@@ -85,9 +85,7 @@ def test_erlang_c_two_servers_matches_mm2_closed_forms() -> None:
         load = lam / mu
         p_wait = 2.0 * rho**2 / (1.0 + rho)
         assert erlang_c(2, load) == pytest.approx(p_wait, rel=1e-12)
-        assert erlang_c_asa(2, load, mean_service) == pytest.approx(
-            p_wait / (2.0 * mu - lam), rel=1e-12
-        )
+        assert erlang_c_asa(2, load, mean_service) == pytest.approx(p_wait / (2.0 * mu - lam), rel=1e-12)
 
 
 def test_erlang_c_call_centre_worked_example() -> None:
@@ -156,9 +154,7 @@ def test_sqrt_staffing_formula() -> None:
 
 
 @pytest.mark.parametrize(("load", "agents_per_erlang"), [(1.0, 3.0), (10.0, 1.4), (100.0, 1.08)])
-def test_staffing_per_erlang_matches_published_figure(
-    load: float, agents_per_erlang: float
-) -> None:
+def test_staffing_per_erlang_matches_published_figure(load: float, agents_per_erlang: float) -> None:
     """80 % in 20 s with 300 s AHT needs ≈3.0, ≈1.4 and ≈1.08 agents per Erlang at R = 1/10/100.
 
     Checked for both the exact Erlang C search and square-root staffing with the
@@ -254,9 +250,7 @@ def test_erlang_a_tiny_abandonment_approaches_erlang_c() -> None:
     result = erlang_a(c, load / service, service, 1e9, target)
     assert result.p_wait == pytest.approx(erlang_c(c, load), abs=1e-6)
     assert result.asa_s == pytest.approx(erlang_c_asa(c, load, service), rel=1e-5)
-    assert result.service_level == pytest.approx(
-        erlang_c_service_level(c, load, service, target), abs=1e-6
-    )
+    assert result.service_level == pytest.approx(erlang_c_service_level(c, load, service, target), abs=1e-6)
     assert result.p_abandon < 1e-6
 
 

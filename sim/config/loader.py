@@ -34,7 +34,8 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
 
     Returns:
         The validated, frozen scenario. Relative file paths inside it (traces, empirical
-        CSVs) are resolved against the scenario file's folder.
+        CSVs) are resolved against the scenario file's folder. A file that `extends`
+        another or declares `variants` gives its baseline (see `sim.config.variants`).
 
     Raises:
         ScenarioError: the file is missing, unreadable or invalid.
@@ -42,10 +43,24 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
     if isinstance(source, Scenario):
         return source
     if isinstance(source, Mapping):
-        return validate(dict(source), label="<dict>", lines={}, base_dir=Path.cwd())
+        data: dict[str, Any] = dict(source)
+        if _is_experiment(data):
+            from sim.config.variants import load_experiment  # variants builds on this module
+
+            return load_experiment(data).baseline
+        return validate(data, label="<dict>", lines={}, base_dir=Path.cwd())
     path = Path(source)
     data, lines = read_yaml(path)
+    if _is_experiment(data):
+        from sim.config.variants import load_experiment
+
+        return load_experiment(path).baseline
     return validate(data, label=str(path), lines=lines, base_dir=path.resolve().parent)
+
+
+def _is_experiment(data: Mapping[str, Any]) -> bool:
+    """True when the mapping uses `extends`, `variants` or `x-` blocks."""
+    return any(k in ("extends", "variants") or (isinstance(k, str) and k.startswith("x-")) for k in data)
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
