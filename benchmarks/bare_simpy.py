@@ -79,9 +79,7 @@ def run_bare_mmc(
             waits.append(env.now - arrived)
             yield env.timeout(rng.exponential(mean_service_s))
 
-    def impatient_customer(
-        env: simpy.Environment, patience_s: float
-    ) -> PyGenerator[Event, Any, None]:
+    def impatient_customer(env: simpy.Environment, patience_s: float) -> PyGenerator[Event, Any, None]:
         nonlocal abandoned
         arrived = env.now
         with agents.request() as req:

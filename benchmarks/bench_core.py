@@ -187,9 +187,7 @@ def _find(rows: list[tuple[str, float]], *words: str) -> float | None:
     return None
 
 
-def time_staffsim(
-    sim: Any, c: int, n: int, seed: int, patience: float | None, repeat: int
-) -> Timing:
+def time_staffsim(sim: Any, c: int, n: int, seed: int, patience: float | None, repeat: int) -> Timing:
     """Time ``sim.run`` (+ ``summary()``) on the scenario equivalent to the bare model."""
     scenario = sim.load_scenario(staffsim_scenario(c, n, seed, patience))
 
@@ -312,7 +310,7 @@ def lookup(timings: list[Timing], model: str, c: int, patience: float | None) ->
 
 def print_ratios(timings: list[Timing], patiences: list[float | None]) -> None:
     """Staffsim vs bare at equal work, and each model's c=1000 vs c=50 cost per contact."""
-    print()
+    lines: list[str] = []
     for patience in patiences:
         tag = abandon_label(patience)
         for c in (SMALL_C, LARGE_C):
@@ -321,7 +319,7 @@ def print_ratios(timings: list[Timing], patiences: list[float | None]) -> None:
                 continue
             ratio = ours.per_contact_us / bare.per_contact_us
             target = f"  (target <= {TARGET_RATIO})" if c == SMALL_C and patience is None else ""
-            print(
+            lines.append(
                 f"staffsim / bare time per contact, c={c}, abandon {tag}: {ratio:.3f}"
                 f"  [{bare.per_contact_us / ours.per_contact_us:.2f}x faster]{target}"
             )
@@ -330,15 +328,13 @@ def print_ratios(timings: list[Timing], patiences: list[float | None]) -> None:
             if small is None or large is None:
                 continue
             scaling = large.per_contact_us / small.per_contact_us
-            target = (
-                f"  (target <= {TARGET_SCALING})"
-                if model == "staffsim" and patience is None
-                else ""
+            target = f"  (target <= {TARGET_SCALING})" if model == "staffsim" and patience is None else ""
+            lines.append(
+                f"{model}: time per contact c={LARGE_C} / c={SMALL_C}, abandon {tag}: {scaling:.3f}{target}"
             )
-            print(
-                f"{model}: time per contact c={LARGE_C} / c={SMALL_C}, abandon {tag}: "
-                f"{scaling:.3f}{target}"
-            )
+    if lines:
+        print()
+        print("\n".join(lines))
 
 
 def main() -> int:
@@ -352,9 +348,7 @@ def main() -> int:
         "--patience", type=float, default=180.0, help="mean patience (s) for the abandonment rows"
     )
     parser.add_argument("--no-abandon", action="store_true", help="skip the abandonment rows")
-    parser.add_argument(
-        "--no-large", action="store_true", help=f"skip the c={LARGE_C} rows (benchmark c)"
-    )
+    parser.add_argument("--no-large", action="store_true", help=f"skip the c={LARGE_C} rows (benchmark c)")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
 
@@ -379,9 +373,7 @@ def main() -> int:
                 continue
             print(f"timing staffsim,   c={c}, abandon {abandon_label(patience)} ...", flush=True)
             try:
-                timings.append(
-                    time_staffsim(sim, c, args.contacts, args.seed, patience, args.repeat)
-                )
+                timings.append(time_staffsim(sim, c, args.contacts, args.seed, patience, args.repeat))
             except Exception as exc:
                 staffsim_error = f"staffsim failed on c={c}: {exc!r}"
                 traceback.print_exc()
