@@ -11,7 +11,7 @@ replications, and read the service figures as pandas tables::
 
 from __future__ import annotations
 
-from sim.api import compare, run, sweep
+from sim.api import compare, optimize, run, sweep
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.variants import Experiment, load_experiment
 from sim.results import RunResult
@@ -27,6 +27,7 @@ __all__ = [
     "compare",
     "load_experiment",
     "load_scenario",
+    "optimize",
     "run",
     "sweep",
 ]

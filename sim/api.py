@@ -160,3 +160,41 @@ def sweep(
         return _sweep(source, grid, replications=replications, seed=seed, executor=executor)
     finally:
         executor.close()
+
+
+def optimize(
+    source: str | Path | dict[str, Any] | Scenario | Experiment,
+    targets: list[str],
+    *,
+    groups: list[str] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+    max_agents: int = 10_000,
+) -> Any:
+    """Find the fewest agents per group that meet every target (see `sim.experiment.optimize`).
+
+    Args:
+        source: the scenario (file, dict, `Scenario` or `Experiment`).
+        targets: e.g. ``["phone.service_level>=0.8", "email.asa_s<=3600"]``.
+        groups: the groups whose counts may change (default: every group with a `count`).
+        replications: per candidate staffing; default the scenario's.
+        seed: base seed; every candidate sees the same customers.
+        workers: local processes (ignored with `dask`).
+        dask: ``"local"`` or a scheduler address.
+        max_agents: cap on the searched groups' total.
+
+    Returns:
+        A `Plan`: `.counts`, `.targets` (achieved mean [CI], met), `.scenario`, `.to_dict()`.
+    """
+    from sim.experiment.optimize import optimize as _optimize
+
+    executor = make_executor(workers, dask)
+    try:
+        return _optimize(
+            source, targets, groups=groups, replications=replications, seed=seed,
+            executor=executor, max_agents=max_agents,
+        )  # fmt: skip
+    finally:
+        executor.close()

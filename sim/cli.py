@@ -520,3 +520,13 @@ def sweep(
     )
     click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
     click.echo(f"{len(table):,} rows written to {out}/sweep.csv and sweep.parquet")
+
+
+def _register_commands() -> None:
+    """Commands that live in their own modules (they import from this one when run)."""
+    from sim.optimize_cli import optimize
+
+    main.add_command(optimize)
+
+
+_register_commands()
