@@ -15,7 +15,7 @@ import math
 from array import array
 from typing import Any
 
-from sim.model.entities import ABANDONED, ANSWERED, Contact
+from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, Contact
 
 RECORD_MODES = ("none", "summary", "full")
 
@@ -25,8 +25,8 @@ CONTACT_COLUMNS: dict[str, str] = {
     "channel": "channel name",
     "arrived_at": "arrival time, seconds from the start of the run",
     "answered_at": "time an agent took the contact; NaN if never taken",
-    "ended_at": "time the contact ended (answered: service finished; abandoned: customer left); NaN if open at the horizon",
-    "outcome": "answered, abandoned, waiting (at the horizon) or in_service (at the horizon)",
+    "ended_at": "time the contact ended (answered: service finished; abandoned: customer left; no_action: arrival); NaN if open at the horizon",
+    "outcome": "answered, abandoned, waiting (at the horizon), in_service (at the horizon) or no_action (needed no reply)",
     "wait_s": "time spent waiting: until taken, until abandoning, or until the horizon",
     "handle_time_s": "the agent work the contact needs (drawn at arrival)",
     "patience_s": "how long the customer would wait (inf: never abandons)",
@@ -104,7 +104,7 @@ class FullSink(IntervalSink):
         self.channel.append(c.channel.index)
         self.arrived_at.append(c.arrived_at)
         self.answered_at.append(c.answered_at if c.answered_at >= 0 else math.nan)
-        self.ended_at.append(now if outcome <= 1 else math.nan)
+        self.ended_at.append(now if outcome in (ANSWERED, ABANDONED, NO_ACTION) else math.nan)
         self.outcome.append(outcome)
         self.handle_time_s.append(c.handle_time)
         self.patience_s.append(c.patience)

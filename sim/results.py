@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.schema import Scenario
-from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
+from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate, mean_ci
 from sim.records import CONTACT_COLUMNS
 from sim.run.simulate import ReplicationOutput
@@ -65,7 +65,8 @@ class RunResult:
     def group_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Group (and ``"overall"``) → metric → estimate."""
         return {
-            g: {m: mean_ci(self.values("group", g, m)) for m in GROUP_METRICS} for g in self.outputs[0].groups
+            g: {m: mean_ci(self.values("group", g, m)) for m in metrics}
+            for g, metrics in self.outputs[0].groups.items()
         }
 
     # --- tables ----------------------------------------------------------------------
@@ -110,7 +111,8 @@ class RunResult:
             per = np.diff(areas, axis=0) / widths[:, None]
             n_groups = len(iv["groups"])
             busy = per[:, len(names) : len(names) + n_groups].sum(axis=1)
-            on_duty = per[:, len(names) + n_groups :].sum(axis=1)
+            on_duty = per[:, len(names) + n_groups : len(names) + 2 * n_groups].sum(axis=1)
+            sentiment = 100.0 * per[:, len(names) + 2 * n_groups]
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
             }
@@ -135,6 +137,7 @@ class RunResult:
                                 "queue_length": per[:, i],
                                 "busy_agents": busy,
                                 "on_duty": on_duty,
+                                "public_sentiment": sentiment,
                             }
                         )
                     )

@@ -40,6 +40,8 @@ class Outcome(IntEnum):
     """Still in the queue when the horizon was reached."""
     IN_SERVICE = 3
     """An agent had taken it but not finished when the horizon was reached."""
+    NO_ACTION = 4
+    """It needed no reply (an intent with `needs: nothing`, e.g. a joke); never queued."""
 
 
 RecordsMode: TypeAlias = str

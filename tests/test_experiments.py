@@ -228,7 +228,8 @@ def test_sweep_table_columns_and_rows() -> None:
     ]  # fmt: skip
     n_channel_metrics = len(sim.metrics.contacts.CHANNEL_METRICS)
     n_group_metrics = len(sim.metrics.contacts.GROUP_METRICS)
-    per_rep = 2 * n_channel_metrics + 3 * n_group_metrics  # two channels; two groups and overall
+    n_overall = n_group_metrics + len(sim.metrics.contacts.OVERALL_METRICS)
+    per_rep = 2 * n_channel_metrics + 2 * n_group_metrics + n_overall  # two channels, two groups, overall
     assert len(table) == 6 * 2 * per_rep
     asa = (
         table[(table.name == "phone") & (table.metric == "asa_s")]

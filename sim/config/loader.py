@@ -9,6 +9,7 @@ what is allowed there.
 from __future__ import annotations
 
 import datetime
+import reprlib
 import types
 import typing
 from collections.abc import Mapping
@@ -23,6 +24,9 @@ from sim.config.files import DataFileError, read_column, read_trace
 from sim.config.schema import CROSS_CHECK_SEPARATOR, Distribution, Scenario
 
 MAX_FILE_BYTES = 50_000_000
+TINY = 1e-100
+"""Non-zero numbers smaller than this in magnitude are refused: squared (a cv) or inverted
+(a rate) they underflow to 0 or overflow to infinity, and no staffing quantity is so small."""
 
 
 def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:
@@ -130,6 +134,10 @@ def _index_lines(
 ) -> list[Problem]:
     """Record the line of each key path in a composed YAML tree.
 
+    A node reached again through an alias (`*name`) gets the line of its path but is not
+    walked again: paths below it fall back to that line. A "billion laughs" file, nine
+    aliases of nine aliases of ..., is then indexed in as many steps as it has lines.
+
     Returns:
         A problem for every key given twice in one mapping: PyYAML would silently keep the
         last value, so a pasted block could override a setting without anyone noticing.
@@ -138,6 +146,7 @@ def _index_lines(
     if node is None:
         return duplicates
     stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(node, path)]
+    walked: set[int] = set()
     seen = 0
     while stack:
         current, where = stack.pop()
@@ -145,6 +154,9 @@ def _index_lines(
         if seen > 1_000_000:
             break
         out.setdefault(where, current.start_mark.line + 1)
+        if id(current) in walked:
+            continue
+        walked.add(id(current))
         if isinstance(current, yaml.MappingNode):
             first: dict[str, int] = {}
             for key_node, value_node in current.value:
@@ -179,6 +191,9 @@ def validate(
     base_dir: Path,
 ) -> Scenario:
     """Validate a parsed mapping, translating pydantic's errors into `ScenarioError`."""
+    tiny = _tiny_numbers(data, lines)
+    if tiny:
+        raise ScenarioError(label, tiny)
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
@@ -186,6 +201,37 @@ def validate(
     except RecursionError:
         raise ScenarioError(label, [Problem("", "is nested too deeply to be a scenario")]) from None
     return _resolve_files(scenario, base_dir, label, lines)
+
+
+def _tiny_numbers(data: Any, lines: Mapping[tuple[str | int, ...], int]) -> list[Problem]:
+    """A problem for each non-zero number smaller in magnitude than `TINY` (1e-300, 5e-324).
+
+    Each list and mapping is visited once, so values shared through YAML aliases cost
+    nothing more.
+    """
+    problems: list[Problem] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    visited: set[int] = set()
+    while stack and len(problems) < 100:
+        node, where = stack.pop()
+        if isinstance(node, dict | list):
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend(
+                (value, (*where, str(key) if isinstance(node, dict) else key)) for key, value in items
+            )
+        elif isinstance(node, float) and 0 < abs(node) < TINY:
+            problems.append(
+                Problem(
+                    _dotted(where),
+                    f"{node:g} is too close to zero to compute with; give 0 or a number of at least {TINY:g}",
+                    _line(lines, where),
+                )
+            )
+    problems.sort(key=lambda p: (p.line or 0, p.path))
+    return problems
 
 
 def _resolve_files(
@@ -374,8 +420,17 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 6, 4, 62, 62
+
+
 def _shown(value: Any) -> str:
-    shown = repr(value)
+    """A short repr of a value from the file.
+
+    Bounded in depth and width, so that a value built by a YAML alias bomb (a list of
+    lists of lists, billions of items) is shown in microseconds instead of repr'd whole.
+    """
+    shown = _REPR.repr(value)
     return f"{shown[:60]}{'...' if len(shown) > 60 else ''}"
 
 
@@ -439,7 +494,7 @@ def _problems(
             given = ctx.get("tag")
             loc = (*loc, tag_key)
             message = (
-                f"unknown {tag_key} {given!r}; allowed: {names}"
+                f"unknown {tag_key} {_shown(given)}; allowed: {names}"
                 if given is not None
                 else f"required; one of: {names}"
             )

@@ -12,6 +12,19 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from sim.config.mechanics import (
+    AutoReply,
+    Concurrency,
+    FollowUp,
+    Handoff,
+    Hours,
+    Induced,
+    Needs,
+    OutcomeModel,
+    Probability,
+    Resolution,
+    Route,
+)
 from sim.config.staffing import Proficiency, Shift, StaffingTable
 from sim.types import ChannelKind
 
@@ -275,6 +288,19 @@ DEFAULT_TARGET_S = {ChannelKind.PHONE: 20.0, ChannelKind.EMAIL: 86_400.0, Channe
 """Targets when a channel gives none: 80/20 phone (ICMI), email within 24 h, social within 1 h."""
 
 
+class Intent(Strict):
+    """One kind of contact on a channel: a complaint, a query, feedback, a joke, ..."""
+
+    share: Probability
+    handle_time: Distribution | None = None
+    """Its own handle time; omitted: the channel's."""
+    needs: Needs = "resolution"
+    """`resolution` (default): the problem must be solved; `acknowledgement`: any reply
+    closes it; `nothing`: no reply is needed (recorded, never queued)."""
+    resolution: Probability | None = None
+    """Overrides the channel's resolution probability for this intent."""
+
+
 class Channel(Strict):
     """One way in for customers, with its own demand, handling and target."""
 
@@ -285,6 +311,27 @@ class Channel(Strict):
     patience: Distribution | None = None
     """Time a waiting customer stays before giving up; omitted: never abandons."""
     target: Target | None = None
+    intents: dict[str, Intent] | None = None
+    resolution: Resolution | None = None
+    handoff: Handoff | None = None
+    retrial: Route | None = None
+    """Where customers who abandon go next (omitted: they give up)."""
+    hours: Hours | None = None
+    induced: Induced | None = None
+    auto_reply: AutoReply | None = None
+    follow_up: FollowUp | None = None
+
+    @model_validator(mode="after")
+    def _mechanics(self) -> Self:
+        if self.intents is not None:
+            total = sum(i.share for i in self.intents.values())
+            if abs(total - 1) > 1e-6:
+                raise ValueError(f"intents: shares must add up to 1 (got {total:g})")
+        if self.retrial is not None and self.patience is None:
+            raise ValueError("retrial needs a patience: only customers who abandon retry")
+        if self.auto_reply is not None and self.kind is ChannelKind.PHONE:
+            raise ValueError("auto_reply is for email and social channels, not phone")
+        return self
 
 
 class AgentGroup(Strict):
@@ -304,6 +351,10 @@ class AgentGroup(Strict):
     overflow_after_s: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False), Number]] = {}
     """Channels outside `skills` this group takes once a contact has waited this long
     (needs `routing.policy: overflow`)."""
+    concurrency: Concurrency | None = None
+    """Written channels only: an agent holds several conversations at once."""
+    cost_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False), Number] = 0.0
+    """Cost of an agent hour on duty, in any currency."""
 
     @field_validator("skills")
     @classmethod
@@ -361,6 +412,8 @@ class Scenario(Strict):
     channels: Annotated[dict[str, Channel], Field(min_length=1)]
     agents: Annotated[dict[str, AgentGroup], Field(min_length=1)]
     routing: Routing = Routing()
+    outcome: OutcomeModel = OutcomeModel()
+    """Weights of the satisfaction score and the public-sentiment index."""
 
     @model_validator(mode="before")
     @classmethod
@@ -412,6 +465,31 @@ class Scenario(Strict):
                     f"agents.{gname}.overflow_after_s: needs routing.policy: overflow "
                     f"(the policy is {self.routing.policy})"
                 )
+        for key, ch in self.channels.items():
+            refs: list[tuple[str, str]] = []
+            if ch.resolution is not None and ch.resolution.returns is not None:
+                refs += [(f"channels.{key}.resolution.returns.to.{t}", t) for t in ch.resolution.returns.to]
+            if ch.handoff is not None:
+                refs.append((f"channels.{key}.handoff.to", ch.handoff.to))
+            if ch.retrial is not None:
+                refs += [(f"channels.{key}.retrial.to.{t}", t) for t in ch.retrial.to]
+            if ch.induced is not None:
+                refs += [(f"channels.{key}.induced.moved_from.{t}", t) for t in ch.induced.moved_from]
+            for where, target in refs:
+                if target not in self.channels:
+                    problems.append(f"{where}: unknown channel '{target}'; channels are: {', '.join(names)}")
+        for gname, group in self.agents.items():
+            if group.concurrency is not None:
+                phones = [
+                    s
+                    for s in group.skills
+                    if s in self.channels and self.channels[s].kind is ChannelKind.PHONE
+                ]
+                if phones:
+                    problems.append(
+                        f"agents.{gname}.concurrency: only for groups of written channels; "
+                        f"this group also takes {', '.join(phones)}"
+                    )
         for key in names:
             if key not in served:
                 problems.append(f"channels.{key}: no agent group has this skill; add it to a group's skills")

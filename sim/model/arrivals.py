@@ -30,9 +30,11 @@ DAY_S = 86_400.0
 class ArrivalSource:
     """The arrival times of one channel over `[0, horizon)`, ascending, as an iterator."""
 
-    def __init__(self, spec: schema.Arrivals, horizon_s: float) -> None:
+    def __init__(self, spec: schema.Arrivals, horizon_s: float, scale: float = 1.0) -> None:
         self.spec = spec
         self.horizon_s = horizon_s
+        self.scale = scale
+        """Multiplier of every rate (induced demand); traces are never scaled."""
 
     def expected_count(self) -> float:
         """Expected number of arrivals before the horizon (ignoring overdispersion draws)."""
@@ -62,6 +64,7 @@ class ArrivalSource:
             assert base is not None
             seg = DAY_S
             daily = np.array([base])
+        daily = daily * self.scale
         n_seg = max(1, math.ceil(self.horizon_s / seg))
         starts = np.arange(n_seg, dtype=np.float64) * seg
         per_day = len(daily)
@@ -91,6 +94,7 @@ class ArrivalSource:
         if spec.profile is None and spec.day_of_week is None and spec.overdispersion is None:
             rate = spec.base_rate_per_s
             assert rate is not None
+            rate *= self.scale
             if rate <= 0:
                 return
             yield from _homogeneous(rng, rate, self.horizon_s)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from numpy.random import Generator
 from simpy import Environment
@@ -20,6 +21,7 @@ from sim.config.schema import Scenario
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
 from sim.model.entities import ChannelState, GroupState
+from sim.model.mechanics import build_mechanics, demand_multipliers, opening_steps
 from sim.model.policies import Policy, make_policy
 from sim.model.processes import Centre, ContactSink
 from sim.model.roster import roster
@@ -69,7 +71,7 @@ def build(
         ch.interruptible = ch.kind != "phone" and scenario.channels[ch.name].patience is None
     horizon = scenario.horizon_s
     rosters = {
-        name: roster(g.count, g.staffing, g.shifts, g.shrinkage, horizon)
+        name: _threads(roster(g.count, g.staffing, g.shifts, g.shrinkage, horizon), g.concurrency)
         for name, g in scenario.agents.items()
     }
     groups = [
@@ -81,6 +83,10 @@ def build(
             by_name[s].groups.append(group)
         for s, prof in spec.proficiency.items():
             group.mult[by_name[s].index] = prof.handle_time
+            group.resolve_mult[by_name[s].index] = prof.resolution
+        if spec.concurrency is not None:
+            group.threads = spec.concurrency.threads
+            group.mult = [m * spec.concurrency.stretch for m in group.mult]
     # Overflow groups come after a channel's own groups, so arrivals try its own first.
     for group, spec in zip(groups, scenario.agents.values(), strict=True):
         for s, delay in spec.overflow_after_s.items():
@@ -91,12 +97,28 @@ def build(
             ch.overflow.append((group, delay))
     if policy is None:
         policy = make_policy(scenario.routing.policy, channel_order(scenario), scenario.routing)
-    centre = Centre(env, channels, groups, policy, scenario.warmup_s, sink)
+    for group in groups:
+        group.all_queues = list(group.queues)
+    centre = Centre(env, channels, groups, policy, scenario.warmup_s, sink, scenario.outcome)
     for group in groups:
         centre.start_roster(group, rosters[group.name])
+    build_mechanics(scenario, channels, streams)
+    for ch in channels:
+        hours = scenario.channels[ch.name].hours
+        if hours is not None:
+            centre.start_hours(ch, opening_steps(hours, horizon))
+    expected = {
+        name: ArrivalSource(spec.arrivals, horizon).expected_count() / horizon
+        for name, spec in scenario.channels.items()
+    }
+    scale = (
+        demand_multipliers(scenario, expected)
+        if any(spec.induced is not None for spec in scenario.channels.values())
+        else dict.fromkeys(scenario.channels, 1.0)
+    )
     for ch in channels:
         ch_spec = scenario.channels[ch.name]
-        source = ArrivalSource(ch_spec.arrivals, horizon)
+        source = ArrivalSource(ch_spec.arrivals, horizon, scale[ch.name])
         times = source.times(streams("arrivals", ch.name), streams("days", ch.name))
         handle = make_sampler(ch_spec.handle_time).stream(streams("handle", ch.name))
         patience = None
@@ -112,3 +134,10 @@ def expected_contacts(scenario: Scenario) -> float:
     for spec in scenario.channels.values():
         total += ArrivalSource(spec.arrivals, scenario.horizon_s).expected_count()
     return total if math.isfinite(total) else math.inf
+
+
+def _threads(steps: list[tuple[float, int]], concurrency: Any) -> list[tuple[float, int]]:
+    """Head counts in conversation slots: agents × threads each (1 without concurrency)."""
+    if concurrency is None:
+        return steps
+    return [(t, n * concurrency.threads) for t, n in steps]

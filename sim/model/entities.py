@@ -8,7 +8,9 @@ Agent groups hold interchangeable agents, so a group is described by how many ar
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from typing import Any
 
 from sim.types import Outcome
 
@@ -16,6 +18,10 @@ WAITING = int(Outcome.WAITING)
 ABANDONED = int(Outcome.ABANDONED)
 IN_SERVICE = int(Outcome.IN_SERVICE)
 ANSWERED = int(Outcome.ANSWERED)
+NO_ACTION = int(Outcome.NO_ACTION)
+
+OPEN, RESOLVED, GAVE_UP, NOTHING_NEEDED = 0, 1, 2, 3
+"""States of a customer's journey (kept on its first contact)."""
 
 
 class Level:
@@ -45,6 +51,32 @@ class Level:
         return self.area
 
 
+class ExpLevel(Level):
+    """A level integrated through exp(−value / scale): the public-sentiment index.
+
+    With `value` the number of visible open complaints, 100·exp(−value/scale) is 100 when
+    none is visible and falls as they pile up; `area` integrates exp(−value/scale).
+    """
+
+    __slots__ = ("scale",)
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def add(self, now: float, delta: float) -> None:
+        """Change the number of visible complaints by `delta` at `now`."""
+        self.area += math.exp(-self.value / self.scale) * (now - self.last)
+        self.last = now
+        self.value += delta
+
+    def advance(self, now: float) -> float:
+        """Bring the integral up to `now` and return it."""
+        self.area += math.exp(-self.value / self.scale) * (now - self.last)
+        self.last = now
+        return self.area
+
+
 class Contact:
     """One customer request on one channel.
 
@@ -55,15 +87,25 @@ class Contact:
     __slots__ = (
         "answered_at",
         "arrived_at",
+        "autoreplied",
         "channel",
+        "follow_up",
         "group",
         "handle_time",
         "id",
+        "intent",
+        "j_contacts",
+        "j_first_response_at",
+        "j_state",
+        "j_visible",
         "patience",
         "preempted",
         "remaining",
+        "root",
         "service_end",
         "state",
+        "u_handoff",
+        "u_resolve",
     )
 
     def __init__(
@@ -83,6 +125,35 @@ class Contact:
         """When the current service ends; an older completion event is stale."""
         self.preempted = 0
         """How many times the contact's service was interrupted."""
+        self.root = self
+        """The first contact of the customer's journey (itself for a new customer)."""
+        self.intent = -1
+        """Index into the channel's intents (−1: none declared)."""
+        self.u_resolve = 0.0
+        self.u_handoff = 1.0
+        """Uniform draws made at arrival that decide resolution and hand-off."""
+        self.autoreplied = False
+        self.follow_up = False
+        """A chaser ("any news?"): it takes agent time but cannot resolve the journey."""
+        # Journey fields, used on the root contact only.
+        self.j_first_response_at = -1.0
+        self.j_contacts = 1
+        self.j_state = OPEN
+        self.j_visible = False
+
+
+JOURNEY_TALLIES = (
+    "started",
+    "resolved",
+    "gave_up",
+    "nothing_needed",
+    "first_responses",
+    "first_response_sum",
+    "resolution_time_sum",
+    "contacts_sum",
+    "first_contact_resolved",
+    "csat_sum",
+)
 
 
 class ChannelState:
@@ -97,10 +168,14 @@ class ChannelState:
         "groups",
         "index",
         "interruptible",
+        "j",
         "kind",
+        "mech",
         "n_waiting",
         "name",
+        "no_action",
         "offered",
+        "open",
         "overflow",
         "queue",
         "queue_level",
@@ -124,6 +199,13 @@ class ChannelState:
         """Its service may be interrupted by phone contacts (preemptive routing)."""
         self.overflow: list[tuple[GroupState, float]] = []
         """Groups that take this channel's contacts only after they waited a delay."""
+        self.mech: Any = None
+        """The channel's mechanics at run time (`sim.model.mechanics.ChannelMechanics`), or None."""
+        self.open = True
+        """False while the channel is closed (opening hours): agents do not take its contacts."""
+        self.no_action = 0
+        self.j: dict[str, float] = dict.fromkeys(JOURNEY_TALLIES, 0.0)
+        """Tallies of the journeys that started on this channel (after the warm-up)."""
         self.offered = 0
         self.answered = 0
         self.abandoned = 0
@@ -160,6 +242,7 @@ class GroupState:
     """
 
     __slots__ = (
+        "all_queues",
         "busy_level",
         "idle",
         "index",
@@ -171,7 +254,9 @@ class GroupState:
         "on_duty_level",
         "overflow",
         "queues",
+        "resolve_mult",
         "served",
+        "threads",
     )
 
     def __init__(self, name: str, index: int, count: int, n_channels: int = 0) -> None:
@@ -190,6 +275,12 @@ class GroupState:
         self.interruptible: dict[int, Contact] = {}
         """Interruptible contacts in service, oldest first (preemptive routing only)."""
         self.served = 0
+        self.all_queues: list[ChannelState] = []
+        """Every queue the group may take, open or closed (see `queues`)."""
+        self.resolve_mult = [1.0] * n_channels
+        """Resolution-probability multiplier per channel index (proficiency)."""
+        self.threads = 1
+        """Conversations an agent holds at once (concurrency); counts are in threads."""
 
     @property
     def count(self) -> int:

@@ -25,15 +25,23 @@ from typing import Any
 from simpy import Environment
 from simpy.events import NORMAL
 
+from sim.config.mechanics import OutcomeModel
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
+    GAVE_UP,
     IN_SERVICE,
+    NO_ACTION,
+    NOTHING_NEEDED,
+    OPEN,
+    RESOLVED,
     WAITING,
     ChannelState,
     Contact,
+    ExpLevel,
     GroupState,
 )
+from sim.model.mechanics import ChannelMechanics, delay_draw
 from sim.model.policies import Policy
 
 _INF = float("inf")
@@ -69,8 +77,12 @@ class Centre:
         policy: Policy,
         warmup_s: float,
         sink: ContactSink | None = None,
+        outcome: OutcomeModel | None = None,
     ) -> None:
         self.env = env
+        self.outcome = outcome or OutcomeModel()
+        self.visible = ExpLevel(self.outcome.sentiment_scale)
+        """Open complaint journeys that started on a social channel (public sentiment)."""
         self.channels = channels
         self.groups = groups
         self.policy = policy
@@ -105,9 +117,22 @@ class Centre:
         feed: _ArrivalFeed = event._value
         now: float = self.env._now
         ch = feed.channel
-        patience = next(feed.patience) if feed.patience is not None else float("inf")
-        c = Contact(self.next_id, ch, now, next(feed.handle), patience)
-        self.next_id += 1
+        patience = next(feed.patience) if feed.patience is not None else _INF
+        handle = next(feed.handle)
+        if ch.open or ch.kind != "phone":  # a closed phone line takes no calls
+            c = Contact(self.next_id, ch, now, handle, patience)
+            self.next_id += 1
+            if ch.mech is None:
+                self._arrive(c, now)
+            else:
+                self._new_customer(c, ch.mech, now)
+        nxt = next(feed.times, None)
+        if nxt is not None:
+            self.at(nxt, self._on_arrival, feed)
+
+    def _arrive(self, c: Contact, now: float) -> None:
+        """File a contact in its channel's queue and offer it to idle agents."""
+        ch = c.channel
         if now >= self.warmup_s:
             ch.offered += 1
         ch.queue.append(c)
@@ -116,23 +141,183 @@ class Centre:
         level.area += level.value * (now - level.last)
         level.last = now
         level.value += 1
-        for group in ch.groups:
-            if group.idle:
-                target = self.policy.choose(group, now)
-                if target is not None:
-                    self._start(group, target, now)
-                    if not ch.n_waiting:
-                        break
+        if ch.open:
+            for group in ch.groups:
+                if group.idle:
+                    target = self.policy.choose(group, now)
+                    if target is not None:
+                        self._start(group, target, now)
+                        if not ch.n_waiting:
+                            break
         if c.state == WAITING:
-            if patience != _INF:
-                self.at(now + patience, self._on_abandon, c)
+            if c.patience != _INF:
+                self.at(now + c.patience, self._on_abandon, c)
             for group, delay in ch.overflow:
                 self.at(now + delay, self._on_overflow, group)
             if self.preemptive and ch.kind == "phone":
                 self._preempt(ch, now)
-        nxt = next(feed.times, None)
-        if nxt is not None:
-            self.at(nxt, self._on_arrival, feed)
+
+    # --- customers' journeys ----------------------------------------------------------
+
+    def _new_customer(self, c: Contact, mech: ChannelMechanics, now: float) -> None:
+        """A new customer on a channel with mechanics: intent, fate draws, auto-reply."""
+        ch = c.channel
+        if now >= self.warmup_s:
+            ch.j["started"] += 1
+        if mech.intent_u is not None:
+            u = next(mech.intent_u)
+            k = 0
+            while mech.intent_cum[k] <= u:
+                k += 1
+            c.intent = k
+            handle = mech.intents[k].handle
+            if handle is not None:
+                c.handle_time = c.remaining = next(handle)
+        self._fates(c, mech, mech.fate)
+        if ch.kind == "social" and c.intent >= 0 and c.intent == mech.complaint:
+            c.j_visible = True
+            self.visible.add(now, 1)
+        if c.intent >= 0 and mech.intents[c.intent].needs == "nothing":
+            c.state = NO_ACTION
+            if now >= self.warmup_s:
+                ch.offered += 1
+                ch.no_action += 1
+            self._close(c, now, NOTHING_NEEDED)
+            if self.sink is not None:
+                self.sink(c, now, NO_ACTION)
+            return
+        self._arrive(c, now)
+
+    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any) -> None:
+        """Draw what decides this contact's fate, now, so it belongs to the customer."""
+        now = self.env._now
+        c.u_resolve = next(fate)
+        c.u_handoff = next(fate)
+        u_follow = next(fate)
+        if mech.auto_reply is not None:
+            c.autoreplied = True
+            if c.root.j_first_response_at < 0:
+                c.root.j_first_response_at = now
+        if mech.follow_up is not None:
+            p = mech.follow_up.probability
+            if c.autoreplied and mech.auto_reply is not None:
+                p = min(1.0, p + mech.auto_reply.follow_up_increase)
+            if u_follow < p:
+                assert mech.route_rng is not None
+                self.at(now + delay_draw(mech.follow_up.delay, mech.route_rng), self._on_follow_up, c)
+
+    def _on_follow_up(self, event: Due) -> None:
+        """A customer still unanswered writes again on the same channel."""
+        c: Contact = event._value
+        if c.state == WAITING and c.root.j_state == OPEN:
+            self._spawn(c.root, c.channel, self.env._now, follow_up=True)
+
+    def _on_repeat(self, event: Due) -> None:
+        root, ch = event._value
+        self._spawn(root, ch, self.env._now)
+
+    def _spawn(self, root: Contact, ch: ChannelState, now: float, follow_up: bool = False) -> None:
+        """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
+        mech = ch.mech
+        assert mech is not None and mech.repeat_handle is not None
+        patience = next(mech.repeat_patience) if mech.repeat_patience is not None else _INF
+        handle = next(mech.repeat_handle)
+        if not ch.open and ch.kind == "phone":
+            self._close(root, now, GAVE_UP)  # the line is closed: the customer gives up
+            return
+        c = Contact(self.next_id, ch, now, handle, patience)
+        self.next_id += 1
+        c.root = root
+        c.follow_up = follow_up
+        root.j_contacts += 1
+        if root.intent >= 0:
+            root_mech = root.channel.mech
+            assert root_mech is not None
+            c.intent = mech.intent_index(root_mech.intents[root.intent].name)
+        self._fates(c, mech, mech.repeat_fate)
+        self._arrive(c, now)
+
+    def _after_answer(self, c: Contact, now: float) -> None:
+        """An agent has finished a contact: resolved, handed off, or back later?"""
+        root = c.root
+        if root.j_first_response_at < 0:
+            root.j_first_response_at = c.answered_at
+        if root.j_state != OPEN or c.follow_up:
+            return  # a chaser, or a contact of a journey already closed: nothing to decide
+        ch = c.channel
+        mech = ch.mech
+        if mech is None:
+            self._close(root, now, RESOLVED)
+            return
+        intent = mech.intents[c.intent] if c.intent >= 0 else None
+        if intent is not None and intent.needs == "acknowledgement":
+            self._close(root, now, RESOLVED)
+            return
+        assert mech.route_rng is not None
+        if mech.handoff is not None and c.u_handoff < mech.handoff.share:
+            assert mech.handoff_target is not None
+            later = now + delay_draw(mech.handoff.delay, mech.route_rng)
+            self.at(later, self._on_repeat, (root, mech.handoff_target))
+            return
+        p = intent.resolution if intent is not None and intent.resolution is not None else mech.resolution_p
+        group = c.group
+        if group is not None:
+            p *= group.resolve_mult[ch.index]
+        if c.u_resolve < p:
+            self._close(root, now, RESOLVED)
+            return
+        self._route_on(root, mech.returns, mech, now)
+
+    def _route_on(self, root: Contact, route: Any, mech: ChannelMechanics, now: float) -> None:
+        """Send the customer on along `route` (returns or retrial), or let them give up."""
+        if route is None:
+            self._close(root, now, GAVE_UP)
+            return
+        target = route.choose(mech.route_rng)
+        if target is None:
+            self._close(root, now, GAVE_UP)
+        else:
+            self.at(now + route.wait(mech.route_rng), self._on_repeat, (root, target))
+
+    def _close(self, root: Contact, now: float, state: int) -> None:
+        """End a customer's journey and tally it on the channel where it started."""
+        if root.j_state != OPEN:
+            return
+        root.j_state = state
+        if root.j_visible:
+            self.visible.add(now, -1)
+        if root.arrived_at < self.warmup_s:
+            return
+        t = root.channel.j
+        if state == NOTHING_NEEDED:
+            t["nothing_needed"] += 1
+            return
+        o = self.outcome
+        start = root.arrived_at
+        first = root.j_first_response_at
+        if first >= 0:
+            t["first_responses"] += 1
+            t["first_response_sum"] += first - start
+            late = (first - start) / root.channel.target_s - 1.0
+        else:
+            late = 1.0
+        csat = (
+            1.0 - o.wait_penalty * min(1.0, max(0.0, late)) - o.extra_contact_penalty * (root.j_contacts - 1)
+        )
+        if state == RESOLVED:
+            t["resolved"] += 1
+            t["resolution_time_sum"] += now - start
+            if root.j_contacts == 1:
+                t["first_contact_resolved"] += 1
+        else:
+            t["gave_up"] += 1
+            csat -= o.unresolved_penalty
+        if root.autoreplied and root.channel.kind == "social":
+            mech = root.channel.mech
+            if mech is not None and mech.auto_reply is not None:
+                csat -= mech.auto_reply.csat_penalty
+        t["contacts_sum"] += root.j_contacts
+        t["csat_sum"] += min(1.0, max(0.0, csat))
 
     # --- service ----------------------------------------------------------------------
 
@@ -184,6 +369,7 @@ class Centre:
                 ch.within_target += 1
         if self.sink is not None:
             self.sink(c, now, ANSWERED)
+        self._after_answer(c, now)
         if group.leaving:  # the agent's shift has ended: off duty after the contact in hand
             group.leaving -= 1
             group.on_duty -= 1
@@ -237,6 +423,28 @@ class Centre:
             self._take(group, ch, now)
             return
 
+    # --- opening hours --------------------------------------------------------------
+
+    def start_hours(self, ch: ChannelState, steps: list[tuple[float, bool]]) -> None:
+        """Open and close `ch` at each `(time, is_open)` step (the first is its state at 0)."""
+        self.set_open(ch, steps[0][1], 0.0)
+        for when, is_open in steps[1:]:
+            self.at(when, self._on_hours, (ch, is_open))
+
+    def _on_hours(self, event: Due) -> None:
+        ch, is_open = event._value
+        self.set_open(ch, is_open, self.env._now)
+
+    def set_open(self, ch: ChannelState, is_open: bool, now: float) -> None:
+        """Open or close a channel: agents see only the queues of open channels."""
+        ch.open = is_open
+        for group in ch.groups:
+            group.queues = [q for q in group.all_queues if q.open]
+        if is_open:
+            for group in ch.groups:
+                if group.idle:
+                    self._fill(group, now)
+
     # --- staffing over time -----------------------------------------------------------
 
     def start_roster(self, group: GroupState, steps: list[tuple[float, int]]) -> None:
@@ -287,6 +495,11 @@ class Centre:
             ch.wait_abandoned_sum += now - c.arrived_at
         if self.sink is not None:
             self.sink(c, now, ABANDONED)
+        mech = ch.mech
+        if mech is None:
+            self._close(c.root, now, GAVE_UP)
+        elif c.root.j_state == OPEN and not c.follow_up:
+            self._route_on(c.root, mech.retrial, mech, now)
 
     # --- bookkeeping ------------------------------------------------------------------
 

@@ -13,8 +13,10 @@ at once (a killed sweep loses nothing done) and show progress.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +24,8 @@ from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_log = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
@@ -60,8 +64,30 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+def _ignore_interrupt() -> None:
+    """Worker initializer: Ctrl-C is for the parent, which stops the workers itself.
+
+    A terminal sends SIGINT to every process of the foreground group; workers that took it
+    would die with tracebacks of their own, and their deaths would look like crashes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now instead of waiting for their tasks (interrupt, error)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+
+
 class PoolExecutor:
-    """A local process pool; a task whose worker dies is run again on a fresh pool."""
+    """A local process pool; a task whose worker dies is run again on a fresh pool.
+
+    A worker's death (killed, out of memory) is logged as a warning naming how many tasks
+    are rerun; after `retries` fresh pools the `BrokenProcessPool` is raised. When the
+    caller stops early (Ctrl-C, an error in a task, the generator closed), the workers are
+    terminated at once rather than left to finish their tasks.
+    """
 
     name = "pool"
 
@@ -76,8 +102,13 @@ class PoolExecutor:
         pending = list(range(len(tasks)))
         attempts = 0
         while pending:
-            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(pending)), mp_context=self._context)
+            pool = ProcessPoolExecutor(
+                max_workers=min(self.workers, len(pending)),
+                mp_context=self._context,
+                initializer=_ignore_interrupt,
+            )
             done: set[int] = set()
+            stopped = True  # until the tasks are all done, or the pool broke by itself
             try:
                 futures: dict[Future[Any], int] = {pool.submit(fn, tasks[i]): i for i in pending}
                 while futures:
@@ -88,13 +119,29 @@ class PoolExecutor:
                         done.add(i)
                         yield i, result
                 pending = []
+                stopped = False
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): rerun what it had not finished.
+                stopped = False
                 attempts += 1
-                if attempts > self.retries:
-                    raise
                 pending = [i for i in pending if i not in done]
+                if attempts > self.retries:
+                    _log.error(
+                        "worker processes died %d times; giving up with %d unfinished tasks",
+                        attempts,
+                        len(pending),
+                    )
+                    raise
+                _log.warning(
+                    "a worker process died; rerunning %d unfinished task%s on a fresh pool (retry %d of %d)",
+                    len(pending),
+                    "" if len(pending) == 1 else "s",
+                    attempts,
+                    self.retries,
+                )
             finally:
+                if stopped:
+                    _terminate_workers(pool)
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:

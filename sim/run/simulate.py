@@ -73,10 +73,12 @@ def simulate(
         sink = FullSink(len(targets), n_intervals, interval_s, targets, warmup)
     built = build(scenario, functools.partial(stream, seed, replication), sink=sink, policy=policy)
     env, centre = built.env, built.centre
+    # Areas: queue per channel, busy per group, on duty per group, then public sentiment.
     levels: list[Level] = (
         [ch.queue_level for ch in centre.channels]
         + [g.busy_level for g in centre.groups]
         + [g.on_duty_level for g in centre.groups]
+        + [centre.visible]
     )
 
     at_warmup = [0.0] * len(levels)
@@ -128,18 +130,28 @@ def simulate(
             "wait_answered_sum": ch.wait_answered_sum,
             "wait_abandoned_sum": ch.wait_abandoned_sum,
             "queue_area": end_areas[i] - at_warmup[i],
+            "no_action": ch.no_action,
+            **{f"j_{k}": v for k, v in ch.j.items()},
         }
+        if ch.mech is None:  # without mechanics every arriving contact is a new customer
+            tallies["j_started"] = ch.offered
         channels[ch.name] = channel_metrics(tallies, window)
     groups: dict[str, dict[str, float]] = {}
     n_ch, n_g = len(centre.channels), len(centre.groups)
-    total_busy = total_duty = 0.0
-    for j, g in enumerate(centre.groups):
-        busy = end_areas[n_ch + j] - at_warmup[n_ch + j]
-        duty = end_areas[n_ch + n_g + j] - at_warmup[n_ch + n_g + j]
-        groups[g.name] = group_metrics(busy, duty, window)
+    total_busy = total_duty = total_cost = 0.0
+    for j, (g, spec) in enumerate(zip(centre.groups, scenario.agents.values(), strict=True)):
+        busy = (end_areas[n_ch + j] - at_warmup[n_ch + j]) / g.threads
+        duty = (end_areas[n_ch + n_g + j] - at_warmup[n_ch + n_g + j]) / g.threads
+        groups[g.name] = group_metrics(busy, duty, window, spec.cost_per_hour)
         total_busy += busy
         total_duty += duty
-    groups["overall"] = group_metrics(total_busy, total_duty, window)
+        total_cost += groups[g.name]["cost"]
+    overall = group_metrics(total_busy, total_duty, window)
+    overall["cost"] = total_cost
+    resolved = sum(ch["journeys_resolved"] for ch in channels.values())
+    overall["cost_per_resolved_journey"] = total_cost / resolved if resolved else math.nan
+    overall["public_sentiment"] = 100.0 * (end_areas[-1] - at_warmup[-1]) / window
+    groups["overall"] = overall
 
     intervals = None
     contacts = None

@@ -15,15 +15,17 @@ class Priority:
 
     def __init__(self, order: Sequence[str] = ()) -> None:
         self.rank = {name: i for i, name in enumerate(order)}
-        self._sorted: dict[int, list[ChannelState]] = {}
+        self._sorted: dict[int, tuple[list[ChannelState], list[ChannelState]]] = {}
 
     def _ordered(self, group: GroupState) -> list[ChannelState]:
-        queues = self._sorted.get(group.index)
-        if queues is None:
+        """The group's queues in priority order (recomputed when its queue list changes)."""
+        cached = self._sorted.get(group.index)
+        if cached is None or cached[0] is not group.queues:
             last = len(self.rank)
-            queues = sorted(group.queues, key=lambda q: (self.rank.get(q.name, last), q.index))
-            self._sorted[group.index] = queues
-        return queues
+            ordered = sorted(group.queues, key=lambda q: (self.rank.get(q.name, last), q.index))
+            cached = (group.queues, ordered)
+            self._sorted[group.index] = cached
+        return cached[1]
 
     def choose(self, group: GroupState, now: float) -> ChannelState | None:
         """The highest-ranked queue with someone waiting, or None."""
