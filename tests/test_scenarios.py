@@ -69,9 +69,10 @@ def test_scenario_runs_and_conserves_contacts(path: Path) -> None:
             value = {m: result.values("channel", channel, m)[0] for m in ("offered", "answered", "abandoned")}
             waiting = result.values("channel", channel, "waiting_end")[0]
             in_service = result.values("channel", channel, "in_service_end")[0]
+            no_action = result.values("channel", channel, "no_action")[0]
             where = f"{_id(path)} [{label}] channel {channel}"
             assert value["offered"] > 0, f"{where}: no contacts in {scenario.horizon_hours:g} h"
-            assert value["offered"] == value["answered"] + value["abandoned"] + waiting + in_service, where
+            assert value["offered"] == value["answered"] + value["abandoned"] + waiting + in_service + no_action, where
             assert value["abandoned"] == 0 or full.channels[channel].patience is not None, where
             sl = result.values("channel", channel, "service_level")[0]
             assert math.isnan(sl) or 0.0 <= sl <= 1.0, where
