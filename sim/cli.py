@@ -1,7 +1,9 @@
 """The `staffsim` command: parse arguments, call the Python API, print. No model logic here.
 
-Exit codes: 0 success; 2 a bad scenario, bad arguments or an output folder that would be
-overwritten (with a one-screen message on stderr, no traceback, no partial output).
+Exit codes: 0 success; 2 a bad scenario, bad arguments, a run over budget (see
+`sim.budget`; `--force` runs it anyway) or an output folder that would be overwritten (with
+a one-screen message on stderr, no traceback, no partial output); 1 worker processes that
+kept dying; 130 interrupted (Ctrl-C), saying how to resume.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from sim.records import RECORD_MODES
 from sim.report.output import OutputExistsError
 
 EXIT_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+_ON_INTERRUPT = "staffsim.on_interrupt"
+"""`ctx.meta` key: a callable giving the sentence to print when the command is interrupted."""
 
 
 def _fail(message: str) -> NoReturn:
@@ -35,7 +41,68 @@ def _progress(total: int, quiet: bool, label: str) -> Any:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """The command group; ends Ctrl-C and dying workers with one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; turn an interrupt or a broken worker pool into a message."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(f"\nstaffsim: interrupted; {_after_stop(ctx)}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except BrokenProcessPool as exc:
+            click.echo(f"staffsim: worker processes kept dying ({exc}); {_after_stop(ctx)}", err=True)
+            sys.exit(EXIT_FAILED)
+
+
+def _after_stop(ctx: click.Context) -> str:
+    """What a stopped command leaves behind, and how to go on."""
+    hint = ctx.meta.get(_ON_INTERRUPT)
+    return str(hint()) if hint is not None else "no results were written"
+
+
+def _resumable(store: Any, resume_hint: str) -> None:
+    """Let an interrupt say how many finished replications `store` keeps, and how to resume."""
+    if store is None:
+        return
+
+    def hint() -> str:
+        n = len(store.done())
+        return (
+            f"{n} finished replication{'s are' if n != 1 else ' is'} kept in {store.partial}; "
+            f"run the same command with --resume to finish ({resume_hint})"
+        )
+
+    click.get_current_context().meta[_ON_INTERRUPT] = hint
+
+
+_force_option = click.option(
+    "--force", is_flag=True, help="Run even if the run is larger than the budget (see sim.budget)."
+)
+
+
+def _check_budget(path: Path, scenarios: list[Any], replications: int | None, records: str) -> None:
+    """Exit 2, quoting the estimate, when a run is larger than the limits of `sim.budget`."""
+    from sim.budget import BudgetError, Limits, check, estimate
+
+    try:
+        limits = Limits.from_env()
+    except BudgetError as exc:
+        _fail(str(exc))
+    try:
+        check(estimate(scenarios, replications, records), limits)
+    except BudgetError as exc:
+        _fail(
+            f"{path}: this run is too large:\n  "
+            + "\n  ".join(exc.problems)
+            + "\n  pass --force to run it anyway"
+        )
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="staffsim")
 def main() -> None:
     """staffsim: simulate customer-support staffing across phone, email and social channels."""
@@ -70,6 +137,7 @@ def main() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_force_option
 def run(
     scenario: Path,
     replications: int | None,
@@ -80,6 +148,7 @@ def run(
     overwrite: bool,
     as_json: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
     import sim
@@ -90,6 +159,8 @@ def run(
         _fail(f"{out} exists; choose another --out or pass --overwrite")
     mode = records or ("full" if out is not None else "summary")
     n = replications or sc.replications
+    if not force:
+        _check_budget(scenario, [sc], n, mode)
     bar = _progress(n, quiet, sc.name)
     try:
         result = _guard(
@@ -162,8 +233,12 @@ def check(scenario: Path) -> None:
 
     sc = _load(scenario)
     _guard(lambda: check_runnable(sc))
+    agents = sum(g.count for g in sc.agents.values() if g.count is not None)
+    scheduled = sum(g.count is None for g in sc.agents.values())  # staffing tables and shifts
+    staff = [f"{agents} agents"] if scheduled < len(sc.agents) else []
+    staff += [f"{scheduled} scheduled group{'s' if scheduled > 1 else ''}"] if scheduled else []
     click.echo(
-        f"{scenario}: valid — {len(sc.channels)} channels, {sum(g.count for g in sc.agents.values())} agents, "
+        f"{scenario}: valid — {len(sc.channels)} channels, {' and '.join(staff)}, "
         f"about {expected_contacts(sc):,.0f} contacts per replication"
     )
 
@@ -349,6 +424,7 @@ def _with_executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_with_executor_options
+@_force_option
 def compare(
     scenario: Path,
     replications: int | None,
@@ -362,6 +438,7 @@ def compare(
     resume: bool,
     overwrite: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Compare every variant of SCENARIO with its baseline on common random numbers."""
     from sim.experiment.compare import Precision
@@ -378,12 +455,21 @@ def compare(
         except ValueError as exc:
             _fail(str(exc))
     base_seed = exp.baseline.seed if seed is None else seed
+    if not force:  # with --precision, as many replications as it may add
+        most = replications or exp.baseline.replications
+        _check_budget(
+            scenario,
+            [exp.baseline, *exp.variants.values()],
+            max(most, 3, max_replications) if prec is not None else most,
+            "none",
+        )
     store = _store(
         out,
         _experiment_key("compare", exp, base_seed, replications=replications, precision=precision),
         resume,
         overwrite,
     )
+    _resumable(store, f"--out {out} --resume")
     bar = _progress(0, quiet or False, exp.baseline.name)
     executor = _executor(workers, dask)
 
@@ -451,6 +537,7 @@ def compare(
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
 @_with_executor_options
+@_force_option
 def sweep(
     scenario: Path,
     grids: tuple[str, ...],
@@ -462,6 +549,7 @@ def sweep(
     resume: bool,
     overwrite: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Run SCENARIO at every point of a grid; write a tidy table (CSV and Parquet)."""
     from sim.experiment.sweep import parse_grid
@@ -475,9 +563,12 @@ def sweep(
     if out is None:
         out = Path("results") / f"sweep-{scenario.stem}"
     base_seed = exp.baseline.seed if seed is None else seed
+    if not force:
+        _check_sweep_budget(scenario, exp.baseline, grid, replications)
     store = _store(
         out, _experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
     )
+    _resumable(store, f"--out {out} --resume")
     bar = _progress(0, quiet, exp.baseline.name)
     executor = _executor(workers, dask)
 
@@ -530,3 +621,24 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+def _check_sweep_budget(path: Path, base: Any, grid: dict[str, list[Any]], replications: int | None) -> None:
+    """The budget of a sweep: first the number of tasks (cheap), then every point's size."""
+    import math
+
+    from sim.budget import BudgetError, Limits
+    from sim.experiment.sweep import point_scenarios
+
+    n = replications or base.replications
+    tasks = math.prod(len(v) for v in grid.values()) * n
+    try:
+        limit = Limits.from_env().tasks
+    except BudgetError as exc:
+        _fail(str(exc))
+    if tasks > limit:
+        _fail(
+            f"{path}: this run is too large:\n  the grid has {tasks:,} replication tasks, above the "
+            f"limit of {limit:,.0f} (set STAFFSIM_MAX_TASKS to change it)\n  pass --force to run it anyway"
+        )
+    _check_budget(path, _guard(lambda: point_scenarios(base, grid)), n, "none")

@@ -60,7 +60,12 @@ def values(result: sim.RunResult, channel: str, metric: str) -> np.ndarray:
 
 
 def test_neutral_mechanics_equal_the_core_model_exactly() -> None:
-    """Mechanics switched on at neutral settings change no number of the plain model."""
+    """Mechanics switched on at neutral settings change no number of the plain model.
+
+    Every count and every queueing metric is identical. Two journey averages are summed in a
+    different order on the two paths (per journey vs from contact tallies), so they agree
+    to floating-point rounding (1e-12 relative), not bit for bit.
+    """
     plain = run(centre())
     neutral = run(
         centre(
@@ -74,7 +79,11 @@ def test_neutral_mechanics_equal_the_core_model_exactly() -> None:
             }
         )
     )
-    assert plain.replications().equals(neutral.replications())
+    a, b = plain.replications(), neutral.replications()
+    assert list(a.metric) == list(b.metric) and list(a.name) == list(b.name)
+    summed = a.metric.isin(["csat", "resolution_time_s"])
+    assert (a.value[~summed] == b.value[~summed]).all()
+    np.testing.assert_allclose(a.value[summed], b.value[summed], rtol=1e-12)
 
 
 def test_plain_model_every_contact_is_a_resolved_journey() -> None:

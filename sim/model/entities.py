@@ -170,6 +170,7 @@ class ChannelState:
         "interruptible",
         "j",
         "kind",
+        "late_sum",
         "mech",
         "n_waiting",
         "name",
@@ -179,6 +180,7 @@ class ChannelState:
         "overflow",
         "queue",
         "queue_level",
+        "service_sum",
         "target_s",
         "wait_abandoned_sum",
         "wait_answered_sum",
@@ -213,6 +215,10 @@ class ChannelState:
         self.within_target = 0
         self.wait_answered_sum = 0.0
         self.wait_abandoned_sum = 0.0
+        self.service_sum = 0.0
+        """Time from answer to end of answered contacts (service, with any interruptions)."""
+        self.late_sum = 0.0
+        """Sum over answered contacts of min(1, wait ÷ target − 1) where the wait exceeded the target."""
 
     def head(self) -> Contact | None:
         """The oldest contact still waiting, dropping abandoned ones from the front."""

@@ -246,9 +246,7 @@ class Centre:
             return  # a chaser, or a contact of a journey already closed: nothing to decide
         ch = c.channel
         mech = ch.mech
-        if mech is None:
-            self._close(root, now, RESOLVED)
-            return
+        assert mech is not None
         intent = mech.intents[c.intent] if c.intent >= 0 else None
         if intent is not None and intent.needs == "acknowledgement":
             self._close(root, now, RESOLVED)
@@ -363,13 +361,17 @@ class Centre:
             wait = c.answered_at - c.arrived_at
             ch.answered += 1
             ch.wait_answered_sum += wait
+            ch.service_sum += now - c.answered_at
             if wait > 0:
                 ch.waited += 1
             if wait <= ch.target_s:
                 ch.within_target += 1
+            else:  # late: the satisfaction model's wait penalty grows to 1 at twice the target
+                ch.late_sum += min(1.0, wait / ch.target_s - 1.0)
         if self.sink is not None:
             self.sink(c, now, ANSWERED)
-        self._after_answer(c, now)
+        if ch.mech is not None:  # without mechanics, journey tallies follow from the above
+            self._after_answer(c, now)
         if group.leaving:  # the agent's shift has ended: off duty after the contact in hand
             group.leaving -= 1
             group.on_duty -= 1
@@ -496,9 +498,7 @@ class Centre:
         if self.sink is not None:
             self.sink(c, now, ABANDONED)
         mech = ch.mech
-        if mech is None:
-            self._close(c.root, now, GAVE_UP)
-        elif c.root.j_state == OPEN and not c.follow_up:
+        if mech is not None and c.root.j_state == OPEN and not c.follow_up:
             self._route_on(c.root, mech.retrial, mech, now)
 
     # --- bookkeeping ------------------------------------------------------------------

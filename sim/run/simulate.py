@@ -133,8 +133,8 @@ def simulate(
             "no_action": ch.no_action,
             **{f"j_{k}": v for k, v in ch.j.items()},
         }
-        if ch.mech is None:  # without mechanics every arriving contact is a new customer
-            tallies["j_started"] = ch.offered
+        if ch.mech is None:
+            tallies.update(plain_journeys(ch, scenario.outcome))
         channels[ch.name] = channel_metrics(tallies, window)
     groups: dict[str, dict[str, float]] = {}
     n_ch, n_g = len(centre.channels), len(centre.groups)
@@ -166,3 +166,24 @@ def simulate(
     if isinstance(sink, FullSink):
         contacts = sink.columns()
     return ReplicationOutput(replication, channels, groups, intervals, contacts)
+
+
+def plain_journeys(ch: Any, outcome: Any) -> dict[str, float]:
+    """Journey tallies of a channel without mechanics.
+
+    Every contact is one customer's whole journey, resolved when answered, given up when
+    abandoned, so the tallies follow from the contact tallies.
+    """
+    gave_up_csat = max(0.0, 1.0 - outcome.wait_penalty - outcome.unresolved_penalty)
+    return {
+        "j_started": ch.offered,
+        "j_resolved": ch.answered,
+        "j_gave_up": ch.abandoned,
+        "j_nothing_needed": 0,
+        "j_first_responses": ch.answered,
+        "j_first_response_sum": ch.wait_answered_sum,
+        "j_resolution_time_sum": ch.wait_answered_sum + ch.service_sum,
+        "j_contacts_sum": ch.answered + ch.abandoned,
+        "j_first_contact_resolved": ch.answered,
+        "j_csat_sum": ch.answered - outcome.wait_penalty * ch.late_sum + ch.abandoned * gave_up_csat,
+    }
