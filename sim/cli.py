@@ -616,8 +616,10 @@ def sweep(
 def _register_commands() -> None:
     """Commands that live in their own modules (they import from this one when run)."""
     from sim.optimize_cli import optimize
+    from sim.study_cli import study
 
     main.add_command(optimize)
+    main.add_command(study)
 
 
 _register_commands()

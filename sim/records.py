@@ -35,7 +35,7 @@ CONTACT_COLUMNS: dict[str, str] = {
 }
 """Every field of the per-contact table, documented once (the README repeats this table)."""
 
-INTERVAL_TALLIES = ("offered", "answered", "abandoned", "within_target", "waited", "wait_sum_s")
+INTERVAL_TALLIES = ("offered", "answered", "abandoned", "within_target", "judged_open", "waited", "wait_sum_s")
 """Per-interval tallies, by the interval in which contacts arrived; `wait_sum_s` sums the
 waits of answered contacts (so ASA = wait_sum_s / answered)."""
 
@@ -52,6 +52,7 @@ class IntervalSink:
         self.answered = array("q", bytes(8 * size))
         self.abandoned = array("q", bytes(8 * size))
         self.within_target = array("q", bytes(8 * size))
+        self.judged_open = array("q", bytes(8 * size))
         self.waited = array("q", bytes(8 * size))
         self.wait_sum_s = array("d", bytes(8 * size))
 
@@ -73,6 +74,11 @@ class IntervalSink:
                 self.within_target[k] += 1
         elif outcome == ABANDONED:
             self.abandoned[k] += 1
+        elif wait > self.targets[ch]:  # open at the horizon but already late: a known miss
+            self.judged_open[k] += 1
+        elif c.answered_at >= 0:  # in service, taken within target: a known hit
+            self.judged_open[k] += 1
+            self.within_target[k] += 1
 
     def tallies(self) -> dict[str, Any]:
         """The tallies as flat lists, channel-major (channel × interval)."""

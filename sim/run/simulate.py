@@ -107,12 +107,20 @@ def simulate(
         snapshots.append(end_areas)
 
     waiting, in_service = centre.open_contacts()
-    open_counts = {ch.name: [0, 0] for ch in centre.channels}
+    # open_counts: waiting, in service, and — for the service level — outcomes already known
+    # at the horizon: taken within target (a hit), taken late or waiting past it (a miss).
+    open_counts = {ch.name: [0, 0, 0, 0] for ch in centre.channels}
     for c in waiting + in_service:
         if c.arrived_at >= warmup:
-            open_counts[c.channel.name][0 if c.state == WAITING else 1] += 1
+            counts = open_counts[c.channel.name]
+            counts[0 if c.state == WAITING else 1] += 1
             if c.state == WAITING or c.answered_at > c.arrived_at:
                 c.channel.waited += 1
+            wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
+            if wait > c.channel.target_s:
+                counts[3] += 1
+            elif c.state != WAITING:
+                counts[2] += 1
         if sink is not None:
             sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 
@@ -126,7 +134,8 @@ def simulate(
             "waiting_end": open_counts[ch.name][0],
             "in_service_end": open_counts[ch.name][1],
             "waited": ch.waited,
-            "within_target": ch.within_target,
+            "within_target": ch.within_target + open_counts[ch.name][2],
+            "judged_open": open_counts[ch.name][2] + open_counts[ch.name][3],
             "wait_answered_sum": ch.wait_answered_sum,
             "wait_abandoned_sum": ch.wait_abandoned_sum,
             "queue_area": end_areas[i] - at_warmup[i],

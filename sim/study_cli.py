@@ -1,0 +1,116 @@
+"""`staffsim study scalability`: the "is good service scalable?" study from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.argument("name", type=click.Choice(["scalability"]))
+@click.option("--quick", is_flag=True, help="Scales ×1, ×2, ×4 with short runs (about half a minute).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write tables, conclusions and figures here.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
+@click.option(
+    "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the conclusions as one JSON object.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+def study(
+    name: str, quick: bool, out: Path | None, overwrite: bool, workers: int | None, as_json: bool, quiet: bool
+) -> None:
+    """Run a study of the "good service is not scalable" argument.
+
+    `scalability` scales demand ×1…×16, staffs pooled and split teams to fixed targets with
+    the optimiser, runs a divert-vs-hire experiment and states which parts hold, with CIs.
+    """
+    from sim.cli import _executor, _fail
+    from sim.experiment.study import run_study
+    from sim.report.output import OutputExistsError, atomic_dir, write_json
+
+    if out is not None and out.exists() and not overwrite:
+        _fail(f"{out} exists; choose another --out or pass --overwrite")
+    executor = _executor(workers, None)
+    try:
+        result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)
+    finally:
+        executor.close()
+    payload = {
+        "study": name,
+        "quick": quick,
+        "conclusions": [
+            {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in result.conclusions
+        ],
+    }
+    if out is not None:
+        try:
+            with atomic_dir(out, overwrite=overwrite) as tmp:
+                result.scaling.to_csv(tmp / "scaling.csv", index=False)
+                result.summary().to_csv(tmp / "summary.csv", index=False)
+                result.diversion.to_csv(tmp / "diversion.csv", index=False)
+                write_json(tmp / "conclusions.json", payload)
+                for fname, fig in study_figures(result).items():
+                    fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
+        except OutputExistsError as exc:
+            _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(payload))
+        return
+    summary = result.summary()
+    cols = ["scale", "design", "agents", "agents_per_erlang", "agents_per_1000_contacts",
+            "cost_per_resolved_journey", "busy_hours_per_resolved_journey", "phone_service_level", "csat"]  # fmt: skip
+    click.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    click.echo("")
+    for c in result.conclusions:
+        click.echo(f"[{'holds' if c.holds else 'does not hold'}] {c.claim}\n    {c.evidence}")
+    if out is not None:
+        click.echo(f"results written to {out}")
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def study_figures(result: object) -> dict[str, Any]:
+    """The study's figures: agents per 1,000 contacts, cost per resolved journey, quality."""
+    from sim.experiment.study import DESIGNS, StudyResult
+    from sim.report.plots import scaling_curves
+
+    assert isinstance(result, StudyResult)
+    s = result.summary()
+    figures: dict[str, Any] = {}
+    for measure, fname in (
+        ("agents_per_1000_contacts", "agents_per_1000_contacts.png"),
+        ("cost_per_resolved_journey", "cost_per_resolved_journey.png"),
+        ("phone_service_level", "phone_service_level.png"),
+    ):
+        frame = s.pivot(
+            index="scale", columns="design", values=[measure, f"{measure}_ci_low", f"{measure}_ci_high"]
+        )
+        figures[fname] = scaling_curves(
+            _curves(frame, measure), "scale", list(DESIGNS), ylabel=measure.replace("_", " "),
+            title=f"{measure.replace('_', ' ')} by demand scale (95% CI)", logx=True,
+        )  # fmt: skip
+    return figures
+
+
+def _curves(frame: object, measure: str) -> Any:
+    """Reshape a pivoted summary into the columns `scaling_curves` expects."""
+    import pandas as pd
+
+    from sim.experiment.study import DESIGNS
+
+    assert isinstance(frame, pd.DataFrame)
+    out = pd.DataFrame({"scale": frame.index.to_numpy()})
+    for design in DESIGNS:
+        out[design] = frame[(measure, design)].to_numpy()
+        out[f"{design}_ci_low"] = frame[(f"{measure}_ci_low", design)].to_numpy()
+        out[f"{design}_ci_high"] = frame[(f"{measure}_ci_high", design)].to_numpy()
+    return out
