@@ -1,0 +1,77 @@
+"""The scalability study: quick mode runs, and its conclusions follow from its own numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.experiment.study import QUICK_SCALES, StudyResult, conclude, run_study
+from sim.run.executors import PoolExecutor
+
+
+@pytest.fixture(scope="module")
+def study() -> StudyResult:
+    executor = PoolExecutor(2)
+    return run_study(quick=True, executor=executor)
+
+
+def test_quick_study_covers_every_scale_and_design(study: StudyResult) -> None:
+    """Every scale × design has optimised staffing that meets the phone target on average."""
+    summary = study.summary()
+    assert sorted(set(summary.scale)) == list(QUICK_SCALES)
+    assert set(summary.design) == {"pooled", "pooled_preemptive", "split"}
+    assert (summary.agents > 0).all()
+    assert (summary.phone_service_level >= 0.8 - 1e-9).all()
+
+
+def test_conclusions_are_computed_from_the_results(study: StudyResult) -> None:
+    """Changing the numbers changes the verdicts: conclusions are not written in by hand."""
+    assert [c.holds for c in conclude(study, QUICK_SCALES)] == [c.holds for c in study.conclusions]
+    flipped = StudyResult(study.scaling.copy(), study.diversion.copy())
+    # Make the largest scale need three times the agents: no economies of scale remain.
+    last = flipped.scaling.scale == QUICK_SCALES[-1]
+    flipped.scaling.loc[last, "agents_per_erlang"] *= 3
+    assert conclude(flipped, QUICK_SCALES)[0].holds is False
+    # Make diverting harmless: its phone service-level difference positive.
+    rows = (flipped.diversion.variant.str.startswith("divert")) & (
+        flipped.diversion.metric == "service_level"
+    )
+    flipped.diversion.loc[rows, ["diff_mean", "diff_ci_low", "diff_ci_high"]] = [0.05, 0.01, 0.09]
+    assert conclude(flipped, QUICK_SCALES)[-1].holds is False
+
+
+def test_conclusion_evidence_quotes_the_numbers(study: StudyResult) -> None:
+    """Each conclusion's evidence carries the figures it rests on."""
+    summary = study.summary()
+    pooled = summary[summary.design == "pooled"].set_index("scale")
+    assert f"{pooled.agents_per_erlang[QUICK_SCALES[0]]:.2f}" in study.conclusions[0].evidence
+    assert "CI" in study.conclusions[-1].evidence
+
+
+def test_waiting_economies_of_scale_hold_in_quick_mode(study: StudyResult) -> None:
+    """Square-root staffing: agents per Erlang fall from the smallest to the largest scale."""
+    summary = study.summary()
+    pooled = summary[summary.design == "pooled"].set_index("scale")
+    assert pooled.agents_per_erlang[QUICK_SCALES[-1]] < pooled.agents_per_erlang[QUICK_SCALES[0]]
+
+
+def test_study_cli_quick_json(tmp_path: Path) -> None:
+    """`staffsim study scalability --quick --json --out` prints the conclusions and writes the tables."""
+    out = tmp_path / "study"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "study", "scalability", "--quick", "--json", "--out", str(out), "-j", "2"],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    payload = json.loads(proc.stdout)
+    assert len(payload["conclusions"]) == 5
+    assert {p.name for p in out.iterdir()} >= {
+        "scaling.csv",
+        "summary.csv",
+        "diversion.csv",
+        "conclusions.json",
+    }
+    assert len(list(out.glob("*.png"))) == 3
