@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,17 @@ typecheck: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
 
+# Hostile input at scale: 10,000 mutated scenario files through the CLI (tests/test_hostile.py)
+# and 1,000 generated scenarios per property (tests/test_properties.py).
+FUZZ_CASES ?= 10000
+fuzz: $(VENV)/.installed-test
+	FUZZ_CASES=$(FUZZ_CASES) STAFFSIM_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n $(PYTEST_WORKERS) \
+		--durations=5 -q tests/test_hostile.py tests/test_properties.py -k "fuzz or properties"
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_more.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
