@@ -322,14 +322,18 @@ class Centre:
     def _start(self, group: GroupState, ch: ChannelState, now: float) -> None:
         """An idle agent of `group` takes the oldest contact waiting in `ch`."""
         group.idle -= 1
-        group.busy_level.add(now, 1)
+        level = group.busy_level  # Level.add, inlined (once per contact when agents are idle)
+        level.area += level.value * (now - level.last)
+        level.last = now
+        level.value += 1
         self._take(group, ch, now)
 
     def _take(self, group: GroupState, ch: ChannelState, now: float) -> None:
         """An agent of `group`, already counted busy, takes the oldest contact in `ch`."""
-        c = ch.head()
-        assert c is not None, "policy chose an empty queue"
-        ch.queue.popleft()
+        queue = ch.queue
+        c = queue.popleft()
+        while c.state != WAITING:  # drop contacts that abandoned while queued (lazy deletion)
+            c = queue.popleft()
         ch.n_waiting -= 1
         level = ch.queue_level
         level.area += level.value * (now - level.last)
@@ -387,7 +391,10 @@ class Centre:
             group.idle -= 1
             self._take(group, target, now)
         else:
-            group.busy_level.add(now, -1)
+            level = group.busy_level  # Level.add, inlined
+            level.area += level.value * (now - level.last)
+            level.last = now
+            level.value -= 1
 
     def _fill(self, group: GroupState, now: float) -> None:
         """Idle agents of `group` take whatever the policy gives them."""
