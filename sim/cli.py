@@ -108,6 +108,23 @@ def main() -> None:
     """staffsim: simulate customer-support staffing across phone, email and social channels."""
 
 
+def _report_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--report", is_flag=True, help="Also write an HTML report (report.html) into --out.")(
+        fn
+    )
+
+
+def _report(out: Path) -> None:
+    """Write `out/report.html`; a failure here never loses the results already in place."""
+    from sim.report.html import ReportError, write_report
+
+    try:
+        path = write_report(out)
+    except (ReportError, OSError) as exc:
+        _fail(f"results are in {out}, but the report could not be written: {exc}")
+    click.echo(f"report written to {path}", err=True)
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -138,6 +155,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_force_option
+@_report_option
 def run(
     scenario: Path,
     replications: int | None,
@@ -149,6 +167,7 @@ def run(
     as_json: bool,
     quiet: bool,
     force: bool,
+    report: bool,
 ) -> None:
     """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
     import sim
@@ -168,8 +187,12 @@ def run(
         )
     finally:
         bar.close()
+    if report and out is None:
+        _fail("--report needs --out (the report is written into the result folder)")
     if out is not None:
         _write_run(out, overwrite, scenario, result)
+        if report:
+            _report(out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
@@ -425,6 +448,7 @@ def _with_executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_with_executor_options
 @_force_option
+@_report_option
 def compare(
     scenario: Path,
     replications: int | None,
@@ -439,6 +463,7 @@ def compare(
     overwrite: bool,
     quiet: bool,
     force: bool,
+    report: bool,
 ) -> None:
     """Compare every variant of SCENARIO with its baseline on common random numbers."""
     from sim.experiment.compare import Precision
@@ -511,6 +536,11 @@ def compare(
             )
 
         store.finish(write, overwrite=overwrite)
+        if report:
+            assert out is not None
+            _report(out)
+    elif report:
+        _fail("--report needs --out (the report is written into the result folder)")
     if as_json:
         click.echo(json.dumps(payload, allow_nan=False))
         return
@@ -538,6 +568,7 @@ def compare(
 @click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
 @_with_executor_options
 @_force_option
+@_report_option
 def sweep(
     scenario: Path,
     grids: tuple[str, ...],
@@ -550,6 +581,7 @@ def sweep(
     overwrite: bool,
     quiet: bool,
     force: bool,
+    report: bool,
 ) -> None:
     """Run SCENARIO at every point of a grid; write a tidy table (CSV and Parquet)."""
     from sim.experiment.sweep import parse_grid
@@ -603,6 +635,8 @@ def sweep(
         )
 
     store.finish(write, overwrite=overwrite)
+    if report:
+        _report(out)
     shown = table[(table.scope == "channel") & table.metric.isin(["service_level", "asa_s", "abandon_rate"])]
     means = (
         shown.groupby(["point", *grid, "name", "metric"], sort=True)["value"]
@@ -616,9 +650,11 @@ def sweep(
 def _register_commands() -> None:
     """Commands that live in their own modules (they import from this one when run)."""
     from sim.optimize_cli import optimize
+    from sim.report_cli import report
     from sim.study_cli import study
 
     main.add_command(optimize)
+    main.add_command(report)
     main.add_command(study)
 
 

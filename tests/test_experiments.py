@@ -333,3 +333,25 @@ def test_paired_difference_ci_matches_definition() -> None:
     assert est.mean == pytest.approx(d.mean())
     assert est.ci_high - est.mean == pytest.approx(half)
     assert mean_ci(d).ci_low == pytest.approx(est.ci_low)
+
+
+def test_dask_joins_a_running_scheduler_by_address(tmp_path: Path) -> None:
+    """`--dask tcp://HOST:PORT` joins an existing scheduler; the numbers equal a serial run."""
+    import json
+
+    from click.testing import CliRunner
+    from distributed import LocalCluster
+
+    from sim.cli import main
+
+    path = write(tmp_path, base(replications=3))
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+    try:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        remote = CliRunner().invoke(main, ["compare", str(path), "--json", "--dask", address, "-q"])
+    finally:
+        cluster.close()
+    local = CliRunner().invoke(main, ["compare", str(path), "--json", "-j", "1", "-q"])
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.output) == json.loads(local.output)
