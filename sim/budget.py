@@ -14,7 +14,8 @@ limits:
   interval; shifts step at every start, end and break on every day) and interval
   snapshots (every `interval_min`, one value per channel queue and two per agent group).
 - **memory**: what the run keeps until it ends — one record per contact with records
-  ``"full"`` and the per-interval tallies with ``"summary"``, for every replication.
+  ``"full"`` and the per-interval tallies with ``"summary"``, for every replication — plus
+  the roster of the largest replication while it runs.
 - **tasks**: replications × scenarios; each is a unit of work with its own overhead and its
   own rows in the output, and a grid of grids multiplies quickly.
 
@@ -50,6 +51,9 @@ BYTES_PER_TALLY = 44.0
 """Bytes per interval tally (six per channel and interval) as the replication hands it back."""
 BYTES_PER_LEVEL = 32.0
 """Bytes per interval snapshot of one level (a float in a list)."""
+BYTES_PER_ROSTER_STEP = 250.0
+"""Bytes per head-count change while a replication runs: its entry while the roster is
+summed, then its scheduled event."""
 
 
 class BudgetError(Exception):
@@ -74,7 +78,8 @@ class RunSize:
         replications: replications per scenario (the largest, when they differ).
         scenarios: scenarios run (1, the variants with the baseline, or sweep points).
         events: roster changes and interval snapshots over the whole run.
-        memory_bytes: what the run keeps in memory until it ends (records, tallies).
+        memory_bytes: what the run keeps in memory until it ends (records, tallies), plus the
+            largest replication's passing needs (its roster).
         tasks: replications × scenarios.
         records: what each replication keeps (``"none"``, ``"summary"``, ``"full"``).
     """
@@ -171,15 +176,20 @@ def roster_steps(group: AgentGroup, horizon_s: float) -> float:
     return 1.0
 
 
-def scenario_size(scenario: Scenario, records: str = "none") -> tuple[float, float, float]:
-    """Expected contacts, events and kept bytes of one replication of `scenario`."""
+def scenario_size(scenario: Scenario, records: str = "none") -> tuple[float, float, float, float]:
+    """Expected contacts, events, kept bytes and passing bytes of one replication.
+
+    Kept bytes stay until the run ends (records, tallies), so they add up over
+    replications; passing bytes (the roster) are freed when the replication ends.
+    """
     from sim.model.build import expected_contacts  # the model is imported only when sizing
 
     contacts = expected_contacts(scenario)
     horizon = scenario.horizon_s
     n_channels, n_groups = len(scenario.channels), len(scenario.agents)
     events = sum(roster_steps(g, horizon) for g in scenario.agents.values())
-    memory = 8.0 * n_channels * n_groups  # per-group handle-time multipliers
+    passing = events * BYTES_PER_ROSTER_STEP + 8.0 * n_channels * n_groups  # and handle-time multipliers
+    memory = 0.0
     if records in ("summary", "full"):
         intervals = max(1, math.ceil(horizon / (scenario.interval_min * 60.0)))
         levels = n_channels + 2 * n_groups
@@ -187,7 +197,7 @@ def scenario_size(scenario: Scenario, records: str = "none") -> tuple[float, flo
         memory += intervals * (6 * n_channels * BYTES_PER_TALLY + levels * BYTES_PER_LEVEL)
     if records == "full":
         memory += contacts * BYTES_PER_RECORD
-    return contacts, events, memory
+    return contacts, events, memory, passing
 
 
 def estimate(
@@ -201,19 +211,20 @@ def estimate(
         replications: per scenario; None uses each scenario's `replications`.
         records: what each replication keeps (``"none"``, ``"summary"``, ``"full"``).
     """
-    contacts = events = memory = tasks = 0.0
+    contacts = events = memory = tasks = passing = 0.0
     per_rep = 0.0
     most = 0
     for sc in scenarios:
         n = sc.replications if replications is None else replications
-        c, e, m = scenario_size(sc, records)
+        c, e, m, p = scenario_size(sc, records)
         contacts += c * n
         events += e * n
         memory += m * n
+        passing = max(passing, p)
         tasks += n
         per_rep = max(per_rep, c)
         most = max(most, n)
-    return RunSize(contacts, per_rep, most, len(scenarios), events, memory, tasks, records)
+    return RunSize(contacts, per_rep, most, len(scenarios), events, memory + passing, tasks, records)
 
 
 def check(size: RunSize, limits: Limits | None = None) -> None:

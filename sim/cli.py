@@ -70,6 +70,8 @@ def _resumable(store: Any, resume_hint: str) -> None:
         return
 
     def hint() -> str:
+        if not store.partial.exists():  # interrupted after the results were put in place
+            return f"the results are complete in {store.dest}" if store.dest.exists() else "nothing was kept"
         n = len(store.done())
         return (
             f"{n} finished replication{'s are' if n != 1 else ' is'} kept in {store.partial}; "

@@ -35,7 +35,15 @@ CONTACT_COLUMNS: dict[str, str] = {
 }
 """Every field of the per-contact table, documented once (the README repeats this table)."""
 
-INTERVAL_TALLIES = ("offered", "answered", "abandoned", "within_target", "judged_open", "waited", "wait_sum_s")
+INTERVAL_TALLIES = (
+    "offered",
+    "answered",
+    "abandoned",
+    "within_target",
+    "judged_open",
+    "waited",
+    "wait_sum_s",
+)
 """Per-interval tallies, by the interval in which contacts arrived; `wait_sum_s` sums the
 waits of answered contacts (so ASA = wait_sum_s / answered)."""
 

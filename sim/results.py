@@ -131,7 +131,8 @@ class RunResult:
                                 "offered": offered,
                                 "answered": answered,
                                 "abandoned": tallies["abandoned"][i],
-                                "service_level": tallies["within_target"][i] / (ended + tallies["judged_open"][i]),
+                                "service_level": tallies["within_target"][i]
+                                / (ended + tallies["judged_open"][i]),
                                 "p_wait": tallies["waited"][i] / offered,
                                 "asa_s": tallies["wait_sum_s"][i] / answered,
                                 "queue_length": per[:, i],

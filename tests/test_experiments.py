@@ -345,7 +345,9 @@ def test_dask_joins_a_running_scheduler_by_address(tmp_path: Path) -> None:
     from sim.cli import main
 
     path = write(tmp_path, base(replications=3))
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
     try:
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")

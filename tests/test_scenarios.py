@@ -72,7 +72,9 @@ def test_scenario_runs_and_conserves_contacts(path: Path) -> None:
             no_action = result.values("channel", channel, "no_action")[0]
             where = f"{_id(path)} [{label}] channel {channel}"
             assert value["offered"] > 0, f"{where}: no contacts in {scenario.horizon_hours:g} h"
-            assert value["offered"] == value["answered"] + value["abandoned"] + waiting + in_service + no_action, where
+            assert (
+                value["offered"] == value["answered"] + value["abandoned"] + waiting + in_service + no_action
+            ), where
             assert value["abandoned"] == 0 or full.channels[channel].patience is not None, where
             sl = result.values("channel", channel, "service_level")[0]
             assert math.isnan(sl) or 0.0 <= sl <= 1.0, where

@@ -48,7 +48,10 @@ def test_conclusion_evidence_quotes_the_numbers(study: StudyResult) -> None:
     """Each conclusion's evidence carries the figures it rests on."""
     summary = study.summary()
     pooled = summary[summary.design == "pooled"].set_index("scale")
-    assert f"×{QUICK_SCALES[0]}: {pooled.agents_per_erlang[QUICK_SCALES[0]]:.2f}" in study.conclusions[0].evidence
+    assert (
+        f"×{QUICK_SCALES[0]}: {pooled.agents_per_erlang[QUICK_SCALES[0]]:.2f}"
+        in study.conclusions[0].evidence
+    )
     assert "CI" in study.conclusions[-1].evidence
 
 

@@ -77,7 +77,11 @@ def _values(path: str, spec: str) -> list[Any]:
         token = token.strip()
         if not token:
             raise ValueError(f"--grid {path}: empty value in {spec!r}")
-        out.append(yaml.safe_load(token))
+        try:
+            out.append(yaml.safe_load(token))
+        except yaml.YAMLError as exc:  # e.g. '[1' or a !!python tag: plain values only
+            problem = getattr(exc, "problem", None) or "not a plain value"
+            raise ValueError(f"--grid {path}: {token!r} is not a valid value ({problem})") from None
     return out
 
 
