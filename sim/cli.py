@@ -372,6 +372,24 @@ def _executor(workers: int | None, dask: str | None) -> Any:
         _fail(f"cannot reach the Dask scheduler {dask}: {exc}")
 
 
+def _with_executor(
+    label: str, quiet: bool, workers: int | None, dask: str | None, work: Callable[[Any, Any, Any], Any]
+) -> Any:
+    """Run `work(executor, progress, on_total)` with a progress bar, then release the executor."""
+    bar = _progress(0, quiet, label)
+    executor = _executor(workers, dask)
+
+    def grow(total: int) -> None:
+        bar.total = total
+        bar.refresh()
+
+    try:
+        return _guard(lambda: work(executor, bar.update, grow))
+    finally:
+        bar.close()
+        executor.close()
+
+
 def _store(out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool) -> Any:
     from sim.experiment.store import StoreError, TaskStore
 
@@ -497,23 +515,13 @@ def compare(
         overwrite,
     )
     _resumable(store, f"--out {out} --resume")
-    bar = _progress(0, quiet or False, exp.baseline.name)
-    executor = _executor(workers, dask)
-
-    def grow(total: int) -> None:
-        bar.total = total
-        bar.refresh()
-
-    try:
-        result = _guard(
-            lambda: run_compare(
-                exp, replications=replications, seed=seed, executor=executor, precision=prec,
-                max_replications=max_replications, store=store, progress=bar.update, on_total=grow,
-            )
-        )  # fmt: skip
-    finally:
-        bar.close()
-        executor.close()
+    result = _with_executor(
+        exp.baseline.name, quiet, workers, dask,
+        lambda executor, progress, on_total: run_compare(
+            exp, replications=replications, seed=seed, executor=executor, precision=prec,
+            max_replications=max_replications, store=store, progress=progress, on_total=on_total,
+        ),
+    )  # fmt: skip
     payload = result.to_dict()
     if store is not None:
         from sim.report.output import manifest, write_json
@@ -603,29 +611,13 @@ def sweep(
         out, _experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
     )
     _resumable(store, f"--out {out} --resume")
-    bar = _progress(0, quiet, exp.baseline.name)
-    executor = _executor(workers, dask)
-
-    def grow(total: int) -> None:
-        bar.total = total
-        bar.refresh()
-
-    try:
-        table = _guard(
-            lambda: run_sweep(
-                exp,
-                grid,
-                replications=replications,
-                seed=seed,
-                executor=executor,
-                store=store,
-                progress=bar.update,
-                on_total=grow,
-            )
-        )
-    finally:
-        bar.close()
-        executor.close()
+    table = _with_executor(
+        exp.baseline.name, quiet, workers, dask,
+        lambda executor, progress, on_total: run_sweep(
+            exp, grid, replications=replications, seed=seed, executor=executor, store=store,
+            progress=progress, on_total=on_total,
+        ),
+    )  # fmt: skip
     from sim.report.output import manifest, write_json
 
     def write(folder: Path) -> None:
