@@ -12,8 +12,11 @@ from rich.table import Table
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate
 
-_PERCENT = {"service_level", "p_wait", "abandon_rate", "occupancy"}
-_COUNTS = {"offered", "answered", "abandoned", "waiting_end", "in_service_end", "backlog_end"}
+_PERCENT = {"service_level", "p_wait", "abandon_rate", "occupancy", "fcr", "resolution_rate"}
+_COUNTS = {
+    "offered", "answered", "abandoned", "waiting_end", "in_service_end", "backlog_end", "no_action",
+    "journeys", "journeys_resolved", "journeys_gave_up", "journeys_open_end",
+}  # fmt: skip
 
 
 def fmt_value(metric: str, value: float) -> str:
