@@ -7,14 +7,21 @@ replications, and read the service figures as pandas tables::
     scenario = sim.load_scenario("scenarios/baseline.yaml")
     result = sim.run(scenario, replications=10)
     result.summary()
+
+The names are imported on first use (PEP 562), so `import sim` and the `staffsim` command
+start without loading pandas and scipy until they are needed.
 """
 
 from __future__ import annotations
 
-from sim.api import compare, optimize, run, sweep
-from sim.config import Scenario, ScenarioError, load_scenario
-from sim.config.variants import Experiment, load_experiment
-from sim.results import RunResult
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.api import compare, optimize, run, sweep
+    from sim.config import Scenario, ScenarioError, load_scenario
+    from sim.config.variants import Experiment, load_experiment
+    from sim.results import RunResult
 
 __version__ = "0.1.0"
 
@@ -31,3 +38,37 @@ __all__ = [
     "run",
     "sweep",
 ]
+
+_LAZY = {
+    "compare": "sim.api",
+    "optimize": "sim.api",
+    "run": "sim.api",
+    "sweep": "sim.api",
+    "Scenario": "sim.config",
+    "ScenarioError": "sim.config",
+    "load_scenario": "sim.config",
+    "Experiment": "sim.config.variants",
+    "load_experiment": "sim.config.variants",
+    "RunResult": "sim.results",
+}
+"""Public name → the module that defines it."""
+
+# `sim.run` is both a subpackage and the `run` function. Importing a subpackage for the
+# first time sets it as an attribute of its parent, so load the (empty) subpackage now and
+# drop the attribute: `sim.run` then always means the function, as `sim.__all__` says.
+importlib.import_module("sim.run")
+globals().pop("run", None)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and keep it (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included."""
+    return sorted({*globals(), *__all__})

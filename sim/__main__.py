@@ -1,8 +1,27 @@
-"""`python -m sim`: the same as the `staffsim` command."""
+"""`python -m sim` and the `staffsim` command: one entry point for both.
+
+It imports nothing heavy itself: the command-line module (and with it pandas, scipy and
+the model) is imported inside `main`, so a Ctrl-C during the second or two of start-up
+ends with exit status 130 and one line on stderr, as it does later, not with a traceback.
+"""
 
 from __future__ import annotations
 
-from sim.cli import main
+import sys
+
+EXIT_INTERRUPTED = 130
+"""The exit status of an interrupted command (as `sim.cli.EXIT_INTERRUPTED`)."""
+
+
+def main() -> None:
+    """Import the command-line interface and run it; an interrupt while importing exits 130."""
+    try:
+        from sim.cli import main as cli
+    except KeyboardInterrupt:
+        sys.stderr.write("\nstaffsim: interrupted; no results were written\n")
+        sys.exit(EXIT_INTERRUPTED)
+    cli()
+
 
 if __name__ == "__main__":
     main()

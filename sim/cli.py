@@ -86,8 +86,15 @@ _force_option = click.option(
 )
 
 
-def _check_budget(path: Path, scenarios: list[Any], replications: int | None, records: str) -> None:
-    """Exit 2, quoting the estimate, when a run is larger than the limits of `sim.budget`."""
+def _check_budget(path: Path | str, scenarios: list[Any], replications: int | None, records: str) -> None:
+    """Exit 2, quoting the estimate, when a run is larger than the limits of `sim.budget`.
+
+    Args:
+        path: what the message names first: the scenario file, or the command (a study).
+        scenarios: every scenario the run simulates (`sim.budget.estimate`).
+        replications: per scenario; None uses each scenario's own.
+        records: what each replication keeps.
+    """
     from sim.budget import BudgetError, Limits, check, estimate
 
     try:

@@ -23,20 +23,34 @@ import click
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the conclusions as one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.option(
+    "--force", is_flag=True, help="Run even if the study is larger than the budget (see sim.budget)."
+)
 def study(
-    name: str, quick: bool, out: Path | None, overwrite: bool, workers: int | None, as_json: bool, quiet: bool
+    name: str,
+    quick: bool,
+    out: Path | None,
+    overwrite: bool,
+    workers: int | None,
+    as_json: bool,
+    quiet: bool,
+    force: bool,
 ) -> None:
     """Run a study of the "good service is not scalable" argument.
 
     `scalability` scales demand ×1…×16, staffs pooled and split teams to fixed targets with
     the optimiser, runs a divert-vs-hire experiment and states which parts hold, with CIs.
+    Like the other commands, it refuses (exit 2) a study larger than the budget unless
+    --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
-    from sim.cli import _executor, _fail
-    from sim.experiment.study import run_study
+    from sim.cli import _check_budget, _executor, _fail
+    from sim.experiment.study import run_study, study_scenarios
     from sim.report.output import OutputExistsError, atomic_dir, write_json
 
     if out is not None and out.exists() and not overwrite:
         _fail(f"{out} exists; choose another --out or pass --overwrite")
+    if not force:
+        _check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
     executor = _executor(workers, None)
     try:
         result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)

@@ -224,6 +224,32 @@ def test_staffsim_script_end_to_end_records_the_command(scenario: Path, tmp_path
     assert manifest["replications"] == 2
 
 
+def test_python_m_sim_manifest_records_the_module(scenario: Path, tmp_path: Path) -> None:
+    """Under `python -m sim` the manifest says so, not `__main__.py` (the path in sys.argv[0])."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", scenario.name, "--out", "out", "-n", "2", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == [
+        "python",
+        "-m",
+        "sim",
+        "run",
+        "small.yaml",
+        "--out",
+        "out",
+        "-n",
+        "2",
+        "--quiet",
+    ]
+
+
 # --- python -m sim, check ----------------------------------------------------------------
 
 

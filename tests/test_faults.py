@@ -185,6 +185,44 @@ def test_ctrl_c_during_run_says_nothing_was_written(scenario_file: Path, tmp_pat
     assert stdout == "" and not out.exists()
 
 
+@pytest.mark.parametrize("entry", ["python -m sim", "staffsim script"])
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, tmp_path: Path) -> None:
+    """Ctrl-C while the command still imports pandas, scipy and the model: exit 130, one line.
+
+    Start-up takes about 2.5 s of CPU (see above): about 0.6 s to import the command-line
+    module (click, pydantic, numpy), then pandas, scipy and the model. The signal is sent
+    after 0.05, 0.2 and 1.0 s of the child's CPU time, past the interpreter's own start
+    (about 0.02 s): the first two land while the command-line module imports (a traceback
+    before the fix), the last while the command imports the model.
+    """
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    prog = (
+        [sys.executable, "-m", "sim"]
+        if entry == "python -m sim"
+        else [str(Path(sys.executable).parent / "staffsim")]
+    )
+    for cpu_s in (0.05, 0.2, 1.0):
+        proc = subprocess.Popen(
+            [*prog, "run", str(scenario), "-q"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            preexec_fn=_default_sigint,
+        )
+        try:
+            child = psutil.Process(proc.pid)
+            wait_for(lambda: sum(child.cpu_times()[:2]) >= cpu_s)  # noqa: B023 - called at once
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, f"after {cpu_s} s: {stderr}"
+        assert "Traceback" not in stderr, stderr
+        assert stderr.strip() == "staffsim: interrupted; no results were written"
+        assert stdout == ""
+
+
 # --- the pool executor, in-process -------------------------------------------------------
 
 

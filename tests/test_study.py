@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from sim.experiment.study import QUICK_SCALES, StudyResult, conclude, run_study
+import sim.experiment.study
+from sim.budget import Limits, check, estimate
+from sim.cli import main
+from sim.experiment.study import QUICK_SCALES, StudyResult, conclude, run_study, study_scenarios
 from sim.run.executors import PoolExecutor
 
 
@@ -78,3 +83,44 @@ def test_study_cli_quick_json(tmp_path: Path) -> None:
         "conclusions.json",
     }
     assert len(list(out.glob("*.png"))) == 3
+
+
+def test_study_over_budget_is_refused_with_the_estimate(tmp_path: Path) -> None:
+    """A study larger than STAFFSIM_MAX_CONTACTS: exit 2, the estimate quoted, nothing written."""
+    out = tmp_path / "study"
+    size = estimate(study_scenarios(quick=True))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "study", "scalability", "--quick", "--out", str(out), "-j", "1"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "STAFFSIM_MAX_CONTACTS": "1000"},
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("staffsim: study scalability --quick: this run is too large:")
+    assert f"the run would simulate {size.describe()}, above the limit of 1,000" in proc.stderr
+    assert "STAFFSIM_MAX_CONTACTS" in proc.stderr and "pass --force to run it anyway" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_study_force_skips_the_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --force the same over-budget study starts (the study itself is stubbed out)."""
+
+    class Started(Exception):
+        pass
+
+    def started(**_: object) -> StudyResult:
+        raise Started
+
+    monkeypatch.setenv("STAFFSIM_MAX_CONTACTS", "1000")
+    monkeypatch.setattr(sim.experiment.study, "run_study", started)
+    args = ["study", "scalability", "--quick", "-j", "1", "--out", str(tmp_path / "study")]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "this run is too large" in refused.stderr
+    forced = CliRunner().invoke(main, [*args, "--force"])
+    assert isinstance(forced.exception, Started), forced.output
+
+
+def test_default_budget_allows_the_full_study() -> None:
+    """The full study (about 10⁷ contacts) fits the default limits: no --force needed."""
+    size = estimate(study_scenarios(quick=False))
+    check(size, Limits())
+    assert size.contacts > estimate(study_scenarios(quick=True)).contacts

@@ -179,6 +179,46 @@ def _measures(result: RunResult, counts: dict[str, int], scale: int, design: str
     return rows
 
 
+def _plan(quick: bool) -> tuple[tuple[int, ...], dict[str, Any]]:
+    """The scales and the ×1 centre of the quick or the full study."""
+    horizon, reps = (8.0, 3) if quick else (24.0, 6)
+    return (QUICK_SCALES if quick else FULL_SCALES), base_centre(horizon, reps)
+
+
+def _scenario(data: dict[str, Any]) -> Scenario:
+    return validate(data, label=data["name"], lines={}, base_dir=Path.cwd())
+
+
+def search_runs(groups: int) -> int:
+    """About how many staffings the optimiser simulates to staff `groups` agent groups.
+
+    The analytic start, a few steps up or down, and a failed removal from each group at the
+    end: 2 + 3 per group. The quick study measures 2 to 7 for one group and 9 to 20 for
+    three, 63 in all against the 63 this gives; more demand moves the start further from
+    the answer, so larger scales tend to need more.
+    """
+    return 2 + 3 * groups
+
+
+def study_scenarios(quick: bool = False) -> list[Scenario]:
+    """Every scenario the study simulates, once for each time it runs it (all its replications).
+
+    For each scale and design: the staffings the optimiser tries (`search_runs`; their
+    number is only known once it has run) and the final run of its plan. Then the diversion
+    experiment: the baseline and its two variants. Staffing does not change how many
+    contacts arrive, so every staffing of a scale and design counts as one scenario, and
+    `sim.budget.estimate` of this list sizes the study.
+    """
+    scales, base = _plan(quick)
+    out: list[Scenario] = []
+    for scale in scales:
+        for design in DESIGNS:
+            scenario = _scenario(scaled(base, scale, design))
+            out += [scenario] * (search_runs(len(scenario.agents)) + 1)
+    out += [_scenario(scaled(base, 1, "split"))] * 3  # the baseline, divert and hire
+    return out
+
+
 def run_study(
     *,
     quick: bool = False,
@@ -196,16 +236,13 @@ def run_study(
     """
     executor = executor or SerialExecutor()
     say = progress or (lambda _msg: None)
-    scales = QUICK_SCALES if quick else FULL_SCALES
-    horizon, reps = (8.0, 3) if quick else (24.0, 6)
-    base = base_centre(horizon, reps)
+    scales, base = _plan(quick)
     rows: list[dict[str, Any]] = []
     plans: dict[tuple[int, str], Any] = {}
     for scale in scales:
         for design in DESIGNS:
             say(f"×{scale} {design}: optimising staffing")
-            data = scaled(base, scale, design)
-            scenario = validate(data, label=data["name"], lines={}, base_dir=Path.cwd())
+            scenario = _scenario(scaled(base, scale, design))
             plan = optimize(scenario, TARGETS, executor=executor)
             plans[(scale, design)] = plan
             final = _run(plan.scenario)
