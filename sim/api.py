@@ -172,6 +172,7 @@ def optimize(
     workers: int = 1,
     dask: str | None = None,
     max_agents: int = 10_000,
+    per_interval: bool = False,
 ) -> Any:
     """Find the fewest agents per group that meet every target (see `sim.experiment.optimize`).
 
@@ -183,16 +184,22 @@ def optimize(
         seed: base seed; every candidate sees the same customers.
         workers: local processes (ignored with `dask`).
         dask: ``"local"`` or a scheduler address.
-        max_agents: cap on the searched groups' total.
+        max_agents: cap on the searched groups' total (per interval: on one group in one
+            interval).
+        per_interval: staff each group by a table of counts per interval and meet every
+            target in every interval (see `sim.experiment.optimize_intervals`).
 
     Returns:
-        A `Plan`: `.counts`, `.targets` (achieved mean [CI], met), `.scenario`, `.to_dict()`.
+        A `Plan`: `.counts`, `.targets` (achieved mean [CI], met), `.scenario`, `.to_dict()`;
+        with `per_interval`, an `IntervalPlan`: `.tables`, `.intervals`, `.agent_hours()`.
     """
     from sim.experiment.optimize import optimize as _optimize
+    from sim.experiment.optimize_intervals import optimize_intervals
 
     executor = make_executor(workers, dask)
+    search = optimize_intervals if per_interval else _optimize
     try:
-        return _optimize(
+        return search(
             source, targets, groups=groups, replications=replications, seed=seed,
             executor=executor, max_agents=max_agents,
         )  # fmt: skip

@@ -18,6 +18,7 @@ from sim.config import ScenarioError
 
 if TYPE_CHECKING:
     from sim.experiment.optimize import Plan
+    from sim.experiment.optimize_intervals import IntervalPlan
 
 
 @click.command()
@@ -38,7 +39,14 @@ if TYPE_CHECKING:
     "groups",
     multiple=True,
     metavar="NAME",
-    help="An agent group whose count may change (default: every group with a count). Repeat for more.",
+    help="An agent group whose count may change (default: every group with a count; with "
+    "--per-interval, every group not on shifts). Repeat for more.",
+)
+@click.option(
+    "--per-interval",
+    is_flag=True,
+    help="Staff each group by a table of counts per interval of the day (or week) and meet every "
+    "target in every interval.",
 )
 @click.option(
     "--replications",
@@ -52,7 +60,7 @@ if TYPE_CHECKING:
     type=click.IntRange(min=1),
     default=10_000,
     show_default=True,
-    help="Most agents the searched groups may have together.",
+    help="Most agents the searched groups may have together (with --per-interval: one group in one interval).",
 )
 @click.option(
     "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."
@@ -62,10 +70,14 @@ if TYPE_CHECKING:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--force", is_flag=True, help="Run even if the search looks larger than the budget (see sim.budget)."
+)
 def optimize(
     scenario: Path,
     targets: tuple[str, ...],
     groups: tuple[str, ...],
+    per_interval: bool,
     replications: int | None,
     seed: int | None,
     max_agents: int,
@@ -73,24 +85,41 @@ def optimize(
     dask: str | None,
     as_json: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Find the fewest agents per group of SCENARIO that meet every --target.
 
     Starts from Erlang C/A staffing, then adds agents where they help most and removes
     them while every target still holds, simulating each staffing on the same customers
     (common random numbers). A target is met when its mean over the replications is.
+    With --per-interval, each group gets a count per interval and every target must hold in
+    every interval.
     """
-    from sim.cli import _executor, _fail, _load_experiment, _progress
-    from sim.experiment.optimize import group_knobs, parse_targets
+    from sim.cli import _check_budget, _executor, _fail, _load_experiment, _progress
+    from sim.experiment.optimize import Plan, group_knobs, parse_targets
     from sim.experiment.optimize import optimize as run_optimize
+    from sim.experiment.optimize_intervals import (
+        EXPECTED_STAFFINGS,
+        check_interval_targets,
+        optimize_intervals,
+        table_groups,
+    )
+    from sim.experiment.study import search_runs
 
     exp = _load_experiment(scenario)
     base = exp.baseline
     try:
         parsed = parse_targets(targets, base)
-        group_knobs(base, list(groups) or None)
+        if per_interval:
+            check_interval_targets(parsed, base, table_groups(base, list(groups) or None))
+            staffings = EXPECTED_STAFFINGS
+        else:
+            staffings = search_runs(len(group_knobs(base, list(groups) or None)))
     except ValueError as exc:
         _fail(str(exc))
+    if not force:
+        records = "summary" if per_interval else "none"
+        _check_budget(scenario, [base] * staffings, replications, records)
     bar = _progress(0, quiet, base.name)
     executor = _executor(workers, dask)
 
@@ -98,8 +127,10 @@ def optimize(
         bar.total = total
         bar.refresh()
 
+    plan: Plan | IntervalPlan
     try:
-        plan = run_optimize(
+        search = optimize_intervals if per_interval else run_optimize
+        plan = search(
             base,
             parsed,
             groups=list(groups) or None,
@@ -118,7 +149,7 @@ def optimize(
     if as_json:
         click.echo(json.dumps(plan.to_dict(), allow_nan=False))
         return
-    click.echo(render_plan(plan), nl=False)
+    click.echo(render_plan(plan) if isinstance(plan, Plan) else render_interval_plan(plan), nl=False)
 
 
 def render_plan(plan: Plan) -> str:
@@ -152,3 +183,50 @@ def render_plan(plan: Plan) -> str:
         targets.add_row(str(r.target), fmt_estimate(r.target.metric, r.estimate), "yes" if r.met else "NO")
     notes = [plan.note, *(f"warning: {w}" for w in plan.warnings)]
     return header + render(agents) + render(targets) + "".join(f"{line}\n" for line in notes)
+
+
+def render_interval_plan(plan: IntervalPlan) -> str:
+    """The per-interval plan: agents per group and each target's mean per interval.
+
+    Intervals where no group has agents and no target applies are left out.
+    """
+    from rich.table import Table
+
+    from sim.report.tables import fmt_estimate, fmt_value, render
+
+    verdict = "every target met in every interval" if plan.met else "targets NOT met in every interval"
+    hours = ", ".join(f"{g} {plan.agent_hours(g):,.1f}" for g in plan.tables)
+    header = (
+        f"{plan.scenario.name}: {verdict}\n"
+        f"agent-hours over the run: {plan.agent_hours():,.1f} ({hours}); Erlang start "
+        f"{plan.start_agent_hours():,.1f}\n"
+        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"random numbers (seed {plan.seed}); {plan.interval_min}-minute intervals\n\n"
+    )
+    table = Table()
+    table.add_column("interval")
+    for g in plan.tables:
+        table.add_column(g, justify="right")
+        table.add_column("start", justify="right", style="dim")
+    for t in plan.targets:
+        table.add_column(str(t), justify="right")
+    for k, label in enumerate(plan.labels):
+        active = any(j.active[k] for j in plan.intervals)
+        if not active and not any(c[k] for c in plan.tables.values()):
+            continue
+        row = [label]
+        for g, counts in plan.tables.items():
+            row += [str(counts[k]), str(plan.start[g][k])]
+        for t, j in zip(plan.targets, plan.intervals, strict=True):
+            e = j.estimates[k]
+            cell = "" if not j.active[k] else fmt_value(t.metric, e.mean)
+            row.append(cell if j.met[k] else f"[bold red]{cell} NO[/]")
+        table.add_row(*row)
+    totals = Table()
+    totals.add_column("target")
+    totals.add_column("whole run: mean [95% CI]", justify="right")
+    totals.add_column("intervals missed", justify="right")
+    for t, j, e in zip(plan.targets, plan.intervals, plan.overall, strict=True):
+        totals.add_row(str(t), fmt_estimate(t.metric, e), str(sum(not m for m in j.met)))
+    notes = [plan.note, *(f"warning: {w}" for w in plan.warnings)]
+    return header + render(table) + render(totals) + "".join(f"{line}\n" for line in notes)

@@ -302,6 +302,7 @@ def channel_agents(
     targets: Sequence[Target],
     max_agents: int = 10_000,
     handle_factor: float = 1.0,
+    rate_per_s: float | None = None,
 ) -> int | None:
     """Erlang C (or A) staffing for one channel's targets, served alone; None if it has none.
 
@@ -311,13 +312,14 @@ def channel_agents(
     help (``>=`` on the service level, ``<=`` on the others) count; the figure is the
     largest over them, at least the stable minimum (more agents than Erlangs) without
     abandonment. `handle_factor` scales the mean handle time (a group's proficiency).
-    The figure counts agents on duty (before shrinkage).
+    `rate_per_s` replaces the channel's mean arrival rate (one interval's rate, for
+    per-interval staffing). The figure counts agents on duty (before shrinkage).
     """
     mine = [t for t in targets if t.scope == "channel" and t.name == channel]
     if not mine:
         return None
     spec = scenario.channels[channel]
-    lam = mean_rate_per_s(scenario, channel)
+    lam = mean_rate_per_s(scenario, channel) if rate_per_s is None else rate_per_s
     if lam <= 0:
         return 0
     s = make_sampler(spec.handle_time).mean * handle_factor
@@ -378,6 +380,18 @@ def _smallest(ok: Callable[[int], bool], low: int, cap: int) -> int | None:
     return high
 
 
+def owner_group(scenario: Scenario, channel: str, groups: Sequence[str]) -> str | None:
+    """The group of `groups` a channel's staffing counts towards; None when none serves it.
+
+    That is the first of the groups serving the channel with the fewest skills (the
+    specialists: the cross-trained groups also answer elsewhere).
+    """
+    servers = [g for g in groups if channel in scenario.agents[g].skills]
+    if not servers:
+        return None
+    return min(servers, key=lambda g: len(scenario.agents[g].skills))
+
+
 def analytic_start(
     scenario: Scenario, targets: Sequence[Target], groups: Sequence[str], max_agents: int = 10_000
 ) -> dict[str, int]:
@@ -390,10 +404,9 @@ def analytic_start(
     on_duty = dict.fromkeys(groups, 0)
     loads = dict.fromkeys(groups, 0.0)
     for channel in scenario.channels:
-        servers = [g for g in groups if channel in scenario.agents[g].skills]
-        if not servers:
+        owner = owner_group(scenario, channel, groups)
+        if owner is None:
             continue
-        owner = min(servers, key=lambda g: len(scenario.agents[g].skills))  # first of the fewest
         proficiency = scenario.agents[owner].proficiency.get(channel)
         factor = 1.0 if proficiency is None else proficiency.handle_time
         need = channel_agents(scenario, channel, targets, max_agents, factor)

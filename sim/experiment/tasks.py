@@ -25,17 +25,20 @@ class Task:
         seed: the experiment's seed; with `replication` it picks the random streams, so
             every variant's replication r sees the same customers.
         replication: replication number.
+        records: what the replication keeps (see `sim.records`); ``"summary"`` adds the
+            per-interval tallies the per-interval optimiser judges.
     """
 
     name: str
     scenario: Scenario
     seed: int
     replication: int
+    records: str = "none"
 
 
 def execute(task: Task) -> ReplicationOutput:
-    """Run a task (metrics only: records "none")."""
-    return simulate(task.scenario, task.replication, seed=task.seed, records="none")
+    """Run a task (metrics only unless the task asks for more records)."""
+    return simulate(task.scenario, task.replication, seed=task.seed, records=task.records)
 
 
 def run_all(
