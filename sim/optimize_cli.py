@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -73,6 +73,13 @@ if TYPE_CHECKING:
 @click.option(
     "--force", is_flag=True, help="Run even if the search looks larger than the budget (see sim.budget)."
 )
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the plan as a scenario file that extends SCENARIO (run it with `staffsim run FILE`).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --save file.")
 def optimize(
     scenario: Path,
     targets: tuple[str, ...],
@@ -86,6 +93,8 @@ def optimize(
     as_json: bool,
     quiet: bool,
     force: bool,
+    save: Path | None,
+    overwrite: bool,
 ) -> None:
     """Find the fewest agents per group of SCENARIO that meet every --target.
 
@@ -106,6 +115,8 @@ def optimize(
     )
     from sim.experiment.study import search_runs
 
+    if save is not None and save.exists() and not overwrite:
+        _fail(f"{save} exists; choose another --save file or pass --overwrite")
     exp = _load_experiment(scenario)
     base = exp.baseline
     try:
@@ -146,10 +157,73 @@ def optimize(
     finally:
         bar.close()
         executor.close()
+    if save is not None:
+        write_plan(save, scenario, plan)
     if as_json:
         click.echo(json.dumps(plan.to_dict(), allow_nan=False))
         return
     click.echo(render_plan(plan) if isinstance(plan, Plan) else render_interval_plan(plan), nl=False)
+    if save is not None:
+        click.echo(f"plan written to {save}: staffsim run {save}")
+
+
+def plan_file(path: Path, source: Path, plan: Plan | IntervalPlan) -> str:
+    """The text of a scenario file holding `plan`.
+
+    It extends `source` and sets only the searched groups' staffing, so everything else
+    (demand, routing, trace files) stays in one place.
+    """
+    import os
+
+    import yaml
+
+    from sim.experiment.optimize import Plan
+
+    agents: dict[str, Any]
+    if isinstance(plan, Plan):
+        agents = {g: {"count": plan.counts[g]} for g in plan.searched}
+        how = "head counts per group"
+    else:
+        agents = {
+            g: {
+                "count": None,
+                "shifts": None,
+                "staffing": {"interval_min": plan.interval_min, "counts": list(plan.scenario_counts(g))},
+            }
+            for g in plan.tables
+        }
+        how = f"agents per {plan.interval_min}-minute interval"
+    verdict = "every target met" if plan.met else "targets NOT met"
+    targets = (
+        ", ".join(str(r.target) for r in plan.targets)
+        if isinstance(plan, Plan)
+        else ", ".join(str(t) for t in plan.targets)
+    )
+    parent = os.path.relpath(source.resolve(), path.resolve().parent)
+    header = (
+        f"# Staffing plan found by `staffsim optimize` ({how}), {plan.replications} replications, "
+        f"seed {plan.seed}.\n# Targets: {targets} ({verdict}).\n# Run it: staffsim run {path.name}\n"
+    )
+    body = {"extends": parent, "name": f"{plan.scenario.name}-plan", "agents": agents}
+    return header + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
+
+
+def write_plan(path: Path, source: Path, plan: Plan | IntervalPlan) -> None:
+    """Write `plan_file` atomically (a temporary file in the same folder, then a rename)."""
+    import os
+    import tempfile
+
+    from sim.cli import _fail
+
+    text = plan_file(path, source, plan)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _fail(f"{path}: cannot write the plan: {exc.strerror or exc}")
 
 
 def render_plan(plan: Plan) -> str:

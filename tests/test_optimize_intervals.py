@@ -411,3 +411,46 @@ def test_api_per_interval() -> None:
     )
     assert isinstance(plan, IntervalPlan) and set(plan.tables) == {"email_team"}
     assert plan.met
+
+
+def test_save_writes_a_scenario_that_reproduces_the_plan(morning_file: Path, tmp_path: Path) -> None:
+    """`--save FILE` writes a small scenario extending the original (a relative path, so the
+    pair can move together); loading it gives the plan's tables, and running it on the plan's
+    seed gives the figures the search judged."""
+    out = tmp_path / "plans" / "morning-plan.yaml"
+    args = [str(morning_file), "--per-interval", "-t", "phone.service_level>=0.8", "-n", "3", "-j", "1", "-q"]
+    result = CliRunner().invoke(optimize_command, [*args, "--json", "--save", str(out)])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    text = out.read_text(encoding="utf-8")
+    assert "extends: ../morning.yaml" in text and text.startswith("# Staffing plan")
+    saved = sim.load_scenario(out)
+    counts = saved.agents["phone_team"].staffing.counts  # type: ignore[union-attr]
+    assert counts[:24] == d["tables"]["phone_team"] and not any(counts[24:])
+    assert (
+        saved.agents["phone_team"].count is None
+        and saved.channels == sim.load_scenario(morning_file).channels
+    )
+    iv = sim.run(saved, replications=3, records="summary").intervals()
+    per = iv[iv.channel == "phone"].groupby("interval").service_level.mean()
+    for row in d["targets"][0]["intervals"]:
+        k = d["labels"].index(row["interval"])
+        if row["active"]:
+            assert per[k] == pytest.approx(row["mean"], abs=1e-12)
+    again = CliRunner().invoke(optimize_command, [*args, "--save", str(out)])
+    assert again.exit_code == 2 and "exists" in again.stderr and "--overwrite" in again.stderr
+
+
+def test_save_head_count_plan(tmp_path: Path) -> None:
+    """Without --per-interval, --save writes the searched groups' counts."""
+    src = tmp_path / "flat.yaml"
+    data = copy.deepcopy(MORNING)
+    data["channels"]["phone"]["arrivals"] = {"rate_per_hour": 120}
+    src.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "flat-plan.yaml"
+    args = [str(src), "-t", "phone.service_level>=0.8", "-g", "phone_team", "-n", "2", "-j", "1", "-q"]
+    result = CliRunner().invoke(optimize_command, [*args, "--json", "--save", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = sim.load_scenario(out)
+    assert saved.agents["phone_team"].count == json.loads(result.stdout)["agents"]["phone_team"]
+    assert saved.agents["email_team"].count == MORNING["agents"]["email_team"]["count"]

@@ -511,6 +511,15 @@ class IntervalPlan:
         """Agent-hours of the starting tables, all searched groups."""
         return float(sum(np.dot(counts, self.hours) for counts in self.start.values()))
 
+    def scenario_counts(self, group: str) -> list[int]:
+        """The group's whole staffing table in the plan's scenario: a day or a week.
+
+        Intervals past the horizon are 0.
+        """
+        table = self.scenario.agents[group].staffing
+        assert table is not None
+        return list(table.counts)
+
     def peak(self, group: str) -> int:
         """The most agents a group has in any interval."""
         return max(self.tables[group], default=0)
