@@ -32,7 +32,9 @@ from sim.analytic.erlang import erlang_c_service_level, min_agents_erlang_c
 from sim.config.variants import apply_overrides
 from sim.experiment.optimize import Target
 from sim.experiment.optimize_intervals import (
+    Grid,
     IntervalPlan,
+    add_positions,
     interval_rates,
     interval_start,
     optimize_intervals,
@@ -305,6 +307,56 @@ def test_occupancy_target_per_interval_is_load_over_bound(executor: Executor) ->
             assert judged.estimates[k].mean == pytest.approx(r / 3600 * 30 / expected[k], abs=0.02)
     below = trial_with(plan, [max(0, c - 1) for c in expected])
     assert not any(below.intervals[0].met[k] for k, r in enumerate(HOURLY) if r)
+
+
+def test_add_positions_walk_back_when_stalled_or_full() -> None:
+    """A miss adds in its own interval; after s stalled steps also in the s before it;
+    full intervals are skipped until one has room; the walk wraps only when the run
+    repeats the table."""
+    day = Grid(1800.0, 48, 48, 86_400.0)  # one day: no wrap
+    week = Grid(1800.0, 48, 96, 172_800.0)  # two days of a daily table: wraps
+    anywhere = lambda j: True  # noqa: E731
+    assert add_positions(5, 0, day, anywhere) == [5]
+    assert add_positions(5, 2, day, anywhere) == [5, 4, 3]
+    assert add_positions(1, 3, day, anywhere) == [1, 0]
+    assert add_positions(1, 3, week, anywhere) == [1, 0, 47, 46]
+    assert add_positions(5, 0, day, lambda j: j not in (5, 4)) == [3]
+    assert add_positions(5, 1, day, lambda j: j != 4) == [5]
+    assert add_positions(2, 0, day, lambda j: j > 2) == []
+
+
+def test_a_full_interval_gets_help_from_the_one_before(executor: Executor) -> None:
+    """Emails (no target) arrive in the first half hour, calls in the second; one team takes
+    both, oldest first. Without agents in the first half hour the calls queue behind the
+    emails. Capped at Erlang C's 3 agents, the second half hour cannot take more: the search
+    adds in the first instead (clearing the emails), and every target is met."""
+    email, phone = [0.0] * 48, [0.0] * 48
+    email[0], phone[1] = 30.0, 60.0
+    data = {
+        "name": "backlog",
+        "seed": 1,
+        "replications": 6,
+        "horizon_hours": 1.5,
+        "channels": {
+            "phone": {
+                "arrivals": {"profile": {"interval_min": 30, "rates_per_hour": phone}},
+                "handle_time": {"dist": "exponential", "mean_s": 60},
+                "target": {"answer_within_s": 20},
+            },
+            "email": {
+                "kind": "email",
+                "arrivals": {"profile": {"interval_min": 30, "rates_per_hour": email}},
+                "handle_time": {"dist": "exponential", "mean_s": 120},
+            },
+        },
+        "agents": {"team": {"count": 1, "skills": ["phone", "email"]}},
+    }
+    assert min_agents_erlang_c(1.0, 60, 20, 0.8) == 3
+    plan = optimize_intervals(data, ["phone.service_level>=0.8"], max_agents=3, executor=executor)
+    assert plan.start == {"team": [0, 3, 0]}
+    first = plan.trials[0]
+    assert not first.intervals[0].met[1]  # the calls wait behind the emails
+    assert plan.met and plan.tables["team"][0] >= 1 and plan.tables["team"][1] <= 3
 
 
 # --- bad input -------------------------------------------------------------------------

@@ -34,7 +34,8 @@ group, a week 336):
    while targets are missed. Where an interval's shortfall did not fall, the next step also
    adds in the interval before it, then the two before, and so on (a queue that builds up
    earlier spills over into it). Stop after `STALL_STEPS` steps in a row without a lower
-   total shortfall.
+   total shortfall. An interval whose group is at `max_agents` there gets its agent in the
+   nearest earlier interval that has room.
 3. *Remove*: try one agent fewer in every interval at once. Where an interval then misses a
    target, the removals nearest to it (same interval first, then its neighbours, whose queue
    spills over) are kept and marked as needed, and the rest are tried again; a batch that
@@ -50,6 +51,7 @@ exhaustive at this size).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -370,6 +372,32 @@ def check_interval_targets(targets: Sequence[Target], scenario: Scenario, groups
 
 
 # --- the search ------------------------------------------------------------------------
+
+
+def add_positions(k: int, stalled: int, grid: Grid, room: Callable[[int], bool]) -> list[int]:
+    """Where to add for a miss in table interval k: k and the `stalled` intervals before it.
+
+    Intervals without `room` (at `max_agents`) are skipped and the walk goes further back
+    until it has added somewhere, since only an earlier interval can then help. Before the
+    first interval it wraps to the last when the run repeats the table, and stops otherwise.
+
+    Args:
+        k: the interval that misses a target.
+        stalled: steps in a row that adding did not lower k's shortfall.
+        grid: the table.
+        room: whether table interval j may take one more agent.
+    """
+    out: list[int] = []
+    for back in range(grid.n_knobs):
+        j = k - back
+        if j < 0 and not grid.wraps:
+            break
+        j %= grid.n_knobs
+        if room(j):
+            out.append(j)
+        if back >= stalled and out:
+            break
+    return out
 
 
 @dataclass(frozen=True)
@@ -718,6 +746,7 @@ def optimize_intervals(
     flat = 0
     while not current.all_met:
         adds: set[int] = set()
+        full = {i for i, v in enumerate(x) if v >= max_agents}
         for ti, k in current.missed():
             t = parsed[ti]
             if t.scope == "channel":
@@ -727,10 +756,8 @@ def optimize_intervals(
                 g = t.name
             else:
                 g = max(names, key=lambda h: _occupancy(current, h, k, search))
-            for back in range(stall.get((ti, k), 0) + 1):
-                if k - back >= 0 or grid.wraps:
-                    adds.add(where[g, (k - back) % grid.n_knobs])
-        adds = {i for i in adds if x[i] < max_agents}
+            room = functools.partial(_has_room, full, where, g)
+            adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
         if not adds:
             note = f"stopped at max_agents={max_agents} per interval with targets still missed"
             break
@@ -804,6 +831,10 @@ def optimize_intervals(
             for e in search.cache.values()
         ),
     )
+
+
+def _has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
+    return where[group, k] not in full
 
 
 def _occupancy(evaluation: _Evaluation, group: str, k: int, search: _IntervalSearch) -> float:
