@@ -601,19 +601,23 @@ def sweep(
     report: bool,
 ) -> None:
     """Run SCENARIO at every point of a grid; write a tidy table (CSV and Parquet)."""
-    from sim.experiment.sweep import parse_grid
+    from sim.experiment.sweep import parse_grid, point_scenarios
     from sim.experiment.sweep import sweep as run_sweep
 
     exp = _load_experiment(scenario)
     try:
         grid = parse_grid(list(grids))
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(f"{scenario}: {exc}")
     if out is None:
         out = Path("results") / f"sweep-{scenario.stem}"
     base_seed = exp.baseline.seed if seed is None else seed
     if not force:
-        _check_sweep_budget(scenario, exp.baseline, grid, replications)
+        _check_sweep_tasks(scenario, exp.baseline, grid, replications)
+    # every point is checked before anything is written, with or without --force
+    points = _guard(lambda: point_scenarios(exp.baseline, grid, label=str(scenario)))
+    if not force:
+        _check_budget(scenario, points, replications or exp.baseline.replications, "none")
     store = _store(
         out, _experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
     )
@@ -622,7 +626,7 @@ def sweep(
         exp.baseline.name, quiet, workers, dask,
         lambda executor, progress, on_total: run_sweep(
             exp, grid, replications=replications, seed=seed, executor=executor, store=store,
-            progress=progress, on_total=on_total,
+            progress=progress, on_total=on_total, scenarios=points,
         ),
     )  # fmt: skip
     from sim.report.output import manifest, write_json
@@ -662,12 +666,11 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _check_sweep_budget(path: Path, base: Any, grid: dict[str, list[Any]], replications: int | None) -> None:
-    """The budget of a sweep: first the number of tasks (cheap), then every point's size."""
+def _check_sweep_tasks(path: Path, base: Any, grid: dict[str, list[Any]], replications: int | None) -> None:
+    """The cheap part of a sweep's budget: the number of tasks, before any point is built."""
     import math
 
     from sim.budget import BudgetError, Limits
-    from sim.experiment.sweep import point_scenarios
 
     n = replications or base.replications
     tasks = math.prod(len(v) for v in grid.values()) * n
@@ -680,4 +683,3 @@ def _check_sweep_budget(path: Path, base: Any, grid: dict[str, list[Any]], repli
             f"{path}: this run is too large:\n  the grid has {tasks:,} replication tasks, above the "
             f"limit of {limit:,.0f} (set STAFFSIM_MAX_TASKS to change it)\n  pass --force to run it anyway"
         )
-    _check_budget(path, _guard(lambda: point_scenarios(base, grid)), n, "none")

@@ -419,3 +419,98 @@ def test_malformed_trace_end_to_end_has_no_traceback(tmp_path: Path) -> None:
         proc.returncode, proc.stdout, proc.stderr, Path("scenario.yaml"), out, case.key, case.line
     )
     assert "calls.csv line 4" in proc.stderr
+
+
+# --- `extends:` chains: the message names the file with the problem and the file it came through
+
+
+def write_chain(
+    tmp_path: Path, parent: str, child: str = "extends: ../shared/parent.yaml\nname: child\n"
+) -> Path:
+    """`shared/parent.yaml` and `project/child.yaml` (extending it) in `tmp_path`; return the child."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "parent.yaml").write_text(parent, encoding="utf-8")
+    (tmp_path / "project").mkdir()
+    path = tmp_path / "project" / "child.yaml"
+    path.write_text(child, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_error_in_an_extended_file_names_it_and_the_file_that_extends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A bad value in the parent: the parent, its line and the child it was reached through."""
+    write_chain(tmp_path, replace("rate_per_hour: 60", "rate_per_hour: -60"))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "results" / "run"
+    code, stdout, stderr = run_cli(
+        command, "project/child.yaml", *(["--out", str(out)] if command == "run" else [])
+    )
+    assert_rejected(code, stdout, stderr, Path("project/child.yaml"), out, "rate_per_hour", None)
+    assert (
+        "shared/parent.yaml (extended by project/child.yaml): line 6: channels.phone.arrivals.rate_per_hour: "
+        "must be greater than or equal to 0" in stderr
+    )
+    assert "(line 1)" not in stderr, "the child's first line is not where the problem is"
+
+
+def test_errors_along_an_extends_chain_each_name_their_own_file(tmp_path: Path) -> None:
+    """child → mid → parent: a parent key names the whole chain; the child's own key its own line."""
+    parent = replace("rate_per_hour: 60", "rate_per_hour: -60").replace("{count: 2", "{count: 2, bogus: 1")
+    write_chain(tmp_path, parent, "extends: ../shared/parent.yaml\nname: mid\n")
+    (tmp_path / "project" / "child.yaml").rename(tmp_path / "project" / "mid.yaml")
+    child = tmp_path / "project" / "child.yaml"
+    child.write_text("extends: mid.yaml\nname: child\nchannels: {phone: {handle_time: {mean_s: -5}}}\n")
+    code, stdout, stderr = run_cli("check", str(child))
+    assert code == 2 and stdout == "" and "Traceback" not in stderr
+    assert stderr.startswith(f"staffsim: invalid scenario {child}:")
+    via = f"{tmp_path}/shared/parent.yaml (extended by {tmp_path}/project/mid.yaml, extended by {child})"
+    assert f"{via}: line 6: channels.phone.arrivals.rate_per_hour: must be greater" in stderr
+    assert f"{via}: line 9: agents.team.bogus: unknown key 'bogus'" in stderr
+    assert "channels.phone.handle_time.mean_s (line 3): " in stderr  # the child's own mistake
+
+
+def test_unreadable_extended_file_names_the_chain(tmp_path: Path) -> None:
+    """A parent that is not valid YAML is named with the child that extends it."""
+    child = write_chain(tmp_path, BASE + "oops: [\n")
+    code, _, stderr = run_cli("check", str(child))
+    assert code == 2 and "Traceback" not in stderr
+    assert f"invalid scenario {tmp_path}/shared/parent.yaml (extended by {child}):" in stderr
+    assert "(file) (line 11): is not valid YAML" in stderr
+
+
+def test_missing_extended_file_names_the_child_the_key_and_the_path_tried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`extends: nothere.yaml` is read beside the child, and the message says so."""
+    child = write_chain(tmp_path, BASE, "name: child\nextends: ../shared/nothere.yaml\n")
+    monkeypatch.chdir(tmp_path / "shared")  # the working folder does not matter
+    out = tmp_path / "results" / "run"
+    code, stdout, stderr = run_cli("run", str(child), "--out", str(out))
+    assert_rejected(code, stdout, stderr, child, out, "extends", 2)
+    assert f"file not found: {tmp_path / 'shared' / 'nothere.yaml'}" in stderr
+    assert f"is read from the folder of {child}" in stderr
+
+
+def test_extends_cycle_is_a_clear_error(tmp_path: Path) -> None:
+    """a extends b extends a: exit 2 naming both files and the `extends` key, not a recursion error."""
+    (tmp_path / "a.yaml").write_text("name: a\nextends: b.yaml\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n", encoding="utf-8")
+    a = tmp_path / "a.yaml"
+    out = tmp_path / "results" / "run"
+    code, stdout, stderr = run_cli("run", str(a), "--out", str(out))
+    assert_rejected(code, stdout, stderr, a, out, "extends", 1)
+    assert f"invalid scenario {tmp_path}/b.yaml (extended by {a}):" in stderr
+    assert f"extends itself in a loop: {a} → {tmp_path}/b.yaml → {a}" in stderr
+    assert "Recursion" not in stderr
+
+
+def test_self_containing_mappings_in_child_and_parent_are_an_error(tmp_path: Path) -> None:
+    """A mapping that contains itself (YAML aliases) on both sides of `extends`: exit 2, no recursion."""
+    child = write_chain(tmp_path, BASE + "x-loop: &a {a: *a}\nroutes: &r {r: *r}\n")
+    child.write_text("extends: ../shared/parent.yaml\nroutes: &s {r: *s}\n", encoding="utf-8")
+    out = tmp_path / "results" / "run"
+    code, stdout, stderr = run_cli("run", str(child), "--out", str(out))
+    assert_rejected(code, stdout, stderr, child, out, "(file)", 1)
+    assert "nested too deeply to be merged over" in stderr

@@ -343,3 +343,34 @@ def test_erlang_rejects_a_zero_rate() -> None:
     assert code == 2
     assert stdout == ""
     assert "--rate-per-hour" in stderr
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["budget", "force"])
+@pytest.mark.parametrize(
+    ("grid", "says"),
+    [
+        (
+            "agents.phones.count=-1,5",
+            "agents.phones.count=-1 → agents.phones.count: must be greater than or equal to 0",
+        ),
+        ("agents.phones.count=abc", "agents.phones.count=abc → agents.phones.count: must be a number"),
+        ("agents.phones.skills=phone", "agents.phones.skills=phone → agents.phones.skills: must be a list"),
+        (
+            "routing.policy=bogus",
+            "routing.policy=bogus → routing.policy: unknown policy 'bogus'; allowed: fifo",
+        ),
+    ],
+    ids=["negative", "text", "not-a-list", "policy"],
+)
+def test_sweep_invalid_grid_point_names_file_point_and_key(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grid: str, says: str, force: bool
+) -> None:
+    """A grid value that makes an invalid scenario: exit 2 naming the file, the point and the key; no output."""
+    monkeypatch.chdir(tmp_path)  # the default --out, results/sweep-small, would be here
+    code, stdout, stderr = invoke(
+        "sweep", scenario, "--grid", grid, "-n", "1", "-j", "1", "-q", *(["--force"] * force)
+    )
+    assert code == 2 and stdout == "" and "Traceback" not in stderr
+    assert stderr.startswith(f"staffsim: invalid scenario {scenario} with --grid:\n")
+    assert f"  grid point {says}" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"], "no output folder, not even partial"

@@ -14,11 +14,15 @@ class Problem:
             the file as a whole.
         message: what is wrong and what is allowed.
         line: 1-based line in the file, when known.
+        file: the file the line is in, when it is not the scenario named by the error but a
+            file it `extends`, with the chain it was reached through, such as
+            ``parent.yaml (extended by child.yaml)``; None for the scenario itself.
     """
 
     path: str
     message: str
     line: int | None = None
+    file: str | None = None
 
 
 class ScenarioError(Exception):
@@ -36,9 +40,14 @@ class ScenarioError(Exception):
     def _render(self, limit: int = 12) -> str:
         lines = [f"invalid scenario {self.source}:"]
         for p in self.problems[:limit]:
-            where = p.path or "(file)"
-            if p.line is not None:
-                where += f" (line {p.line})"
+            if p.file is not None:  # in a file the scenario extends: that file first
+                where = (
+                    p.file + (f": line {p.line}" if p.line is not None else "") + f": {p.path or '(file)'}"
+                )
+            else:
+                where = p.path or "(file)"
+                if p.line is not None:
+                    where += f" (line {p.line})"
             lines.append(f"  {where}: {p.message}")
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")

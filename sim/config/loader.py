@@ -190,21 +190,50 @@ def validate(
     label: str,
     lines: Mapping[tuple[str | int, ...], int],
     base_dir: Path,
+    sources: Mapping[tuple[str | int, ...], str] | None = None,
 ) -> Scenario:
-    """Validate a parsed mapping, translating pydantic's errors into `ScenarioError`."""
-    tiny = _tiny_numbers(data, lines)
+    """Validate a parsed mapping, translating pydantic's errors into `ScenarioError`.
+
+    Args:
+        data: the parsed scenario.
+        label: the file it came from, for the message.
+        lines: the line of each key path.
+        base_dir: folder that relative data file paths are read from.
+        sources: for key paths written in another file than `label` (a file it `extends`),
+            that file, named with the chain it was reached through; a problem at such a path
+            names it (`Problem.file`).
+    """
+    where = _Where(lines, sources or {})
+    tiny = _tiny_numbers(data, where)
     if tiny:
         raise ScenarioError(label, tiny)
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ScenarioError(label, _problems(exc, data, lines)) from None
+        raise ScenarioError(label, _problems(exc, data, where)) from None
     except RecursionError:
         raise ScenarioError(label, [Problem("", "is nested too deeply to be a scenario")]) from None
-    return _resolve_files(scenario, base_dir, label, lines)
+    return _resolve_files(scenario, base_dir, label, where)
 
 
-def _tiny_numbers(data: Any, lines: Mapping[tuple[str | int, ...], int]) -> list[Problem]:
+class _Where:
+    """Makes a `Problem` at a key path, with the line (and file) where the YAML tells it."""
+
+    def __init__(
+        self, lines: Mapping[tuple[str | int, ...], int], sources: Mapping[tuple[str | int, ...], str]
+    ) -> None:
+        self.lines = lines
+        self.sources = sources
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
+        """A problem at `loc`, placed at the longest prefix of it that the YAML knows."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return Problem(_dotted(loc), message, self.lines[loc[:end]], self.sources.get(loc[:end]))
+        return Problem(_dotted(loc), message)
+
+
+def _tiny_numbers(data: Any, where: _Where) -> list[Problem]:
     """A problem for each non-zero number smaller in magnitude than `TINY` (1e-300, 5e-324).
 
     Each list and mapping is visited once, so values shared through YAML aliases cost
@@ -214,30 +243,25 @@ def _tiny_numbers(data: Any, lines: Mapping[tuple[str | int, ...], int]) -> list
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     visited: set[int] = set()
     while stack and len(problems) < 100:
-        node, where = stack.pop()
+        node, loc = stack.pop()
         if isinstance(node, dict | list):
             if id(node) in visited:
                 continue
             visited.add(id(node))
             items = node.items() if isinstance(node, dict) else enumerate(node)
-            stack.extend(
-                (value, (*where, str(key) if isinstance(node, dict) else key)) for key, value in items
-            )
+            stack.extend((value, (*loc, str(key) if isinstance(node, dict) else key)) for key, value in items)
         elif isinstance(node, float) and 0 < abs(node) < TINY:
             problems.append(
-                Problem(
-                    _dotted(where),
+                where.problem(
+                    loc,
                     f"{node:g} is too close to zero to compute with; give 0 or a number of at least {TINY:g}",
-                    _line(lines, where),
                 )
             )
     problems.sort(key=lambda p: (p.line or 0, p.path))
     return problems
 
 
-def _resolve_files(
-    scenario: Scenario, base_dir: Path, label: str, lines: Mapping[tuple[str | int, ...], int]
-) -> Scenario:
+def _resolve_files(scenario: Scenario, base_dir: Path, label: str, where: _Where) -> Scenario:
     """Make file paths absolute (relative to the scenario) and check that they can be read.
 
     Every data file is read here, so that a missing column, a malformed number or times out
@@ -247,21 +271,19 @@ def _resolve_files(
     problems: list[Problem] = []
     channels = {}
 
-    def check(where: tuple[str | int, ...], path: Path, read: Any) -> None:
-        file_key = (*where, "file")
+    def check(loc: tuple[str | int, ...], path: Path, read: Any) -> None:
+        file_key = (*loc, "file")
         if path.is_dir():
-            problems.append(
-                Problem(_dotted(file_key), f"is a folder, not a CSV file: {path}", _line(lines, file_key))
-            )
+            problems.append(where.problem(file_key, f"is a folder, not a CSV file: {path}"))
             return
         if not path.is_file():
-            problems.append(Problem(_dotted(file_key), f"file not found: {path}", _line(lines, file_key)))
+            problems.append(where.problem(file_key, f"file not found: {path}"))
             return
         try:
             read()
         except DataFileError as exc:
-            key = (*where, exc.key or "file")
-            problems.append(Problem(_dotted(key), str(exc), _line(lines, key)))
+            key = (*loc, exc.key or "file")
+            problems.append(where.problem(key, str(exc)))
 
     for name, ch in scenario.channels.items():
         updates: dict[str, Any] = {}
@@ -309,14 +331,6 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-def _line(lines: Mapping[tuple[str | int, ...], int], loc: tuple[str | int, ...]) -> int | None:
-    """The line of the longest prefix of `loc` that the YAML knows."""
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
 
 
 def _data_path(loc: tuple[str | int, ...], data: Any, missing: bool = False) -> tuple[str | int, ...]:
@@ -468,9 +482,7 @@ def _first_model(members: list[Any], part: str | int) -> Any:
     return None
 
 
-def _problems(
-    exc: ValidationError, data: dict[str, Any], lines: Mapping[tuple[str | int, ...], int]
-) -> list[Problem]:
+def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         kind = err["type"]
@@ -499,7 +511,7 @@ def _problems(
                 if given is not None
                 else f"required; one of: {names}"
             )
-            problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+            problems.append(where.problem(loc, message))
             continue
         elif kind in ("model_type", "dict_type", "model_attributes_type"):
             keys = _allowed_keys((*loc, ""), data)
@@ -509,14 +521,14 @@ def _problems(
                 message += f" ({_shown(given)})"
             if keys:
                 message += f"; keys here: {', '.join(keys)}"
-            problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+            problems.append(where.problem(loc, message))
             continue
         elif kind == "too_short" and "min_length" in err.get("ctx", {}):
             n = err["ctx"]["min_length"]
             message = (
                 f"needs at least {n} {'entry' if n == 1 else 'entries'}, has {len(err.get('input') or ())}"
             )
-            problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+            problems.append(where.problem(loc, message))
             continue
         elif kind == "string_type":
             message = f"must be text, not {_describe(err.get('input'))} (put it in quotes)"
@@ -526,11 +538,11 @@ def _problems(
             for entry in message.split(CROSS_CHECK_SEPARATOR):
                 key, _, text = entry.partition(": ")
                 sub = _parse_dotted(key)
-                problems.append(Problem(_dotted((*loc, *sub)), text, _line(lines, (*loc, *sub))))
+                problems.append(where.problem((*loc, *sub), text))
             continue
         if kind not in ("missing", "extra_forbidden", "value_error") and "input" in err:
             message += f" (got {_shown(err['input'])})"
-        problems.append(Problem(_dotted(loc), message, _line(lines, loc)))
+        problems.append(where.problem(loc, message))
     return problems
 
 

@@ -18,6 +18,7 @@ variant and the path.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ class Experiment:
 def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experiment:
     """Load a scenario file with its `extends` chain and `variants`.
 
+    A problem in a file that the scenario extends (directly or through other files) names
+    that file, its line and the chain it was reached through, e.g.
+    ``parent.yaml (extended by child.yaml): line 7: channels.phone.arrivals.rate_per_hour: ...``.
+
     Raises:
         ScenarioError: any file is missing or invalid, an `extends` chain loops, or a
             variant names a path the schema does not have or gives an invalid value.
@@ -63,16 +68,12 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
     if isinstance(source, dict):
         data = copy.deepcopy(source)
         label, base_dir = "<dict>", Path.cwd()
-        lines: dict[tuple[str | int, ...], int] = {}
-        files: list[str] = []
-        if "extends" in data:
-            parent, files = _read_chain(base_dir / str(data.pop("extends")), [])
-            data = deep_merge(parent, data)
+        chain = _extend(_Chain(data, [], {}, {}), None, label, [])
     else:
         path = Path(source)
         label, base_dir = str(path), path.resolve().parent
-        data, files = _read_chain(path, [])
-        _, lines = read_yaml(path)
+        chain = _read_chain(path, label, [])
+    data, files, lines, sources = chain.data, chain.files, chain.lines, chain.sources
     for key in [k for k in data if isinstance(k, str) and k.startswith(EXTENSION_PREFIX)]:
         del data[key]  # free-form blocks, e.g. YAML anchors that variants reuse
     variants = data.pop("variants", None) or {}
@@ -80,7 +81,7 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
         raise ScenarioError(
             label, [Problem("variants", "must map variant names to {key.path: value} overrides")]
         )
-    baseline = validate(data, label=label, lines=lines, base_dir=base_dir)
+    baseline = validate(data, label=label, lines=lines, base_dir=base_dir, sources=sources)
     out: dict[str, Scenario] = {}
     problems: list[Problem] = []
     for name, overrides in variants.items():
@@ -116,24 +117,135 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
     return Experiment(baseline, out, {str(k): dict(v) for k, v in variants.items()}, files)
 
 
-def _read_chain(path: Path, seen: list[Path]) -> tuple[dict[str, Any], list[str]]:
-    """Read a file and, recursively, the files it extends; merge child over parent."""
-    resolved = path.resolve()
-    if resolved in seen:
-        chain = " → ".join(str(p) for p in [*seen, resolved])
-        raise ScenarioError(str(path), [Problem("extends", f"extends itself in a loop: {chain}")])
-    if len(seen) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(str(path), [Problem("extends", f"more than {MAX_EXTENDS_DEPTH} files deep")])
-    data, _ = read_yaml(path)
-    files = [str(resolved)]
-    parent_name = data.pop("extends", None)
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class _Chain:
+    """A file merged over the files it extends.
+
+    Attributes:
+        data: the merged mapping.
+        files: every file read, resolved, the scenario first.
+        lines: key path → its line, in the file that gave the merged value.
+        sources: key path → that file with the chain it was reached through, for paths
+            given by an extended file; paths of the scenario itself are absent.
+    """
+
+    data: dict[str, Any]
+    files: list[str]
+    lines: dict[Loc, int]
+    sources: dict[Loc, str]
+
+
+def _reached(label: str, via: list[tuple[Path | None, str]]) -> str:
+    """`label`, with the files that extend it: ``parent.yaml (extended by child.yaml)``."""
+    if not via:
+        return label
+    return f"{label} (extended by {', extended by '.join(name for _, name in reversed(via))})"
+
+
+def _read_chain(path: Path, label: str, via: list[tuple[Path | None, str]]) -> _Chain:
+    """Read a file and, recursively, the files it extends; merge child over parent.
+
+    Args:
+        path: the file.
+        label: how messages name it (as given, or relative to the file that extends it).
+        via: (resolved path, label) of the files that led here, the scenario first.
+    """
+    named = _reached(label, via)
+    try:
+        data, lines = read_yaml(path)
+    except ScenarioError as exc:
+        if not via:
+            raise
+        raise ScenarioError(named, exc.problems) from None
+    sources = {loc: named for loc in lines} if via else {}
+    return _extend(_Chain(data, [str(path.resolve())], lines, sources), path, label, via)
+
+
+def _extend(chain: _Chain, path: Path | None, label: str, via: list[tuple[Path | None, str]]) -> _Chain:
+    """Merge the file that `chain` (read from `path`, or a mapping) extends, if any, under it."""
+    named = _reached(label, via)
+    parent_name = chain.data.pop("extends", None)
     if parent_name is None:
-        return data, files
-    if not isinstance(parent_name, str):
-        raise ScenarioError(str(path), [Problem("extends", "must be the path of a scenario file")])
-    parent, parent_files = _read_chain(resolved.parent / parent_name, [*seen, resolved])
-    parent.pop("variants", None)  # variants belong to the file that declares them
-    return deep_merge(parent, data), files + parent_files
+        return chain
+    line = chain.lines.get(("extends",))
+    if not isinstance(parent_name, str) or not parent_name:
+        raise ScenarioError(named, [Problem("extends", "must be the path of a scenario file", line)])
+    resolved = path.resolve() if path is not None else None
+    folder = resolved.parent if resolved is not None else Path.cwd()
+    target = folder / parent_name
+    relative_to = f"the folder of {label}" if path is not None else "the working folder"
+    if not target.exists():
+        tried = target.resolve()
+        raise ScenarioError(
+            named,
+            [
+                Problem(
+                    "extends", f"file not found: {tried} ('{parent_name}' is read from {relative_to})", line
+                )
+            ],
+        )
+    if target.is_dir():
+        raise ScenarioError(
+            named, [Problem("extends", f"is a folder, not a scenario file: {target.resolve()}", line)]
+        )
+    here = [*via, (resolved, label)]
+    parent_label = os.path.normpath(Path(label).parent / parent_name) if path is not None else parent_name
+    if target.resolve() in [p for p, _ in here]:
+        loop = " → ".join([name for _, name in here] + [parent_label])
+        raise ScenarioError(
+            named, [Problem("extends", f"extends itself in a loop: {loop}; remove one of the extends", line)]
+        )
+    if len(here) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError(named, [Problem("extends", f"more than {MAX_EXTENDS_DEPTH} files deep", line)])
+    parent = _read_chain(target, parent_label, here)
+    parent.data.pop("variants", None)  # variants belong to the file that declares them
+    lines, sources = _merge_index(parent, chain)
+    try:
+        merged = deep_merge(parent.data, chain.data)
+    except RecursionError:  # both files hold a mapping that contains itself (YAML aliases)
+        raise ScenarioError(
+            named, [Problem("", f"is nested too deeply to be merged over {parent_label}", line)]
+        ) from None
+    return _Chain(merged, chain.files + parent.files, lines, sources)
+
+
+def _merge_index(parent: _Chain, child: _Chain) -> tuple[dict[Loc, int], dict[Loc, str]]:
+    """The line and file of each key path once `child` is deep-merged over `parent`.
+
+    A path keeps the parent's line unless the child gives it; a value the child replaces
+    whole (anything but a mapping merged into a mapping) takes nothing below it from the
+    parent.
+    """
+    replaced: set[Loc] = set()
+    stack: list[tuple[dict[Any, Any], dict[Any, Any], Loc]] = [(parent.data, child.data, ())]
+    walked: set[tuple[int, int]] = set()  # YAML aliases can make a mapping contain itself
+    while stack:
+        below, above, where = stack.pop()
+        if (id(below), id(above)) in walked:
+            continue
+        walked.add((id(below), id(above)))
+        for key, value in above.items():
+            loc = (*where, str(key))
+            if isinstance(value, dict) and isinstance(below.get(key), dict):
+                stack.append((below[key], value, loc))
+            else:
+                replaced.add(loc)
+    replaced.add(("variants",))  # a parent's variants are dropped (see `_extend`)
+    lines: dict[Loc, int] = {}
+    sources: dict[Loc, str] = {}
+    for loc, line in parent.lines.items():
+        if not any(loc[:end] in replaced for end in range(1, len(loc) + 1)):
+            lines[loc] = line
+            if loc in parent.sources:
+                sources[loc] = parent.sources[loc]
+    for loc in child.lines:  # the child's own keys, and the file as a whole, are the child's
+        sources.pop(loc, None)
+    lines.update(child.lines)
+    sources.update(child.sources)
+    return lines, sources
 
 
 def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -91,35 +91,56 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
-def point_scenarios(base: Scenario, grid: dict[str, list[Any]]) -> list[Scenario]:
-    """The scenario at every grid point.
+def point_scenarios(base: Scenario, grid: dict[str, list[Any]], label: str | None = None) -> list[Scenario]:
+    """The scenario at every grid point, each validated like a scenario file.
+
+    Args:
+        base: the scenario the grid changes.
+        grid: key path → values (see `parse_grid`).
+        label: what messages name: the scenario file; default the scenario's name.
 
     Raises:
-        ScenarioError: a grid value is not valid at its path.
+        ScenarioError: a grid value is not valid at its path (or names an unknown routing
+            policy). Each problem names the grid point (`path=value`), the key path and
+            what is allowed there; a problem repeated at several points is listed once.
     """
+    from sim.api import check_runnable  # the policy registry; sim.api imports this module
+
     data = base.model_dump(mode="python", exclude_none=True)
     out: list[Scenario] = []
     problems: list[Problem] = []
-    for i, point in enumerate(grid_points(grid)):
+    seen: set[tuple[str, str]] = set()
+    for point in grid_points(grid):
+        desc = ", ".join(f"{k}={_shown(v)}" for k, v in point.items())
         try:
-            out.append(
-                validate(
-                    apply_overrides(data, point),
-                    label=f"{base.name} (grid point {i})",
-                    lines={},
-                    base_dir=Path.cwd(),
-                )
+            scenario = validate(
+                apply_overrides(data, point), label=label or base.name, lines={}, base_dir=Path.cwd()
             )
+            check_runnable(scenario, label=label)
+            out.append(scenario)
         except KeyError as exc:
-            problems.append(Problem(f"--grid {exc.args[0]}", exc.args[1]))
+            found = [Problem(f"grid point {desc} → {exc.args[0]}", exc.args[1])]
         except ScenarioError as exc:
-            desc = ", ".join(f"{k}={v}" for k, v in point.items())
-            problems.extend(Problem(p.path, f"{p.message} (at {desc})") for p in exc.problems)
+            found = [Problem(f"grid point {desc} → {p.path}", p.message) for p in exc.problems]
+        else:
+            continue
+        for problem in found:
+            key = (problem.path.partition(" → ")[2], problem.message)
+            if key not in seen:  # e.g. count=-1 fails at every value of the other paths
+                seen.add(key)
+                problems.append(problem)
         if len(problems) > 12:
             break
     if problems:
-        raise ScenarioError(f"{base.name} sweep", problems)
+        raise ScenarioError(f"{label or base.name} with --grid", problems)
     return out
+
+
+def _shown(value: Any) -> str:
+    """A grid value as it is typed on the command line."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "null" if value is None else str(value)
 
 
 def sweep(
@@ -132,6 +153,7 @@ def sweep(
     store: TaskStore | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> pd.DataFrame:
     """Run replications at every grid point; return the tidy table.
 
@@ -144,6 +166,8 @@ def sweep(
         store: keeps finished tasks so an interrupted sweep can resume.
         progress: called with the number of tasks finished.
         on_total: called once with the total number of tasks.
+        scenarios: the scenario at every point, from `point_scenarios(base, grid)`, when
+            the caller has already validated them; default computed here.
 
     Returns:
         One row per point × replication × (channel or group) × metric: columns `point`,
@@ -154,7 +178,8 @@ def sweep(
         if isinstance(source, Scenario)
         else (source.baseline if isinstance(source, Experiment) else load_experiment(source).baseline)
     )
-    scenarios = point_scenarios(base, grid)
+    if scenarios is None:
+        scenarios = point_scenarios(base, grid, str(source) if isinstance(source, str | Path) else None)
     points = grid_points(grid)
     n = replications or base.replications
     base_seed = base.seed if seed is None else seed
