@@ -50,7 +50,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sim.analytic import erlang
 from sim.config.loader import validate
@@ -439,6 +439,7 @@ def head_count(on_duty: int, shrinkage: float, cap: int = 10_000) -> int:
 
 
 Vector = tuple[int, ...]
+JudgedT = TypeVar("JudgedT")
 
 
 def apply_knobs(
@@ -518,8 +519,14 @@ class Evaluation:
         return all(self.met)
 
 
-class _Search:
-    """Simulates staffing vectors on common random numbers, each once (a cache)."""
+class SearchBase(Generic[JudgedT]):
+    """Simulates staffing vectors on common random numbers, each once (a cache).
+
+    Every vector runs replications 0 … n − 1 with the same seed; `records` says what each
+    keeps, and a subclass's `_judge` turns the replications into its kind of evaluation.
+    """
+
+    records = "none"
 
     def __init__(
         self,
@@ -541,33 +548,41 @@ class _Search:
         self.executor = executor
         self.progress = progress
         self.on_total = on_total
-        self.cache: dict[Vector, Evaluation] = {}
+        self.cache: dict[Vector, JudgedT] = {}
         self.tasks = 0
 
-    def evaluate(self, vectors: Sequence[Vector]) -> list[Evaluation]:
+    def evaluate(self, vectors: Sequence[Vector]) -> list[JudgedT]:
         """Simulate the vectors not yet cached (all their replications as one batch of tasks)."""
         todo = list(dict.fromkeys(v for v in vectors if v not in self.cache))
         if todo:
             scenarios = {v: apply_knobs(self.base, self.knobs, v, self.data) for v in todo}
-            tasks = [Task(f"{_key(v)}-r{r}", scenarios[v], self.seed, r) for v in todo for r in range(self.n)]
+            names = {v: f"v{len(self.cache) + i}" for i, v in enumerate(todo)}
+            tasks = [
+                Task(f"{names[v]}-r{r}", scenarios[v], self.seed, r, self.records)
+                for v in todo
+                for r in range(self.n)
+            ]
             self.tasks += len(tasks)
             if self.on_total is not None:
                 self.on_total(self.tasks)
             outputs = run_all(tasks, self.executor, None, self.progress)
             for v in todo:
-                runs = [outputs[f"{_key(v)}-r{r}"] for r in range(self.n)]
-                self.cache[v] = self._judge(v, RunResult(scenarios[v], self.seed, runs, "none"))
+                runs = [outputs[f"{names[v]}-r{r}"] for r in range(self.n)]
+                self.cache[v] = self._judge(v, RunResult(scenarios[v], self.seed, runs, self.records))
         return [self.cache[v] for v in vectors]
+
+    def _judge(self, vector: Vector, result: RunResult) -> JudgedT:
+        raise NotImplementedError
+
+
+class _Search(SearchBase[Evaluation]):
+    """The head-count search: targets judged on means over the whole run."""
 
     def _judge(self, vector: Vector, result: RunResult) -> Evaluation:
         estimates = tuple(_estimate(result, t) for t in self.targets)
         met = tuple(t.met(e.mean) for t, e in zip(self.targets, estimates, strict=True))
         shortfall = sum(t.shortfall(e.mean) for t, e in zip(self.targets, estimates, strict=True))
         return Evaluation(vector, result, estimates, met, shortfall)
-
-
-def _key(vector: Vector) -> str:
-    return "-".join(map(str, vector))
 
 
 def _estimate(result: RunResult, target: Target) -> Estimate:

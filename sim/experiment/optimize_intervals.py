@@ -68,15 +68,14 @@ from sim.config.variants import Experiment, load_experiment
 from sim.experiment.optimize import (
     OVERALL,
     Knob,
+    SearchBase,
     Target,
     Vector,
-    apply_knobs,
     channel_agents,
     head_count,
     owner_group,
     parse_targets,
 )
-from sim.experiment.tasks import Task, run_all
 from sim.metrics.stats import Estimate, mean_ci
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
@@ -416,54 +415,23 @@ class _Evaluation:
         return [(i, k) for i, j in enumerate(self.judgements) for k, ok in enumerate(j.met) if not ok]
 
 
-class _IntervalSearch:
-    """Simulates staffing-table vectors on common random numbers, each once."""
+class _IntervalSearch(SearchBase[_Evaluation]):
+    """The per-interval search: every target judged in every table interval."""
 
-    def __init__(
-        self,
-        base: Scenario,
-        knobs: Sequence[Knob],
-        targets: Sequence[Target],
-        grid: Grid,
-        replications: int,
-        seed: int,
-        executor: Executor,
-        progress: Callable[[int], object] | None,
-        on_total: Callable[[int], object] | None,
-    ) -> None:
-        self.base = base
-        self.data = base.model_dump(mode="python", exclude_none=True)
-        self.knobs = list(knobs)
-        self.targets = list(targets)
+    records = "summary"
+
+    def __init__(self, grid: Grid, *args: Any) -> None:
+        super().__init__(*args)
         self.grid = grid
-        self.n = replications
-        self.seed = seed
-        self.executor = executor
-        self.progress = progress
-        self.on_total = on_total
-        self.cache: dict[Vector, _Evaluation] = {}
-        self.tasks = 0
         self.threads = {
-            g: 1 if spec.concurrency is None else spec.concurrency.threads for g, spec in base.agents.items()
+            g: 1 if spec.concurrency is None else spec.concurrency.threads
+            for g, spec in self.base.agents.items()
         }
 
-    def evaluate(self, vector: Vector) -> _Evaluation:
-        if vector not in self.cache:
-            scenario = apply_knobs(self.base, self.knobs, vector, self.data)
-            key = f"v{len(self.cache)}"
-            tasks = [Task(f"{key}-r{r}", scenario, self.seed, r, "summary") for r in range(self.n)]
-            self.tasks += len(tasks)
-            if self.on_total is not None:
-                self.on_total(self.tasks)
-            outputs = run_all(tasks, self.executor, None, self.progress)
-            runs = [outputs[f"{key}-r{r}"] for r in range(self.n)]
-            on_duty = scheduled(scenario, self.grid)
-            judgements = tuple(judge(runs, t, self.grid, self.threads, on_duty) for t in self.targets)
-            shortfall = sum(sum(j.shortfall) for j in judgements)
-            self.cache[vector] = _Evaluation(
-                vector, RunResult(scenario, self.seed, runs, "summary"), judgements, shortfall
-            )
-        return self.cache[vector]
+    def _judge(self, vector: Vector, result: RunResult) -> _Evaluation:
+        on_duty = scheduled(result.scenario, self.grid)
+        judgements = tuple(judge(result.outputs, t, self.grid, self.threads, on_duty) for t in self.targets)
+        return _Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
 
 
 # --- the plan ----------------------------------------------------------------------------
@@ -723,10 +691,10 @@ def optimize_intervals(
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
     search = _IntervalSearch(
-        base, knobs, parsed, grid, n, base_seed, executor or SerialExecutor(), progress, on_total
+        grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total
     )
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
-    current = search.evaluate(x)
+    current = search.evaluate([x])[0]
     steps: list[tuple[str, int]] = []
     note = ""
 
@@ -762,7 +730,7 @@ def optimize_intervals(
             note = f"stopped at max_agents={max_agents} per interval with targets still missed"
             break
         candidate = tuple(v + (i in adds) for i, v in enumerate(x))
-        evaluation = search.evaluate(candidate)
+        evaluation = search.evaluate([candidate])[0]
         flat = 0 if evaluation.shortfall < current.shortfall else flat + 1
         if flat >= STALL_STEPS:
             note = (
@@ -786,7 +754,7 @@ def optimize_intervals(
             accepted = False
             while trial:
                 candidate = tuple(v - (i in trial) for i, v in enumerate(x))
-                evaluation = search.evaluate(candidate)
+                evaluation = search.evaluate([candidate])[0]
                 if evaluation.all_met:
                     x, current, accepted = candidate, evaluation, True
                     steps.append(("remove", len(trial)))
