@@ -218,6 +218,77 @@ agents:
     assert Path(sc.channels["phone"].handle_time.file) == (folder / "data" / "aht.csv").resolve()
 
 
+def test_data_files_of_an_extended_file_resolve_against_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parent in another folder names its trace relative to itself; a child extending it
+    from elsewhere reads that trace, while the child's own files stay relative to the child."""
+    shared, project = tmp_path / "shared", tmp_path / "project"
+    write(shared, "calls.csv", "t\n5\n60\n61\n")
+    write(project, "aht.csv", "s\n40\n80\n")
+    write(
+        shared,
+        "parent.yaml",
+        """\
+name: parent
+horizon_hours: 1
+channels:
+  phone:
+    arrivals: {trace: {file: calls.csv, column: t}}
+    handle_time: {dist: exponential, mean_s: 60}
+agents:
+  team: {count: 1, skills: [phone]}
+""",
+    )
+    child = write(
+        project,
+        "child.yaml",
+        "extends: ../shared/parent.yaml\nchannels:\n  phone:\n"
+        "    patience: {dist: empirical, file: aht.csv, column: s}\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    sc = load_scenario(child)
+    trace = sc.channels["phone"].arrivals.trace
+    assert trace is not None and Path(trace.file) == (shared / "calls.csv").resolve()
+    patience = sc.channels["phone"].patience
+    assert patience is not None and Path(patience.file) == (project / "aht.csv").resolve()  # type: ignore[union-attr]
+
+
+def test_intent_handle_time_files_resolve_against_the_scenario_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An intent's own empirical handle time is read relative to the scenario too, and a
+    missing one is a scenario error at its key path (not a failure mid-run)."""
+    folder = tmp_path / "scenarios"
+    write(folder, "complaints.csv", "s\n100\n300\n")
+    text = """\
+name: intents
+horizon_hours: 1
+channels:
+  social:
+    kind: social
+    arrivals: {rate_per_hour: 30}
+    handle_time: {dist: exponential, mean_s: 60}
+    intents:
+      complaint: {share: 0.5, handle_time: {dist: empirical, file: complaints.csv, column: s}}
+      question: {share: 0.5}
+agents:
+  team: {count: 1, skills: [social]}
+"""
+    path = write(folder, "intents.yaml", text)
+    monkeypatch.chdir(tmp_path)
+    sc = load_scenario(path)
+    intents = sc.channels["social"].intents
+    assert intents is not None
+    complaint = intents["complaint"].handle_time
+    assert complaint is not None and Path(complaint.file) == (folder / "complaints.csv").resolve()  # type: ignore[union-attr]
+    bad = write(folder, "bad.yaml", text.replace("complaints.csv", "nowhere.csv"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(bad)
+    assert info.value.problems[0].path == "channels.social.intents.complaint.handle_time.file"
+    assert "file not found" in info.value.problems[0].message
+
+
 def test_relative_data_files_in_a_dict_resolve_against_the_working_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -305,6 +305,20 @@ def _resolve_files(scenario: Scenario, base_dir: Path, label: str, where: _Where
                 path = (base_dir / file).resolve()
                 check(("channels", name, field), path, lambda d=dist, p=path: _check_durations(p, d.column))
                 updates[field] = dist.model_copy(update={"file": str(path)})
+        intents = {}
+        for kind, intent in (ch.intents or {}).items():
+            dist = intent.handle_time
+            file = getattr(dist, "file", None)
+            if dist is not None and file is not None:
+                path = (base_dir / file).resolve()
+                loc = ("channels", name, "intents", kind, "handle_time")
+                check(loc, path, lambda d=dist, p=path: _check_durations(p, d.column))
+                intent = intent.model_copy(
+                    update={"handle_time": dist.model_copy(update={"file": str(path)})}
+                )
+            intents[kind] = intent
+        if intents and intents != ch.intents:
+            updates["intents"] = intents
         channels[name] = ch.model_copy(update=updates) if updates else ch
     if problems:
         raise ScenarioError(label, problems)

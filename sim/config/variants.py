@@ -161,7 +161,30 @@ def _read_chain(path: Path, label: str, via: list[tuple[Path | None, str]]) -> _
             raise
         raise ScenarioError(named, exc.problems) from None
     sources = {loc: named for loc in lines} if via else {}
+    if via:  # an extended file: its data files are next to it, not next to the scenario
+        _anchor_data_files(data, path.resolve().parent)
     return _extend(_Chain(data, [str(path.resolve())], lines, sources), path, label, via)
+
+
+def _anchor_data_files(data: Any, folder: Path) -> None:
+    """Read the relative data-file paths of an extended file from that file's folder.
+
+    Every `file:` (a trace or an empirical sample) is joined to `folder`, so it means the
+    same once merged under a scenario elsewhere. Each mapping is visited once (YAML aliases
+    may share one).
+    """
+    stack, seen = [data], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str) and node["file"]:
+                node["file"] = str(folder / node["file"])
+            stack.extend(v for k, v in node.items() if k != "extends")
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _extend(chain: _Chain, path: Path | None, label: str, via: list[tuple[Path | None, str]]) -> _Chain:
