@@ -132,6 +132,17 @@ def test_interval_rates_follow_the_profile_and_day_of_week() -> None:
     )
 
 
+def test_intervals_ending_in_the_warm_up_are_not_judged() -> None:
+    """Two days on a daily table of hours with a 1.5 h warm-up: day 0's first hour (over by
+    1 h) is left out, its second (ending at 2 h) counts; the scenario's warm-up reaches the grid."""
+    grid = Grid(3600.0, 24, 48, 48 * 3600.0, warmup_s=5400.0)
+    np.testing.assert_array_equal(grid.fold_judged(np.ones(48)), [1.0] + [2.0] * 23)
+    np.testing.assert_array_equal(grid.fold(np.ones(48)), [2.0] * 24)
+    data = copy.deepcopy(STATIONARY)
+    data["warmup_hours"] = 1.5
+    assert table_grid(sim.load_scenario(data)).warmup_s == 5400.0
+
+
 def test_interval_start_is_erlang_c_per_interval_grossed_up_for_shrinkage() -> None:
     """The start is Erlang C for each hour's own rate, then the fewest heads that leave that
     many on duty after 25 % shrinkage (on duty = round(heads × 0.75))."""

@@ -17,7 +17,8 @@ group metric occupancy (per group or ``overall``).
 **The table.** One day of intervals, repeated daily, unless the horizon is longer than a
 day and demand differs between days (a `day_of_week` pattern, or a recorded trace): then a
 week, Monday first. With a horizon longer than the table, interval k is judged on every day
-(week) together. Intervals past the horizon get no agents.
+(week) together; intervals that end within the warm-up are left out. Intervals past the
+horizon get no agents.
 
 **The search** is the head-count search of `sim.experiment.optimize` with a move rule that
 costs one simulation per step instead of one per knob (a day has 48 half-hour knobs per
@@ -113,12 +114,14 @@ class Grid:
         period: intervals in the table: a day's, or a week's.
         n_run: intervals in the run (the last may be cut by the horizon).
         horizon_s: the run's horizon.
+        warmup_s: the run's warm-up: intervals that end within it are not judged.
     """
 
     interval_s: float
     period: int
     n_run: int
     horizon_s: float
+    warmup_s: float = 0.0
 
     @property
     def n_knobs(self) -> int:
@@ -142,6 +145,11 @@ class Grid:
             chunk = values[..., start : start + self.period]
             out[..., : chunk.shape[-1]] += chunk
         return out
+
+    def fold_judged(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """`fold`, leaving out the run intervals that end within the warm-up."""
+        ends = (np.arange(self.n_run) + 1) * self.interval_s
+        return self.fold(np.where(ends > self.warmup_s, values, 0.0))
 
     def hours(self) -> NDArray[np.float64]:
         """Hours the run spends in each table interval (the agent-hours of one agent there)."""
@@ -172,7 +180,7 @@ def table_grid(scenario: Scenario) -> Grid:
         for spec in scenario.channels.values()
     )
     period = 7 * per_day if horizon > DAY_S and days_differ else per_day
-    return Grid(interval_s, period, max(1, math.ceil(horizon / interval_s)), horizon)
+    return Grid(interval_s, period, max(1, math.ceil(horizon / interval_s)), horizon, scenario.warmup_s)
 
 
 def interval_rates(scenario: Scenario, channel: str, grid: Grid) -> NDArray[np.float64]:
@@ -272,7 +280,7 @@ def interval_values(
                 k: np.asarray(v, dtype=np.float64).reshape(len(iv["channels"]), n_run)[i]
                 for k, v in iv["tallies"].items()
             }
-            f = {k: grid.fold(v) for k, v in t.items()}
+            f = {k: grid.fold_judged(v) for k, v in t.items()}
             ended = f["answered"] + f["abandoned"]
             with np.errstate(invalid="ignore", divide="ignore"):
                 value = {
@@ -287,8 +295,8 @@ def interval_values(
         areas = np.diff(np.asarray(iv["areas"], dtype=np.float64), axis=0).T
         n_ch, names = len(iv["channels"]), iv["groups"]
         chosen = names if target.name == OVERALL else [target.name]
-        busy = sum(grid.fold(areas[n_ch + names.index(g)]) / threads[g] for g in chosen)
-        duty = sum(grid.fold(areas[n_ch + len(names) + names.index(g)]) / threads[g] for g in chosen)
+        busy = sum(grid.fold_judged(areas[n_ch + names.index(g)]) / threads[g] for g in chosen)
+        duty = sum(grid.fold_judged(areas[n_ch + len(names) + names.index(g)]) / threads[g] for g in chosen)
         with np.errstate(invalid="ignore", divide="ignore"):
             values.append(np.where(duty > 1e-9, busy / np.where(duty > 1e-9, duty, 1.0), np.nan))
         weights.append(np.asarray(duty, dtype=np.float64))
