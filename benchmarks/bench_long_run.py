@@ -76,7 +76,9 @@ def current_rss_mb() -> float:
 def child(horizon_hours: float, records: str) -> None:
     """Run one replication and print a JSON line of its measurements."""
     import sim
+    import sim.run.simulate
 
+    _ = (sim.run, sim.load_scenario, sim.RunResult)  # `import sim` is lazy: load everything before measuring
     loaded = current_rss_mb()
     sc = sim.load_scenario(scenario(horizon_hours))
     start = time.perf_counter()
@@ -97,15 +99,52 @@ def child(horizon_hours: float, records: str) -> None:
     )
 
 
+SAMPLE_S = 10.0
+"""How often the parent reads the child's resident set size while it runs."""
+
+
+def rss_of(pid: int) -> float | None:
+    """Resident set size of process `pid` now, MB (None once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def measure(horizon_hours: float, records: str) -> dict[str, Any]:
-    """Run `child` in a fresh interpreter, so each peak belongs to one run."""
-    out = subprocess.run(
+    """Run `child` in a fresh interpreter, so each peak belongs to one run.
+
+    While it runs, its resident set size is read every `SAMPLE_S` seconds, so a long run
+    shows memory over time (flat, or growing), not only its peak at the end.
+    """
+    with subprocess.Popen(
         [sys.executable, __file__, "--child", str(horizon_hours), records],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    ) as proc:
+        samples: list[float] = []
+        while True:
+            try:
+                proc.wait(timeout=SAMPLE_S)
+                break
+            except subprocess.TimeoutExpired:
+                mb = rss_of(proc.pid)
+                if mb is not None:
+                    samples.append(mb)
+        out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the child run failed ({proc.returncode}):\n{err}")
+    result = dict(json.loads(out.strip().splitlines()[-1]))
+    half = len(samples) // 2
+    result["rss_samples_mb"] = samples
+    result["rss_first_half_max_mb"] = max(samples[:half], default=float("nan"))
+    result["rss_second_half_max_mb"] = max(samples[half:], default=float("nan"))
+    return result
 
 
 def label(hours: float) -> str:
@@ -146,6 +185,12 @@ def main() -> None:
             f"{r['peak_rss_mb']:>7.0f}MB {growth:>6.0f}MB",
             flush=True,
         )
+        if len(r["rss_samples_mb"]) >= 4:
+            print(
+                f"{'':<8} {'':>8} RSS sampled every {SAMPLE_S:g} s: max {r['rss_first_half_max_mb']:.0f} MB "
+                f"in the first half of the run, {r['rss_second_half_max_mb']:.0f} MB in the second",
+                flush=True,
+            )
     for records in ("none", "summary", "full"):
         mine = [r for r in rows if r["records"] == records]
         first, last = mine[0], mine[-1]
