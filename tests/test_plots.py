@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 import sim
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, load_experiment
 from sim.experiment.compare import compare
+from sim.experiment.optimize_intervals import IntervalPlan, optimize_intervals
 from sim.experiment.sweep import sweep
 from sim.model.build import expected_contacts
 from sim.report import plots
@@ -314,3 +320,181 @@ def test_report_command_is_registered_on_staffsim(folders: dict[str, Path], tmp_
         timeout=60,
     )
     assert done.returncode == 2 and "no such folder" in done.stderr
+
+
+# --- the per-interval staffing plan ------------------------------------------------------
+
+PHONE_PER_HOUR = [120.0, 240.0, 360.0, 180.0] + [60.0] * 20
+"""Calls per hour from midnight; the 4-hour run sees the first four hours."""
+
+PLAN_SMALL: dict[str, Any] = {
+    "name": "plan-small",
+    "seed": 5,
+    "replications": 2,
+    "horizon_hours": 4,
+    "interval_min": 30,
+    "channels": {
+        "phone": {
+            "arrivals": {"profile": {"interval_min": 60, "rates_per_hour": PHONE_PER_HOUR}},
+            "handle_time": {"dist": "exponential", "mean_s": 90},
+            "patience": {"dist": "exponential", "mean_s": 200},
+            "target": {"answer_within_s": 20},
+        },
+        "email": {
+            "arrivals": {"rate_per_hour": 12},
+            "handle_time": {"dist": "exponential", "mean_min": 5},
+        },
+    },
+    "agents": {"phones": {"count": 4, "skills": ["phone"]}, "back": {"count": 2, "skills": ["email"]}},
+}
+"""Half-hour table of 8 intervals; only `phones` is searched, so email load is not drawn."""
+
+PHONE_ERLANGS = [r * 90.0 / 3600.0 for r in PHONE_PER_HOUR[:4] for _ in range(2)]
+"""Offered phone load per half hour: calls per hour × 90 s ÷ 3600 s."""
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict[str, IntervalPlan]:
+    """A plan that meets its target; one capped at 2 agents that misses (a single staffing simulated)."""
+    met = optimize_intervals(PLAN_SMALL, ["phone.service_level>=0.8"], groups=["phones"], replications=2)
+    missed = optimize_intervals(
+        PLAN_SMALL,
+        ["phone.service_level>=0.8", "phone.asa_s<=5"],
+        groups=["phones"],
+        replications=2,
+        start={"phones": 2},
+        max_agents=2,
+    )
+    return {"met": met, "missed": missed}
+
+
+def _by_gid(ax: Axes, gid: str) -> Line2D:
+    found = [line for line in ax.get_lines() if line.get_gid() == gid]
+    assert len(found) == 1, f"expected one line {gid!r}, found {len(found)}"
+    return found[0]
+
+
+def _step_values(line: Line2D) -> np.ndarray:
+    """Per-interval heights of a post step line over edges 0..n (the last point repeats the last value)."""
+    x, y = np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
+    np.testing.assert_array_equal(x, np.arange(len(x)))
+    np.testing.assert_array_equal(y[-1], y[-2])
+    return y[:-1]
+
+
+def test_staffing_plan_draws_load_agents_start_and_current(plans: dict[str, IntervalPlan]) -> None:
+    """Top panel: phone load bars (no email: no searched group serves it), plan, start, current."""
+    plan = plans["met"]
+    assert plan.met and len(plan.labels) == 8
+    fig = _rendered(plots.staffing_plan(plan, current={"phones": 4}))
+    assert len(fig.axes) == 1 + len(plan.targets)
+    top = fig.axes[0]
+    bars = {c.get_label(): c for c in top.containers}
+    assert set(bars) == {"phone offered load (Erlangs)"}
+    rects = list(bars["phone offered load (Erlangs)"])
+    np.testing.assert_allclose([r.get_height() for r in rects], PHONE_ERLANGS, rtol=1e-9)
+    np.testing.assert_allclose([r.get_x() for r in rects], range(8))
+    assert all(r.get_width() == 1.0 for r in rects)
+
+    for what, counts in (("plan", plan.tables["phones"]), ("Erlang start", plan.start["phones"])):
+        line = _by_gid(top, f"{what}:phones")
+        np.testing.assert_array_equal(_step_values(line), counts)
+        hours = sum(c * h for c, h in zip(counts, plan.hours, strict=True))
+        assert line.get_label() == f"phones: {what} ({hours:,.0f} agent-h)"
+    np.testing.assert_array_equal(_step_values(_by_gid(top, "current:phones")), [4] * 8)
+    assert (
+        _by_gid(top, "plan:phones").get_label() == f"phones: plan ({plan.agent_hours('phones'):,.0f} agent-h)"
+    )
+    # The Erlang start is not the plan here, or the test would not tell the two lines apart.
+    assert plan.tables["phones"] != plan.start["phones"]
+
+    # Eight intervals of 30 minutes: every one labelled, at its left edge.
+    bottom = fig.axes[-1]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == list(plan.labels)
+    np.testing.assert_array_equal(bottom.get_xticks(), range(8))
+    assert plan.labels[0] == "00:00" and plan.labels[-1] == "03:30"
+
+
+def test_staffing_plan_draws_each_target_with_ci_and_bound(plans: dict[str, IntervalPlan]) -> None:
+    """Per target: the interval means as a step line, the 95% CI as a band, the bound as a line."""
+    plan = plans["met"]
+    fig = plots.staffing_plan(plan)
+    (target,), (judgement,) = plan.targets, plan.intervals
+    ax = fig.axes[1]
+    means = [e.mean for e in judgement.estimates]
+    np.testing.assert_array_equal(_step_values(_by_gid(ax, f"mean:{target}")), means)
+    bound = _by_gid(ax, f"bound:{target}")
+    assert target.bound == 0.8 and set(np.asarray(bound.get_ydata(), dtype=float)) == {0.8}
+    assert not [line for line in ax.get_lines() if str(line.get_gid()).startswith("missed:")]
+    (band,) = ax.collections
+    ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+    lows = [e.ci_low for e in judgement.estimates if np.isfinite(e.ci_low)]
+    highs = [e.ci_high for e in judgement.estimates if np.isfinite(e.ci_high)]
+    assert lows and np.isclose(ys.min(), min(lows)) and np.isclose(ys.max(), max(highs))
+    assert ax.get_ylim() == (0.0, 1.05)
+
+
+def test_staffing_plan_marks_every_missed_interval(plans: dict[str, IntervalPlan]) -> None:
+    """Capped at 2 agents for 3-9 Erlangs, intervals miss: each is marked at its mean, and only they."""
+    plan = plans["missed"]
+    assert not plan.met and plan.evaluated == 1
+    fig = _rendered(plots.staffing_plan(plan))
+    for ax, target, judgement in zip(fig.axes[1:], plan.targets, plan.intervals, strict=True):
+        missed = [k for k in range(len(plan.labels)) if judgement.active[k] and not judgement.met[k]]
+        assert missed, f"{target} should miss somewhere with 2 agents"
+        marks = _by_gid(ax, f"missed:{target}")
+        np.testing.assert_array_equal(marks.get_xdata(), [k + 0.5 for k in missed])
+        np.testing.assert_array_equal(marks.get_ydata(), [judgement.estimates[k].mean for k in missed])
+        assert set(np.asarray(_by_gid(ax, f"bound:{target}").get_ydata(), dtype=float)) == {target.bound}
+        low, high = ax.get_ylim()
+        assert low == 0 and high > target.bound
+    asa = fig.axes[2]
+    assert str(plan.targets[1]) == "phone.asa_s<=5" and "service_level" not in asa.get_ylabel()
+
+
+def test_staffing_plan_thins_the_labels_of_a_week() -> None:
+    """A weekly table (336 half hours): a tick every 12 hours, labelled with the day; one replication, no band."""
+    data = copy.deepcopy(PLAN_SMALL)
+    data["horizon_hours"] = 168
+    data["channels"]["phone"]["arrivals"] = {
+        "rate_per_hour": 20,
+        "day_of_week": [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.2],
+    }
+    plan = optimize_intervals(
+        data,
+        ["phone.service_level>=0.99"],
+        groups=["phones"],
+        replications=1,
+        start={"phones": 1},
+        max_agents=1,
+    )
+    assert len(plan.labels) == 336 and plan.evaluated == 1
+    fig = _rendered(plots.staffing_plan(plan))
+    bottom = fig.axes[-1]
+    ticks = [int(t) for t in bottom.get_xticks()]
+    assert ticks == list(range(0, 336, 24))
+    labels = [t.get_text() for t in bottom.get_xticklabels()]
+    assert labels == [plan.labels[k] for k in ticks]
+    assert labels[:3] == ["Mon 00:00", "Mon 12:00", "Tue 00:00"] and labels[-1] == "Sun 12:00"
+    top = fig.axes[0]
+    heights = [r.get_height() for r in next(iter(top.containers))]
+    np.testing.assert_allclose(
+        heights, [20 * 90 / 3600 * f for f in (1, 1, 1, 1, 1, 0.5, 0.2) for _ in range(48)]
+    )
+    assert not fig.axes[1].collections  # one replication: no interval to draw
+
+
+@pytest.mark.parametrize(
+    ("n", "interval_min", "step"),
+    [(8, 30, 1), (48, 30, 4), (96, 15, 8), (24, 60, 2), (336, 30, 24), (672, 15, 48)],
+)
+def test_staffing_plan_tick_spacing(n: int, interval_min: int, step: int) -> None:
+    """At most 14 labelled ticks, spaced by a round span of the clock."""
+    assert plots._tick_step(n, interval_min) == step
+
+
+def test_staffing_plan_refuses_a_bad_current(plans: dict[str, IntervalPlan]) -> None:
+    with pytest.raises(ValueError, match="back"):
+        plots.staffing_plan(plans["met"], current={"back": 2})
+    with pytest.raises(ValueError, match="8 of them"):
+        plots.staffing_plan(plans["met"], current={"phones": [4, 4]})

@@ -2,7 +2,10 @@
 
 Every function takes the tables that staffsim's results already are — `RunResult.intervals()`,
 `RunResult.contacts()`, `Comparison.table()`, the sweep table, or the same tables read back
-from a result folder — and returns a matplotlib `Figure`. None of them sees the model.
+from a result folder — and returns a matplotlib `Figure`. None of them sees the model, except
+`staffing_plan`, which reads an `IntervalPlan` and, for the offered load, the arrival rates
+and handle times of the plan's scenario (imported when it is called, so importing this
+module still loads no model code).
 
 Figures are built with the object-oriented API on an Agg canvas, never through pyplot: no
 global figure list to close, no window, safe in worker processes and web servers. Save one
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +28,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
+from numpy.typing import NDArray
 from scipy import stats as _stats
+
+if TYPE_CHECKING:
+    from sim.experiment.optimize_intervals import IntervalPlan
 
 __all__ = [
     "axis_values",
@@ -33,6 +40,7 @@ __all__ = [
     "queue_and_busy_over_day",
     "scaling_curves",
     "service_level_by_interval",
+    "staffing_plan",
     "sweep_heatmap",
     "wait_cdf",
 ]
@@ -45,6 +53,9 @@ _LOWER_IS_BETTER = {"asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_len
 _KNOWN_COLOURS = {"phone": "tab:blue", "email": "tab:orange", "social": "tab:green", "overall": "black"}
 _CYCLE = ["tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray"]
 _MAX_CDF_POINTS = 4_000
+_TICK_MINUTES = (15, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
+"""Spacings of labelled ticks along a staffing table, the shortest that keeps them few."""
+_MAX_TICKS = 14
 
 
 def _figure(rows: int, cols: int, width: float, height: float, sharex: bool = False) -> tuple[Figure, Any]:
@@ -474,4 +485,165 @@ def scaling_curves(
     ax.legend(loc="best", fontsize="small")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def _tick_step(n: int, interval_min: int) -> int:
+    """Intervals between labelled ticks: a round span of the clock giving at most `_MAX_TICKS`."""
+    for minutes in _TICK_MINUTES:
+        if minutes % interval_min == 0 and math.ceil(n / (minutes // interval_min)) <= _MAX_TICKS:
+            return minutes // interval_min
+    return max(1, math.ceil(n / _MAX_TICKS))
+
+
+def _steps(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Per-interval values as the heights of a post step line over edges 0..n (last repeated)."""
+    y = np.asarray(values, dtype=np.float64)
+    return np.append(y, y[-1]) if len(y) else y
+
+
+def _offered_load(plan: IntervalPlan) -> dict[str, NDArray[np.float64]]:
+    """Per channel a searched group serves: mean arrival rate × mean handle time, per table interval."""
+    from sim.experiment.optimize_intervals import interval_rates, table_grid
+    from sim.model.distributions import make_sampler
+
+    scenario = plan.scenario
+    grid = table_grid(scenario)
+    served = {ch for g in plan.tables for ch in scenario.agents[g].skills}
+    out = {}
+    for channel, spec in scenario.channels.items():
+        if channel in served:
+            rates = interval_rates(scenario, channel, grid)[: len(plan.labels)]
+            out[channel] = rates * make_sampler(spec.handle_time).mean
+    return out
+
+
+def staffing_plan(plan: IntervalPlan, current: Mapping[str, int | Sequence[int]] | None = None) -> Figure:
+    """A per-interval staffing plan: load and agents per interval, and each target in every interval.
+
+    The top panel shows, against the table's intervals, the offered load in Erlangs (mean
+    arrival rate × mean handle time; bars stacked per channel a searched group serves), the
+    plan's agents per searched group (solid step line) and the per-interval Erlang start
+    (dashed; the search's `start=` when one was given), each with its agent-hours;
+    optionally the current staffing (dotted). Below,
+    one panel per target: the mean over replications in each interval (step line) with its
+    95 % CI (band; none with one replication), the bound (dashed line), and ``x`` on every
+    interval that misses it. Gaps are intervals where the target does not apply (no contact
+    of the channel arrived). Tick labels are thinned to a round span of the clock (every 2 h
+    for a day of half hours, every 12 h for a week).
+
+    Args:
+        plan: what `optimize_intervals` (or ``sim.optimize(..., per_interval=True)``) returns.
+        current: searched group → the staffing to compare with: one count for every interval
+            (a constant head count) or one per table interval.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: `current` names a group that was not searched, or has the wrong length.
+    """
+    groups = list(plan.tables)
+    n = len(plan.labels)
+    compare: dict[str, list[int]] = {}
+    for g, value in (current or {}).items():
+        if g not in plan.tables:
+            raise ValueError(f"current names {g!r}, not among the groups searched ({', '.join(groups)})")
+        counts = [value] * n if isinstance(value, int) else list(value)
+        if len(counts) != n:
+            raise ValueError(f"current for {g!r} must be one count or {n} of them (one per interval)")
+        compare[g] = counts
+    hours = np.asarray(plan.hours, dtype=np.float64)
+    edges = np.arange(n + 1, dtype=np.float64)
+    loads = _offered_load(plan)
+    channels = list(plan.scenario.channels)
+    n_rep = plan.replications
+
+    fig, axes = _figure(
+        1 + len(plan.targets), 1, 9.0 if n <= 96 else 13.0, 3.4 + 2.2 * len(plan.targets), True
+    )
+    ax = axes[0, 0]
+    bottom = np.zeros(n)
+    for ch, load in loads.items():
+        ax.bar(
+            edges[:-1], load, width=1.0, bottom=bottom, align="edge", color=_colour(ch, channels),
+            alpha=0.3, linewidth=0, label=f"{ch} offered load (Erlangs)",
+        )  # fmt: skip
+        bottom = bottom + load
+    for g in groups:
+        colour = _colour(g, groups)
+        styles = [("plan", plan.tables[g], "-", 2.0), ("Erlang start", plan.start[g], "--", 1.2)]
+        if g in compare:
+            styles.append(("current", compare[g], ":", 1.5))
+        for what, counts, style, width in styles:
+            line = ax.step(
+                edges, _steps(counts), where="post", color=colour, linestyle=style, linewidth=width,
+                label=f"{g}: {what} ({float(np.dot(counts, hours)):,.0f} agent-h)",
+            )[0]  # fmt: skip
+            line.set_gid(f"{what}:{g}")
+    ax.set_ylabel("agents / Erlangs")
+    ax.set_ylim(bottom=0)
+    weekly = n * plan.interval_min > 1440
+    # Out of the way: over the night (a day's table) or the quiet weekend (a week's).
+    ax.legend(
+        loc="upper right" if weekly else "upper left",
+        fontsize="small",
+        ncol=2 if len(groups) + len(loads) > 3 else 1,
+    )
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.set_title(f"agents per {plan.interval_min}-min interval: {plan.agent_hours():,.0f} agent-h planned")
+
+    target_names = [t.name for t in plan.targets]
+    for ax, target, judgement in zip(axes[1:, 0], plan.targets, plan.intervals, strict=True):
+        colour = _colour(target.name, channels if target.scope == "channel" else target_names)
+        est = judgement.estimates
+        mean = np.array([e.mean for e in est], dtype=np.float64)
+        lo = np.array([e.ci_low for e in est], dtype=np.float64)
+        hi = np.array([e.ci_high for e in est], dtype=np.float64)
+        bounded = np.isfinite(lo) & np.isfinite(hi)
+        lo, hi = np.where(bounded, lo, np.nan), np.where(bounded, hi, np.nan)
+        ax.step(edges, _steps(mean), where="post", color=colour, label="mean")[0].set_gid(f"mean:{target}")
+        if bounded.any():
+            ax.fill_between(edges, _steps(lo), _steps(hi), step="post", color=colour, alpha=0.2, linewidth=0)
+        ax.axhline(
+            target.bound,
+            color="0.3",
+            linestyle="--",
+            linewidth=1,
+            label=f"bound {target.op} {target.bound:g}",
+        ).set_gid(f"bound:{target}")
+        missed = [k for k in range(n) if judgement.active[k] and not judgement.met[k]]
+        if missed:
+            y = [mean[k] if np.isfinite(mean[k]) else target.bound for k in missed]
+            ax.plot(
+                np.asarray(missed, dtype=np.float64) + 0.5, y, linestyle="none", marker="x", color="tab:red",
+                label=f"missed ({len(missed)})",
+            )[0].set_gid(f"missed:{target}")  # fmt: skip
+        # The axis follows the means and the bound: CIs of few replications may reach far beyond.
+        top = 1.3 * max([abs(target.bound), *mean[np.isfinite(mean)].tolist()])
+        if target.metric in _RATES:
+            ax.set_ylim(0, min(1.05, top) if top > 0 else 1.05)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        else:
+            ax.set_ylim(0, top if top > 0 else 1.0)
+        active = sum(judgement.active)
+        ax.set_title(
+            f"{target}: met in {active - len(missed)} of the {active} intervals where it applies",
+            fontsize="medium",
+        )
+        ax.set_ylabel(f"{target.name}\n{target.metric}")
+        ax.legend(loc="lower right", fontsize="small")
+        ax.grid(True, axis="x", alpha=0.3)
+
+    last = axes[-1, 0]
+    step = _tick_step(n, plan.interval_min)
+    ticks = list(range(0, n, step))
+    last.set_xticks(ticks, labels=[plan.labels[k] for k in ticks])
+    if any(" " in plan.labels[k] for k in ticks):
+        last.tick_params(axis="x", labelrotation=30)
+    last.set_xlim(0, n)
+    last.set_xlabel(f"interval ({'week' if weekly else 'day'} table, start of interval)")
+    fig.suptitle(
+        f"Per-interval staffing plan for {plan.scenario.name} ({n_rep} replications per staffing, 95% CI)"
+    )
     return fig
