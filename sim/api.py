@@ -173,6 +173,7 @@ def optimize(
     dask: str | None = None,
     max_agents: int = 10_000,
     per_interval: bool = False,
+    confident: bool = False,
 ) -> Any:
     """Find the fewest agents per group that meet every target (see `sim.experiment.optimize`).
 
@@ -188,6 +189,7 @@ def optimize(
             interval).
         per_interval: staff each group by a table of counts per interval and meet every
             target in every interval (see `sim.experiment.optimize_intervals`).
+        confident: a target is met only when its whole 95 % CI is, not just its mean.
 
     Returns:
         A `Plan`: `.counts`, `.targets` (achieved mean [CI], met), `.scenario`, `.to_dict()`;
@@ -201,7 +203,7 @@ def optimize(
     try:
         return search(
             source, targets, groups=groups, replications=replications, seed=seed,
-            executor=executor, max_agents=max_agents,
+            executor=executor, max_agents=max_agents, confident=confident,
         )  # fmt: skip
     finally:
         executor.close()

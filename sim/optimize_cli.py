@@ -49,6 +49,12 @@ if TYPE_CHECKING:
     "target in every interval.",
 )
 @click.option(
+    "--confident",
+    is_flag=True,
+    help="Count a target as met only when its whole 95% CI is, not just its mean: a plan that also "
+    "holds on new customers, at the price of more agents.",
+)
+@click.option(
     "--replications",
     "-n",
     type=click.IntRange(min=1),
@@ -85,6 +91,7 @@ def optimize(
     targets: tuple[str, ...],
     groups: tuple[str, ...],
     per_interval: bool,
+    confident: bool,
     replications: int | None,
     seed: int | None,
     max_agents: int,
@@ -151,6 +158,7 @@ def optimize(
             max_agents=max_agents,
             progress=bar.update,
             on_total=grow,
+            confident=confident,
         )
     except (ValueError, ScenarioError) as exc:
         _fail(str(exc))

@@ -153,6 +153,41 @@ def test_mmc_matches_erlang_c(executor: Executor, rate_per_hour: float, target_s
     assert_far_from_goal(plan, level, goal)
 
 
+@pytest.mark.parametrize(("rate_per_hour", "target_s", "goal"), [(120, 20, 0.8), (360, 60, 0.9)])
+def test_confident_plan_equals_erlang_c_when_the_evidence_is_clear(
+    executor: Executor, rate_per_hour: float, target_s: float, goal: float
+) -> None:
+    """Judged by the whole 95 % CI, the plan is still the Erlang C minimum in cases where
+    the CIs at c* and c* − 1 lie far on either side of the goal (see assert_far_from_goal)."""
+    load = rate_per_hour / 3600 * 60
+    c_star = min_agents_erlang_c(load, 60, target_s, goal)
+    plan = optimize(
+        sim.load_scenario(single_queue(rate_per_hour, target_s)),
+        [f"phone.service_level>={goal}"],
+        replications=REPS,
+        seed=SEED,
+        executor=executor,
+        confident=True,
+    )
+    assert plan.counts == {"team": c_star} and plan.met and plan.confident
+    assert plan.targets[0].estimate.ci_low >= goal
+    level = {c: erlang_c_service_level(c, load, 60, target_s) for c in (c_star, c_star - 1)}
+    assert_far_from_goal(plan, level, goal)
+
+
+def test_confident_judges_the_ci_end_nearer_to_failing() -> None:
+    """`Target.judged`: the mean, or the lower CI end for >= and the upper for <=."""
+    from sim.metrics.stats import Estimate
+
+    e = Estimate(0.82, 0.78, 0.86, 5)
+    at_least, at_most = Target.parse("phone.service_level>=0.8"), Target.parse("phone.asa_s<=0.85")
+    assert at_least.judged(e) == 0.82 and at_least.met(at_least.judged(e))
+    assert at_least.judged(e, confident=True) == 0.78 and not at_least.met(at_least.judged(e, True))
+    assert at_most.judged(e, confident=True) == 0.86 and not at_most.met(at_most.judged(e, True))
+    with pytest.raises(ValueError, match="at least 2 replications"):
+        optimize(single_queue(60, 20), ["phone.service_level>=0.8"], replications=1, confident=True)
+
+
 def test_mmc_plus_m_service_level_matches_erlang_a(executor: Executor) -> None:
     """With exponential patience the plan is min_agents_erlang_a for a service-level goal."""
     rate, patience, target_s, goal = 240, 120, 20, 0.83

@@ -517,3 +517,27 @@ def test_save_head_count_plan(tmp_path: Path) -> None:
     saved = sim.load_scenario(out)
     assert saved.agents["phone_team"].count == json.loads(result.stdout)["agents"]["phone_team"]
     assert saved.agents["email_team"].count == MORNING["agents"]["email_team"]["count"]
+
+
+# --- judged by the confidence interval ------------------------------------------------
+
+
+def test_confident_plan_meets_every_interval_by_its_whole_ci(
+    executor: Executor, morning_plan: IntervalPlan
+) -> None:
+    """With confident=True each interval's 95 % CI clears the bound (not just its mean),
+    which takes at least as many agent-hours as judging by the mean on the same customers."""
+    plan = optimize_intervals(MORNING, MORNING_TARGETS, executor=executor, confident=True)
+    assert plan.met and plan.confident and plan.to_dict()["confident"] is True
+    for target, judged in zip(plan.targets, plan.intervals, strict=True):
+        for k, e in enumerate(judged.estimates):
+            if judged.active[k]:
+                edge = e.ci_low if target.wants_more else e.ci_high
+                assert target.met(edge), (target, k, e)
+    assert plan.agent_hours() >= morning_plan.agent_hours()
+    assert not plan.warnings  # no interval is met by its mean with a CI across the bound
+
+
+def test_confident_needs_two_replications() -> None:
+    with pytest.raises(ValueError, match="at least 2 replications"):
+        optimize_intervals(MORNING, MORNING_TARGETS, replications=1, confident=True)

@@ -183,6 +183,17 @@ class Target:
             return value <= self.bound
         return value < self.bound
 
+    def judged(self, estimate: Estimate, confident: bool = False) -> float:
+        """The value a search compares with the bound: the mean, or a 95 % CI end.
+
+        With `confident`, it is the end of the CI nearer to failing (the lower end for
+        ``>=``, the upper for ``<=``): the target is met only when the whole interval lies
+        on the right side of the bound.
+        """
+        if not confident:
+            return estimate.mean
+        return estimate.ci_low if self.wants_more else estimate.ci_high
+
     def shortfall(self, value: float) -> float:
         """How far `value` misses the target, relative to the bound; 0 when met.
 
@@ -209,6 +220,18 @@ def _number(raw: str, text: str) -> float:
     if not math.isfinite(bound):
         raise ValueError(f"target {text!r}: the bound must be a finite number, not {raw!r}")
     return bound
+
+
+def check_replications(n: int, confident: bool) -> None:
+    """Check a search's replications per staffing.
+
+    Raises:
+        ValueError: fewer than 1, or fewer than 2 when targets are judged by their CI.
+    """
+    if n < 1:
+        raise ValueError(f"replications must be at least 1, not {n}")
+    if confident and n < 2:
+        raise ValueError("judging targets by their 95% CI (confident) needs at least 2 replications")
 
 
 def parse_targets(items: Iterable[str | Target], scenario: Scenario | None = None) -> list[Target]:
@@ -538,8 +561,10 @@ class SearchBase(Generic[JudgedT]):
         executor: Executor,
         progress: Callable[[int], object] | None,
         on_total: Callable[[int], object] | None,
+        confident: bool = False,
     ) -> None:
         self.base = base
+        self.confident = confident
         self.data = base.model_dump(mode="python", exclude_none=True)
         self.knobs = list(knobs)
         self.targets = list(targets)
@@ -580,8 +605,9 @@ class _Search(SearchBase[Evaluation]):
 
     def _judge(self, vector: Vector, result: RunResult) -> Evaluation:
         estimates = tuple(_estimate(result, t) for t in self.targets)
-        met = tuple(t.met(e.mean) for t, e in zip(self.targets, estimates, strict=True))
-        shortfall = sum(t.shortfall(e.mean) for t, e in zip(self.targets, estimates, strict=True))
+        values = [t.judged(e, self.confident) for t, e in zip(self.targets, estimates, strict=True)]
+        met = tuple(t.met(v) for t, v in zip(self.targets, values, strict=True))
+        shortfall = sum(t.shortfall(v) for t, v in zip(self.targets, values, strict=True))
         return Evaluation(vector, result, estimates, met, shortfall)
 
 
@@ -645,7 +671,8 @@ class Plan:
         targets: each target with the achieved mean [95 % CI] and whether it is met.
         channels: channel → metric → estimate at the plan.
         groups: group (and ``"overall"``) → metric → estimate at the plan.
-        met: whether every target is met (by the mean over replications).
+        met: whether every target is met (by the mean over replications, or with
+            `confident` by its whole 95 % CI).
         evaluated: staffing vectors simulated (each `replications` times).
         replications: replications per staffing vector.
         seed: the seed every vector was run with (common random numbers).
@@ -655,6 +682,7 @@ class Plan:
         warnings: things about the plan a planner should check (e.g. a group busy nearly
             all the time, whose queue grows over the horizon: means over a finite run then
             flatter it).
+        confident: whether targets were judged by their 95 % CI instead of their mean.
     """
 
     scenario: Scenario
@@ -672,6 +700,7 @@ class Plan:
     moves: tuple[tuple[str, str], ...] = ()
     trials: tuple[Trial, ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = ()
+    confident: bool = False
 
     @property
     def total_agents(self) -> int:
@@ -692,6 +721,7 @@ class Plan:
             "replications": self.replications,
             "seed": self.seed,
             "met": self.met,
+            "confident": self.confident,
             "agents": dict(self.counts),
             "total_agents": self.total_agents,
             "start": dict(self.start),
@@ -759,6 +789,7 @@ def optimize(
     start: Mapping[str, int] | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
+    confident: bool = False,
 ) -> Plan:
     """Find the fewest agents per group such that every target's mean is met.
 
@@ -778,6 +809,10 @@ def optimize(
             (groups left out start at the scenario's count).
         progress: called with the number of replications finished.
         on_total: called with the number of replications requested so far, as it grows.
+        confident: a target is met only when its whole 95 % CI is (the lower end of the
+            CI reaches a ``>=`` bound, the upper end stays within a ``<=`` one), not just its
+            mean: a plan that holds on new customers too, at the price of more agents.
+            Needs at least 2 replications.
 
     Returns:
         The `Plan`. When the targets cannot be met (by adding agents to these groups, or
@@ -797,8 +832,7 @@ def optimize(
     knobs = group_knobs(base, groups)
     names = [k.label for k in knobs]
     n = base.replications if replications is None else replications
-    if n < 1:
-        raise ValueError(f"replications must be at least 1, not {n}")
+    check_replications(n, confident)
     if max_agents < 1:
         raise ValueError(f"max_agents must be at least 1, not {max_agents}")
     base_seed = base.seed if seed is None else seed
@@ -821,7 +855,9 @@ def optimize(
             f"the starting staffing has {sum(x)} agents ({shown}), more than max_agents={max_agents}"
         )
 
-    search = _Search(base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total)
+    search = _Search(
+        base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
+    )
     current = search.evaluate([x])[0]
     moves: list[tuple[str, str]] = []
     note = ""
@@ -888,4 +924,5 @@ def optimize(
             for e in search.cache.values()
         ),
         warnings=_warnings(result, counts, achieved),
+        confident=confident,
     )

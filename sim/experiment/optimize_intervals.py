@@ -73,6 +73,7 @@ from sim.experiment.optimize import (
     Target,
     Vector,
     channel_agents,
+    check_replications,
     head_count,
     owner_group,
     parse_targets,
@@ -332,11 +333,13 @@ def judge(
     grid: Grid,
     threads: Mapping[str, int],
     on_duty: Mapping[str, NDArray[np.float64]],
+    confident: bool = False,
 ) -> IntervalJudgement:
     """Judge `target` in every table interval (see the module notes).
 
     `on_duty` gives each group's scheduled agents per table interval (`scheduled`):
-    occupancy applies where the groups it covers have someone scheduled.
+    occupancy applies where the groups it covers have someone scheduled. With `confident`,
+    an interval meets the target only when its whole 95 % CI does (`Target.judged`).
     """
     values, weights = interval_values(outputs, target, grid, threads)
     active = weights.sum(axis=0) > 1e-9
@@ -347,8 +350,9 @@ def judge(
     for k in range(grid.n_knobs):
         e = mean_ci(values[:, k])
         estimates.append(e)
-        met.append(not active[k] or target.met(e.mean))
-        shortfall.append(target.shortfall(e.mean) if active[k] else 0.0)
+        value = target.judged(e, confident)
+        met.append(not active[k] or target.met(value))
+        shortfall.append(target.shortfall(value) if active[k] else 0.0)
     return IntervalJudgement(tuple(estimates), tuple(bool(a) for a in active), tuple(met), tuple(shortfall))
 
 
@@ -438,7 +442,9 @@ class _IntervalSearch(SearchBase[_Evaluation]):
 
     def _judge(self, vector: Vector, result: RunResult) -> _Evaluation:
         on_duty = scheduled(result.scenario, self.grid)
-        judgements = tuple(judge(result.outputs, t, self.grid, self.threads, on_duty) for t in self.targets)
+        judgements = tuple(
+            judge(result.outputs, t, self.grid, self.threads, on_duty, self.confident) for t in self.targets
+        )
         return _Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
 
 
@@ -486,6 +492,7 @@ class IntervalPlan:
         steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
         warnings: intervals met by the mean whose CI straddles the bound, and similar.
         trials: every set of tables simulated, in order.
+        confident: whether intervals were judged by their 95 % CI instead of their mean.
     """
 
     scenario: Scenario
@@ -505,6 +512,7 @@ class IntervalPlan:
     steps: tuple[tuple[str, int], ...] = ()
     warnings: tuple[str, ...] = ()
     trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
+    confident: bool = False
 
     def agent_hours(self, group: str | None = None) -> float:
         """Agent-hours scheduled over the run, for one searched group or all of them."""
@@ -537,6 +545,7 @@ class IntervalPlan:
         return {
             "scenario": self.scenario.name,
             "per_interval": True,
+            "confident": self.confident,
             "replications": self.replications,
             "seed": self.seed,
             "met": self.met,
@@ -639,6 +648,7 @@ def optimize_intervals(
     start: Mapping[str, int | Sequence[int]] | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
+    confident: bool = False,
 ) -> IntervalPlan:
     """Find the fewest agents per group in every interval such that every target holds there.
 
@@ -658,6 +668,8 @@ def optimize_intervals(
             instead of the Erlang start.
         progress: called with the number of replications finished.
         on_total: called with the number of replications requested so far, as it grows.
+        confident: an interval meets a target only when its whole 95 % CI does (see
+            `sim.experiment.optimize.optimize`); needs at least 2 replications.
 
     Returns:
         The `IntervalPlan`. When the targets cannot be met, `met` is False and `note` says why.
@@ -676,8 +688,7 @@ def optimize_intervals(
     names = table_groups(scenario, groups)
     check_interval_targets(parsed, scenario, names)
     n = scenario.replications if replications is None else replications
-    if n < 1:
-        raise ValueError(f"replications must be at least 1, not {n}")
+    check_replications(n, confident)
     if max_agents < 1:
         raise ValueError(f"max_agents must be at least 1, not {max_agents}")
     base_seed = scenario.seed if seed is None else seed
@@ -699,7 +710,7 @@ def optimize_intervals(
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
     search = _IntervalSearch(
-        grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total
+        grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
     )
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
     current = search.evaluate([x])[0]
@@ -797,6 +808,7 @@ def optimize_intervals(
         note=note,
         steps=tuple(steps),
         warnings=_warnings(parsed, current, labels),
+        confident=confident,
         trials=tuple(
             IntervalTrial(
                 {g: [e.vector[where[g, k]] for k in range(grid.n_knobs)] for g in names},
