@@ -541,3 +541,12 @@ def test_confident_plan_meets_every_interval_by_its_whole_ci(
 def test_confident_needs_two_replications() -> None:
     with pytest.raises(ValueError, match="at least 2 replications"):
         optimize_intervals(MORNING, MORNING_TARGETS, replications=1, confident=True)
+
+
+def test_serial_and_parallel_searches_give_the_same_plan(executor: Executor) -> None:
+    """Same scenario and seed: the same plan, trial for trial, in one process or on workers."""
+    args = (MORNING, ["phone.service_level>=0.8", "email.service_level>=0.9"])
+    serial = optimize_intervals(*args, replications=2)
+    parallel = optimize_intervals(*args, replications=2, executor=executor)
+    assert json.dumps(serial.to_dict()) == json.dumps(parallel.to_dict())
+    assert [t.tables for t in serial.trials] == [t.tables for t in parallel.trials]
