@@ -1,0 +1,143 @@
+"""What the per-interval search returns: an `IntervalPlan`, with an `IntervalTrial` per set of tables.
+
+`sim.experiment.optimize_intervals.optimize_intervals` builds them; the head-count search's
+result is in `sim.experiment.plan`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.config.schema import Scenario
+from sim.experiment.interval_targets import IntervalJudgement
+from sim.experiment.targets import Target
+from sim.metrics.stats import Estimate
+
+
+@dataclass(frozen=True)
+class IntervalTrial:
+    """One set of staffing tables the search simulated, in the order simulated.
+
+    Attributes:
+        tables: searched group → head count per table interval.
+        intervals: per target, its judgement in every table interval.
+        met: whether every target held in every interval.
+        shortfall: the total relative shortfall over targets and intervals.
+    """
+
+    tables: dict[str, list[int]]
+    intervals: tuple[IntervalJudgement, ...]
+    met: bool
+    shortfall: float
+
+
+@dataclass(frozen=True)
+class IntervalPlan:
+    """The staffing tables the per-interval search found, and what they achieve.
+
+    Attributes:
+        scenario: the scenario with the plan's tables (run it with `sim.run`).
+        tables: searched group → head count per table interval (`labels`).
+        start: searched group → the per-interval Erlang start (or the `start=` given).
+        labels: each table interval's start, ``08:30`` or ``Tue 08:30``.
+        interval_min: table interval length, minutes.
+        hours: hours of the run in each table interval (one agent there costs this many
+            agent-hours).
+        targets: the targets, each judged in every interval.
+        intervals: per target (same order), its judgement in every table interval.
+        overall: per target, the mean [95 % CI] over the whole run (for reference; the
+            search judges intervals).
+        met: whether every target holds in every interval.
+        evaluated: staffing tables simulated (each `replications` times).
+        replications: replications per staffing.
+        seed: the seed every staffing was run with (common random numbers).
+        note: why the search stopped.
+        steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
+        warnings: intervals met by the mean whose CI straddles the bound, and similar.
+        trials: every set of tables simulated, in order.
+        confident: whether intervals were judged by their 95 % CI instead of their mean.
+    """
+
+    scenario: Scenario
+    tables: dict[str, list[int]]
+    start: dict[str, list[int]]
+    labels: tuple[str, ...]
+    interval_min: int
+    hours: tuple[float, ...]
+    targets: tuple[Target, ...]
+    intervals: tuple[IntervalJudgement, ...]
+    overall: tuple[Estimate, ...]
+    met: bool
+    evaluated: int
+    replications: int
+    seed: int
+    note: str
+    steps: tuple[tuple[str, int], ...] = ()
+    warnings: tuple[str, ...] = ()
+    trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
+    confident: bool = False
+
+    def agent_hours(self, group: str | None = None) -> float:
+        """Agent-hours scheduled over the run, for one searched group or all of them."""
+        groups = self.tables if group is None else {group: self.tables[group]}
+        return float(sum(np.dot(counts, self.hours) for counts in groups.values()))
+
+    def start_agent_hours(self) -> float:
+        """Agent-hours of the starting tables, all searched groups."""
+        return float(sum(np.dot(counts, self.hours) for counts in self.start.values()))
+
+    def scenario_counts(self, group: str) -> list[int]:
+        """The group's whole staffing table in the plan's scenario: a day or a week.
+
+        Intervals past the horizon are 0.
+        """
+        table = self.scenario.agents[group].staffing
+        assert table is not None
+        return list(table.counts)
+
+    def peak(self, group: str) -> int:
+        """The most agents a group has in any interval."""
+        return max(self.tables[group], default=0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim optimize --per-interval --json` prints (NaN as null)."""
+
+        def clean(e: Estimate) -> dict[str, float | None]:
+            return {k: (v if math.isfinite(v) else None) for k, v in e.as_dict().items()}
+
+        return {
+            "scenario": self.scenario.name,
+            "per_interval": True,
+            "confident": self.confident,
+            "replications": self.replications,
+            "seed": self.seed,
+            "met": self.met,
+            "interval_min": self.interval_min,
+            "labels": list(self.labels),
+            "tables": {g: list(c) for g, c in self.tables.items()},
+            "start": {g: list(c) for g, c in self.start.items()},
+            "agent_hours": {g: self.agent_hours(g) for g in self.tables},
+            "total_agent_hours": self.agent_hours(),
+            "start_agent_hours": self.start_agent_hours(),
+            "evaluated": self.evaluated,
+            "note": self.note,
+            "steps": [list(s) for s in self.steps],
+            "warnings": list(self.warnings),
+            "targets": [
+                {
+                    "target": str(t),
+                    "met": all(j.met),
+                    "missed_intervals": [self.labels[k] for k, ok in enumerate(j.met) if not ok],
+                    "overall": clean(o),
+                    "intervals": [
+                        {"interval": self.labels[k], "active": j.active[k], "met": j.met[k], **clean(e)}
+                        for k, e in enumerate(j.estimates)
+                    ],
+                }
+                for t, j, o in zip(self.targets, self.intervals, self.overall, strict=True)
+            ],
+        }

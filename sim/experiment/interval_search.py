@@ -1,0 +1,123 @@
+"""The parts of the per-interval search: where to add, what to blame, and simulating a set of tables.
+
+`add_positions` picks where an add step puts agents for a miss and `_blame` which removals a
+failed batch keeps (steps 2 and 3 in the notes of `sim.experiment.optimize_intervals`, which
+walks the search); `_IntervalSearch` simulates candidate tables on common random numbers and
+judges every target in every interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sim.experiment.interval_grid import Grid, scheduled
+from sim.experiment.interval_targets import IntervalJudgement, interval_values, judge
+from sim.experiment.search import Knob, SearchBase, Vector
+from sim.experiment.targets import Target
+from sim.metrics.stats import mean_ci
+from sim.results import RunResult
+
+# --- the search ------------------------------------------------------------------------
+
+
+def add_positions(k: int, stalled: int, grid: Grid, room: Callable[[int], bool]) -> list[int]:
+    """Where to add for a miss in table interval k: k and the `stalled` intervals before it.
+
+    Intervals without `room` (at `max_agents`) are skipped and the walk goes further back
+    until it has added somewhere, since only an earlier interval can then help. Before the
+    first interval it wraps to the last when the run repeats the table, and stops otherwise.
+
+    Args:
+        k: the interval that misses a target.
+        stalled: steps in a row that adding did not lower k's shortfall.
+        grid: the table.
+        room: whether table interval j may take one more agent.
+    """
+    out: list[int] = []
+    for back in range(grid.n_knobs):
+        j = k - back
+        if j < 0 and not grid.wraps:
+            break
+        j %= grid.n_knobs
+        if room(j):
+            out.append(j)
+        if back >= stalled and out:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    vector: Vector
+    result: RunResult
+    judgements: tuple[IntervalJudgement, ...]
+    shortfall: float
+
+    @property
+    def all_met(self) -> bool:
+        return all(all(j.met) for j in self.judgements)
+
+    def missed(self) -> list[tuple[int, int]]:
+        """(target index, table interval) of every miss."""
+        return [(i, k) for i, j in enumerate(self.judgements) for k, ok in enumerate(j.met) if not ok]
+
+
+class _IntervalSearch(SearchBase[_Evaluation]):
+    """The per-interval search: every target judged in every table interval."""
+
+    records = "summary"
+
+    def __init__(self, grid: Grid, *args: Any) -> None:
+        super().__init__(*args)
+        self.grid = grid
+        self.threads = {
+            g: 1 if spec.concurrency is None else spec.concurrency.threads
+            for g, spec in self.base.agents.items()
+        }
+
+    def _judge(self, vector: Vector, result: RunResult) -> _Evaluation:
+        on_duty = scheduled(result.scenario, self.grid)
+        judgements = tuple(
+            judge(result.outputs, t, self.grid, self.threads, on_duty, self.confident) for t in self.targets
+        )
+        return _Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
+
+
+def _has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
+    return where[group, k] not in full
+
+
+def _occupancy(evaluation: _Evaluation, group: str, k: int, search: _IntervalSearch) -> float:
+    values, _ = interval_values(
+        evaluation.result.outputs, Target(group, "occupancy", "<=", 1.0), search.grid, search.threads
+    )
+    e = mean_ci(values[:, k])
+    return -math.inf if math.isnan(e.mean) else e.mean
+
+
+def _blame(
+    evaluation: _Evaluation,
+    trial: set[int],
+    knobs: Sequence[Knob],
+    names: Sequence[str],
+    grid: Grid,
+    responsible: Callable[[int], list[str]],
+) -> set[int]:
+    """The removals in `trial` that a failed batch points to.
+
+    For each miss: the trial knobs of the groups its target depends on, in the intervals
+    nearest to it (the same interval first); failing those, any trial knobs nearest to it.
+    """
+    out: set[int] = set()
+    for ti, k in evaluation.missed():
+        groups = responsible(ti)
+        for pool in (groups, names):
+            mine = [i for i in trial if knobs[i].label in pool and knobs[i].index is not None]
+            if mine:
+                nearest = min(grid.distance(knobs[i].index or 0, k) for i in mine)
+                out |= {i for i in mine if grid.distance(knobs[i].index or 0, k) == nearest}
+                break
+    return out or set(trial)

@@ -1,0 +1,198 @@
+"""Staffing vectors: the integer knobs a search changes, and their simulation.
+
+A `Knob` is one integer staffing decision addressed by a dotted key path into the scenario
+(`group_knobs` builds them for agent-group head counts); `apply_knobs` sets a vector of knob
+values on a scenario, validated like a variant; `SearchBase` simulates vectors on common
+random numbers, each once. The head-count search (`sim.experiment.optimize`) and the
+per-interval search (`sim.experiment.interval_search`, `sim.experiment.optimize_intervals`)
+both build on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from sim.config.loader import validate
+from sim.config.schema import Scenario
+from sim.config.variants import apply_overrides
+from sim.experiment.targets import Target
+from sim.experiment.tasks import Task, run_all
+from sim.results import RunResult
+from sim.run.executors import Executor
+
+# --- knobs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One integer staffing decision the search may change.
+
+    Attributes:
+        path: dotted key path into the scenario, e.g. ``agents.phone_team.count``.
+        label: what reports call it (the group name for head counts).
+        low: the smallest value allowed.
+        weight: cost of one unit in the objective (1 agent for a head count; a per-interval
+            knob would weigh its interval's share of the day).
+        index: when set, the knob is element `index` of the list at `path` (e.g. one
+            interval of ``agents.team.staffing.counts``); the other elements keep the
+            scenario's values.
+    """
+
+    path: str
+    label: str
+    low: int = 0
+    weight: float = 1.0
+    index: int | None = None
+
+
+def counted_groups(scenario: Scenario) -> list[str]:
+    """Groups whose head count is a constant `count` (not a staffing table or shifts)."""
+    return [g for g, spec in scenario.agents.items() if spec.count is not None]
+
+
+def group_knobs(scenario: Scenario, groups: Sequence[str] | None = None) -> list[Knob]:
+    """Knobs for the head counts of `groups` (default: every group with a `count`, in file order).
+
+    Raises:
+        ValueError: an unknown or repeated group name, a group staffed by a table or
+            shifts rather than a `count`, or no group to search.
+    """
+    if isinstance(groups, str):
+        groups = [groups]
+    names = counted_groups(scenario) if groups is None else list(groups)
+    if not names:
+        raise ValueError(
+            f"no agent group to staff: give at least one group with a count; groups are: "
+            f"{', '.join(scenario.agents)}"
+        )
+    for g in names:
+        if g not in scenario.agents:
+            raise ValueError(
+                f"no agent group {g!r} in scenario {scenario.name!r}; groups are: {', '.join(scenario.agents)}"
+            )
+        if scenario.agents[g].count is None:
+            how = "a staffing table" if scenario.agents[g].staffing is not None else "shifts"
+            raise ValueError(
+                f"agent group {g!r} is staffed by {how}; the optimiser changes head counts (count) only: "
+                f"leave it out of the groups to search"
+            )
+    if len(set(names)) != len(names):
+        raise ValueError(f"an agent group is named twice in {', '.join(names)}")
+    return [Knob(f"agents.{g}.count", g) for g in names]
+
+
+# --- staffing vectors ---------------------------------------------------------------
+
+
+Vector = tuple[int, ...]
+JudgedT = TypeVar("JudgedT")
+
+
+def apply_knobs(
+    base: Scenario, knobs: Sequence[Knob], vector: Sequence[int], data: dict[str, Any] | None = None
+) -> Scenario:
+    """`base` with every knob set to its value in `vector`, validated like a variant.
+
+    Args:
+        base: the scenario.
+        knobs: what to set.
+        vector: one value per knob.
+        data: `base` dumped as a mapping (``model_dump(mode="python", exclude_none=True)``),
+            when the caller already has it.
+
+    Raises:
+        ScenarioError: a value the schema refuses at its path.
+        KeyError: ``(path, message)`` for a knob path the scenario does not have.
+    """
+    data = base.model_dump(mode="python", exclude_none=True) if data is None else data
+    overrides: dict[str, Any] = {}
+    for knob, value in zip(knobs, vector, strict=True):
+        if knob.index is None:
+            overrides[knob.path] = int(value)
+            continue
+        if knob.path not in overrides:
+            current = _lookup(data, knob.path)
+            if not isinstance(current, list) or not -len(current) <= knob.index < len(current):
+                raise KeyError(knob.path, f"'{knob.path}' is not a list with an element {knob.index}")
+            overrides[knob.path] = list(current)
+        overrides[knob.path][knob.index] = int(value)
+    label = ", ".join(
+        f"{k.label}{'' if k.index is None else f'[{k.index}]'}={v}"
+        for k, v in zip(knobs, vector, strict=True)
+    )
+    return validate(
+        apply_overrides(data, overrides),
+        label=f"{base.name} (staffing {label})",
+        lines={},
+        base_dir=Path.cwd(),
+    )
+
+
+def _lookup(data: Mapping[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise KeyError(path, f"the scenario has no value at '{path}'")
+        node = node[part]
+    return node
+
+
+class SearchBase(Generic[JudgedT]):
+    """Simulates staffing vectors on common random numbers, each once (a cache).
+
+    Every vector runs replications 0 … n − 1 with the same seed; `records` says what each
+    keeps, and a subclass's `_judge` turns the replications into its kind of evaluation.
+    """
+
+    records = "none"
+
+    def __init__(
+        self,
+        base: Scenario,
+        knobs: Sequence[Knob],
+        targets: Sequence[Target],
+        replications: int,
+        seed: int,
+        executor: Executor,
+        progress: Callable[[int], object] | None,
+        on_total: Callable[[int], object] | None,
+        confident: bool = False,
+    ) -> None:
+        self.base = base
+        self.confident = confident
+        self.data = base.model_dump(mode="python", exclude_none=True)
+        self.knobs = list(knobs)
+        self.targets = list(targets)
+        self.n = replications
+        self.seed = seed
+        self.executor = executor
+        self.progress = progress
+        self.on_total = on_total
+        self.cache: dict[Vector, JudgedT] = {}
+        self.tasks = 0
+
+    def evaluate(self, vectors: Sequence[Vector]) -> list[JudgedT]:
+        """Simulate the vectors not yet cached (all their replications as one batch of tasks)."""
+        todo = list(dict.fromkeys(v for v in vectors if v not in self.cache))
+        if todo:
+            scenarios = {v: apply_knobs(self.base, self.knobs, v, self.data) for v in todo}
+            names = {v: f"v{len(self.cache) + i}" for i, v in enumerate(todo)}
+            tasks = [
+                Task(f"{names[v]}-r{r}", scenarios[v], self.seed, r, self.records)
+                for v in todo
+                for r in range(self.n)
+            ]
+            self.tasks += len(tasks)
+            if self.on_total is not None:
+                self.on_total(self.tasks)
+            outputs = run_all(tasks, self.executor, None, self.progress)
+            for v in todo:
+                runs = [outputs[f"{names[v]}-r{r}"] for r in range(self.n)]
+                self.cache[v] = self._judge(v, RunResult(scenarios[v], self.seed, runs, self.records))
+        return [self.cache[v] for v in vectors]
+
+    def _judge(self, vector: Vector, result: RunResult) -> JudgedT:
+        raise NotImplementedError
