@@ -107,7 +107,8 @@ def optimize(
 
     Starts from Erlang C/A staffing, then adds agents where they help most and removes
     them while every target still holds, simulating each staffing on the same customers
-    (common random numbers). A target is met when its mean over the replications is.
+    (common random numbers). A target is met when its mean over the replications is
+    (with --confident, its whole 95% CI).
     With --per-interval, each group gets a count per interval and every target must hold in
     every interval.
     """
