@@ -173,6 +173,7 @@ def optimize(
     dask: str | None = None,
     max_agents: int = 10_000,
     per_interval: bool = False,
+    shifts: bool = False,
     confident: bool = False,
 ) -> Any:
     """Find the fewest agents per group that meet every target (see `sim.experiment.optimize`).
@@ -189,6 +190,9 @@ def optimize(
             interval).
         per_interval: staff each group by a table of counts per interval and meet every
             target in every interval (see `sim.experiment.optimize_intervals`).
+        shifts: keep the groups' shifts and size their counts so that every target holds in
+            every interval (see `sim.experiment.optimize_shifts`); default groups: those
+            with shifts.
         confident: a target is met only when its whole 95 % CI is, not just its mean.
 
     Returns:
@@ -197,9 +201,13 @@ def optimize(
     """
     from sim.experiment.optimize import optimize as _optimize
     from sim.experiment.optimize_intervals import optimize_intervals
+    from sim.experiment.optimize_shifts import optimize_shifts
+
+    if per_interval and shifts:
+        raise ValueError("choose one of per_interval (a table per group) and shifts (sized shifts)")
 
     executor = make_executor(workers, dask)
-    search = optimize_intervals if per_interval else _optimize
+    search: Any = optimize_intervals if per_interval else optimize_shifts if shifts else _optimize
     try:
         return search(
             source, targets, groups=groups, replications=replications, seed=seed,

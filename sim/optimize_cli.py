@@ -19,6 +19,9 @@ from sim.config import ScenarioError
 if TYPE_CHECKING:
     from sim.experiment.optimize import Plan
     from sim.experiment.optimize_intervals import IntervalPlan
+    from sim.experiment.optimize_shifts import ShiftPlan
+
+    AnyPlan = Plan | IntervalPlan | ShiftPlan
 
 
 @click.command()
@@ -47,6 +50,13 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Staff each group by a table of counts per interval of the day (or week) and meet every "
     "target in every interval.",
+)
+@click.option(
+    "--shifts",
+    "size_shifts",
+    is_flag=True,
+    help="Keep the groups' shifts as written and size their counts so that every target holds in "
+    "every interval (default groups: every group with shifts).",
 )
 @click.option(
     "--confident",
@@ -91,6 +101,7 @@ def optimize(
     targets: tuple[str, ...],
     groups: tuple[str, ...],
     per_interval: bool,
+    size_shifts: bool,
     confident: bool,
     replications: int | None,
     seed: int | None,
@@ -110,7 +121,7 @@ def optimize(
     (common random numbers). A target is met when its mean over the replications is
     (with --confident, its whole 95% CI).
     With --per-interval, each group gets a count per interval and every target must hold in
-    every interval.
+    every interval; with --shifts, the groups' shifts are sized instead.
     """
     from sim.cli import _check_budget, _executor, _fail, _load_experiment, _progress
     from sim.experiment.optimize import Plan, group_knobs, parse_targets
@@ -121,8 +132,11 @@ def optimize(
         optimize_intervals,
         table_groups,
     )
+    from sim.experiment.optimize_shifts import ShiftPlan, optimize_shifts, shift_groups
     from sim.experiment.study import search_runs
 
+    if per_interval and size_shifts:
+        _fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
     if save is not None and save.exists() and not overwrite:
         _fail(f"{save} exists; choose another --save file or pass --overwrite")
     exp = _load_experiment(scenario)
@@ -132,12 +146,15 @@ def optimize(
         if per_interval:
             check_interval_targets(parsed, base, table_groups(base, list(groups) or None))
             staffings = EXPECTED_STAFFINGS
+        elif size_shifts:
+            check_interval_targets(parsed, base, shift_groups(base, list(groups) or None))
+            staffings = EXPECTED_STAFFINGS
         else:
             staffings = search_runs(len(group_knobs(base, list(groups) or None)))
     except ValueError as exc:
         _fail(str(exc))
     if not force:
-        records = "summary" if per_interval else "none"
+        records = "summary" if per_interval or size_shifts else "none"
         _check_budget(scenario, [base] * staffings, replications, records)
     bar = _progress(0, quiet, base.name)
     executor = _executor(workers, dask)
@@ -146,9 +163,9 @@ def optimize(
         bar.total = total
         bar.refresh()
 
-    plan: Plan | IntervalPlan
+    plan: AnyPlan
+    search: Any = optimize_intervals if per_interval else optimize_shifts if size_shifts else run_optimize
     try:
-        search = optimize_intervals if per_interval else run_optimize
         plan = search(
             base,
             parsed,
@@ -171,12 +188,17 @@ def optimize(
     if as_json:
         click.echo(json.dumps(plan.to_dict(), allow_nan=False))
         return
-    click.echo(render_plan(plan) if isinstance(plan, Plan) else render_interval_plan(plan), nl=False)
+    if isinstance(plan, Plan):
+        click.echo(render_plan(plan), nl=False)
+    elif isinstance(plan, ShiftPlan):
+        click.echo(render_shift_plan(plan), nl=False)
+    else:
+        click.echo(render_interval_plan(plan), nl=False)
     if save is not None:
         click.echo(f"plan written to {save}: staffsim run {save}")
 
 
-def plan_file(path: Path, source: Path, plan: Plan | IntervalPlan) -> str:
+def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
     """The text of a scenario file holding `plan`.
 
     It extends `source` and sets only the searched groups' staffing, so everything else
@@ -187,11 +209,18 @@ def plan_file(path: Path, source: Path, plan: Plan | IntervalPlan) -> str:
     import yaml
 
     from sim.experiment.optimize import Plan
+    from sim.experiment.optimize_shifts import ShiftPlan
 
     agents: dict[str, Any]
     if isinstance(plan, Plan):
         agents = {g: {"count": plan.counts[g]} for g in plan.searched}
         how = "head counts per group"
+    elif isinstance(plan, ShiftPlan):
+        agents = {
+            g: {"shifts": [s.model_dump(mode="json") for s in plan.scenario.agents[g].shifts or []]}
+            for g in plan.counts
+        }
+        how = "agents per shift"
     else:
         agents = {
             g: {
@@ -217,7 +246,7 @@ def plan_file(path: Path, source: Path, plan: Plan | IntervalPlan) -> str:
     return header + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
 
 
-def write_plan(path: Path, source: Path, plan: Plan | IntervalPlan) -> None:
+def write_plan(path: Path, source: Path, plan: AnyPlan) -> None:
     """Write `plan_file` atomically (a temporary file in the same folder, then a rename)."""
     import os
     import tempfile
@@ -313,3 +342,33 @@ def render_interval_plan(plan: IntervalPlan) -> str:
         totals.add_row(str(t), fmt_estimate(t.metric, e), str(sum(not m for m in j.met)))
     notes = [plan.note, *(f"warning: {w}" for w in plan.warnings)]
     return header + render(table) + render(totals) + "".join(f"{line}\n" for line in notes)
+
+
+def render_shift_plan(plan: ShiftPlan) -> str:
+    """The sized shifts, then each target: whole-run mean [CI] and the intervals it misses."""
+    from rich.table import Table
+
+    from sim.report.tables import fmt_estimate, render
+
+    verdict = "every target met in every interval" if plan.met else "targets NOT met in every interval"
+    header = (
+        f"{plan.scenario.name}: {verdict}\n"
+        f"paid agent-hours over the run: {plan.agent_hours():,.1f} (start {plan.agent_hours(start=True):,.1f})\n"
+        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"random numbers (seed {plan.seed})\n\n"
+    )
+    shifts = Table()
+    for name in ("group", "shift", "agents", "start", "paid h each"):
+        shifts.add_column(name, justify="left" if name in ("group", "shift") else "right")
+    for g, counts in plan.counts.items():
+        for d, c, s0, h in zip(plan.shifts[g], counts, plan.start[g], plan.paid_hours[g], strict=True):
+            shifts.add_row(g, d, str(c), str(s0), f"{h:,.1f}")
+    targets = Table()
+    targets.add_column("target")
+    targets.add_column("whole run: mean [95% CI]", justify="right")
+    targets.add_column("intervals missed")
+    for t, j, e in zip(plan.targets, plan.intervals, plan.overall, strict=True):
+        missed = [plan.labels[k] for k, ok in enumerate(j.met) if not ok]
+        shown = ", ".join(missed[:6]) + (f" and {len(missed) - 6} more" if len(missed) > 6 else "")
+        targets.add_row(str(t), fmt_estimate(t.metric, e), shown or "none")
+    return header + render(shifts) + render(targets) + f"{plan.note}\n"

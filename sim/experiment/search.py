@@ -39,6 +39,8 @@ class Knob:
         index: when set, the knob is element `index` of the list at `path` (e.g. one
             interval of ``agents.team.staffing.counts``); the other elements keep the
             scenario's values.
+        key: with `index`, the knob is the value at `key` of that element, a mapping
+            (e.g. the ``count`` of shift `index` of ``agents.team.shifts``).
     """
 
     path: str
@@ -46,6 +48,7 @@ class Knob:
     low: int = 0
     weight: float = 1.0
     index: int | None = None
+    key: str | None = None
 
 
 def counted_groups(scenario: Scenario) -> list[str]:
@@ -118,7 +121,10 @@ def apply_knobs(
             if not isinstance(current, list) or not -len(current) <= knob.index < len(current):
                 raise KeyError(knob.path, f"'{knob.path}' is not a list with an element {knob.index}")
             overrides[knob.path] = list(current)
-        overrides[knob.path][knob.index] = int(value)
+        if knob.key is None:
+            overrides[knob.path][knob.index] = int(value)
+        else:
+            overrides[knob.path][knob.index] = {**overrides[knob.path][knob.index], knob.key: int(value)}
     label = ", ".join(
         f"{k.label}{'' if k.index is None else f'[{k.index}]'}={v}"
         for k, v in zip(knobs, vector, strict=True)

@@ -1,0 +1,464 @@
+"""Sizing shifts: how many agents on each shift so that every target holds in every interval.
+
+`optimize --per-interval` answers with a requirement per half hour; real centres staff with
+shifts. `optimize_shifts` keeps the searched groups' shifts as written (start, end, days,
+breaks) and searches only their **counts**, judging every target in every interval exactly
+as the per-interval search does (`sim.experiment.interval_targets`): the cost is paid
+agent-hours, breaks included.
+
+1. *Start*: the per-interval Erlang requirement (`interval_start`) covered greedily: while
+   some interval is short, add one agent to the shift that covers the most of the shortfall
+   per paid hour among those on duty in the shortest interval.
+2. *Add*: simulate; for every interval that misses a target, add one agent to the group's
+   shift that is on duty there and covers the most missed intervals (fewest paid hours on a
+   tie). Five steps in a row without a lower total shortfall end the search. A miss in an
+   interval where none of the target's groups has a shift on duty cannot be helped: those
+   intervals are set aside (the plan is not `met`, and its note and `uncovered` name them)
+   and the shifts are sized for every other interval.
+3. *Remove*: one agent fewer on one shift at a time, the shift with the most paid hours
+   first, while every target holds in every interval; stop when no single removal keeps
+   them all.
+
+The table grid is a day, unless the horizon is longer than a day and days differ in demand or
+in the searched shifts' weekdays: then a week. Every staffing runs the same replications
+(common random numbers), each once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.config.schema import Scenario
+from sim.config.staffing import WEEKDAYS, Shift
+from sim.config.variants import Experiment, load_experiment
+from sim.experiment.erlang_start import interval_start, owner_group
+from sim.experiment.interval_grid import DAY_S, Grid, table_grid
+from sim.experiment.interval_plan import IntervalTrial
+from sim.experiment.interval_search import _Evaluation, _IntervalSearch
+from sim.experiment.interval_targets import IntervalJudgement, check_interval_targets
+from sim.experiment.search import Knob, Vector
+from sim.experiment.targets import OVERALL, Target, check_replications, parse_targets
+from sim.metrics.stats import Estimate, mean_ci
+from sim.model.roster import roster
+from sim.run.executors import Executor, SerialExecutor
+
+STALL_STEPS = 5
+"""The add phase stops after this many steps in a row that did not lower the total shortfall."""
+
+EXPECTED_STAFFINGS = 20
+"""About how many staffings a shift search simulates, for the budget check before it starts."""
+
+
+def shift_groups(scenario: Scenario, groups: Sequence[str] | None) -> list[str]:
+    """The groups whose shifts to size: `groups`, or every group that works shifts.
+
+    Raises:
+        ValueError: an unknown or repeated group, a group without shifts, or none at all.
+    """
+    if isinstance(groups, str):
+        groups = [groups]
+    names = [g for g, a in scenario.agents.items() if a.shifts] if groups is None else list(groups)
+    if not names:
+        raise ValueError(
+            f"no agent group works shifts in {scenario.name!r}; size head counts (optimize) or "
+            "tables (--per-interval) instead"
+        )
+    for g in names:
+        if g not in scenario.agents:
+            raise ValueError(
+                f"no agent group {g!r} in scenario {scenario.name!r}; groups are: {', '.join(scenario.agents)}"
+            )
+        if not scenario.agents[g].shifts:
+            raise ValueError(f"agent group {g!r} has no shifts to size; leave it out of the groups to search")
+    if len(set(names)) != len(names):
+        raise ValueError(f"an agent group is named twice in {', '.join(names)}")
+    return names
+
+
+def shift_grid(scenario: Scenario, groups: Sequence[str]) -> Grid:
+    """`table_grid`, widened to a week when the searched shifts work on some weekdays only."""
+    grid = table_grid(scenario)
+    partial = any(set(s.days) != set(WEEKDAYS) for g in groups for s in scenario.agents[g].shifts or [])
+    if partial and not grid.weekly and scenario.horizon_s > DAY_S:
+        period = 7 * int(DAY_S // grid.interval_s)
+        return Grid(grid.interval_s, period, grid.n_run, grid.horizon_s, grid.warmup_s)
+    return grid
+
+
+def _mean_level(steps: list[tuple[float, int]], grid: Grid) -> NDArray[np.float64]:
+    """The time-average of a step function over each run interval."""
+    times = np.array([t for t, _ in steps] + [grid.horizon_s])
+    levels = np.array([n for _, n in steps], dtype=np.float64)
+    area = np.concatenate([[0.0], np.cumsum(levels * np.diff(times))])
+    edges = np.minimum(np.arange(grid.n_run + 1) * grid.interval_s, grid.horizon_s)
+    covered = np.diff(np.interp(edges, times, area))
+    widths = np.diff(edges)
+    return np.where(widths > 0, covered / np.where(widths > 0, widths, 1.0), 0.0)
+
+
+def coverage(shifts: Sequence[Shift], grid: Grid) -> NDArray[np.float64]:
+    """Shift × table interval: the share of the interval one agent of the shift is on duty.
+
+    Breaks are excluded; the share is averaged over the days the run maps onto the interval.
+    """
+    out = np.zeros((len(shifts), grid.n_knobs))
+    seen = grid.fold(np.ones(grid.n_run))
+    for i, shift in enumerate(shifts):
+        one = shift.model_copy(update={"count": 1})
+        level = _mean_level(roster(None, None, [one], 0.0, grid.horizon_s), grid)
+        out[i] = grid.fold(level) / np.where(seen > 0, seen, 1.0)
+    return out
+
+
+def paid_hours(shift: Shift, horizon_s: float) -> float:
+    """Hours one agent of `shift` is paid over the run: its shifts before the horizon, breaks included."""
+    one = shift.model_copy(update={"count": 1, "breaks": []})
+    steps = roster(None, None, [one], 0.0, horizon_s)
+    times = [t for t, _ in steps] + [horizon_s]
+    return sum(n * (times[i + 1] - times[i]) for i, (_, n) in enumerate(steps)) / 3600.0
+
+
+def describe(shift: Shift) -> str:
+    """``mon–fri 07:00–15:30`` (breaks not shown)."""
+    days = [WEEKDAYS.index(d) for d in shift.days]
+    if len(days) == 7:
+        when = "daily"
+    elif days == list(range(days[0], days[-1] + 1)):
+        when = f"{WEEKDAYS[days[0]]}–{WEEKDAYS[days[-1]]}" if len(days) > 1 else WEEKDAYS[days[0]]
+    else:
+        when = ",".join(WEEKDAYS[d] for d in days)
+    return f"{when} {shift.start}–{shift.end}"
+
+
+def cover_start(requirement: Sequence[int], cover: NDArray[np.float64], hours: Sequence[float]) -> list[int]:
+    """Greedy shift counts that cover a requirement per interval (see the module notes, step 1).
+
+    Intervals that no shift covers are left short.
+    """
+    deficit = np.asarray(requirement, dtype=np.float64).copy()
+    deficit[cover.sum(axis=0) <= 0] = 0.0
+    counts = [0] * cover.shape[0]
+    while (deficit > 1e-9).any():
+        k = int(np.argmax(deficit))
+        on_duty = [s for s in range(cover.shape[0]) if cover[s, k] > 0]
+        gain = [float(np.minimum(deficit, cover[s]).clip(min=0).sum()) / max(hours[s], 1e-9) for s in on_duty]
+        best = on_duty[int(np.argmax(gain))]
+        counts[best] += 1
+        deficit -= cover[best]
+    return counts
+
+
+@dataclass(frozen=True)
+class ShiftPlan:
+    """The shift counts the search found, and what they achieve in every interval.
+
+    Attributes:
+        scenario: the scenario with the plan's counts (run it with `sim.run`).
+        counts: searched group → agents per shift, in the order of the group's shifts.
+        start: searched group → the greedy cover of the Erlang requirement (or `start=`).
+        shifts: searched group → each shift described (``mon–fri 07:00–15:30``).
+        paid_hours: searched group → hours one agent of each shift is paid over the run.
+        labels: each table interval's start, ``08:30`` or ``Tue 08:30``.
+        targets: the targets, each judged in every interval.
+        intervals: per target, its judgement in every table interval.
+        overall: per target, the mean [95 % CI] over the whole run (for reference).
+        met: whether every target holds in every interval.
+        evaluated: staffings simulated (each `replications` times).
+        replications: replications per staffing.
+        seed: the seed every staffing was run with (common random numbers).
+        note: why the search stopped.
+        steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
+        confident: whether intervals were judged by their 95 % CI instead of their mean.
+        uncovered: intervals that miss a target where none of its groups has a shift on duty.
+        trials: every staffing simulated, in order (`tables` holds the counts per shift).
+    """
+
+    scenario: Scenario
+    counts: dict[str, list[int]]
+    start: dict[str, list[int]]
+    shifts: dict[str, list[str]]
+    paid_hours: dict[str, list[float]]
+    labels: tuple[str, ...]
+    targets: tuple[Target, ...]
+    intervals: tuple[IntervalJudgement, ...]
+    overall: tuple[Estimate, ...]
+    met: bool
+    evaluated: int
+    replications: int
+    seed: int
+    note: str
+    steps: tuple[tuple[str, int], ...] = ()
+    confident: bool = False
+    uncovered: tuple[str, ...] = ()
+    trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
+
+    def agent_hours(self, group: str | None = None, start: bool = False) -> float:
+        """Paid agent-hours over the run, for one searched group or all (of the start with `start`)."""
+        table = self.start if start else self.counts
+        names = list(table) if group is None else [group]
+        return float(sum(np.dot(table[g], self.paid_hours[g]) for g in names))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim optimize --shifts --json` prints (NaN as null)."""
+
+        def clean(e: Estimate) -> dict[str, float | None]:
+            return {k: (v if math.isfinite(v) else None) for k, v in e.as_dict().items()}
+
+        return {
+            "scenario": self.scenario.name,
+            "shifts_searched": True,
+            "confident": self.confident,
+            "replications": self.replications,
+            "seed": self.seed,
+            "met": self.met,
+            "groups": {
+                g: [
+                    {"shift": d, "count": c, "start": s, "paid_hours_each": h}
+                    for d, c, s, h in zip(
+                        self.shifts[g], self.counts[g], self.start[g], self.paid_hours[g], strict=True
+                    )
+                ]
+                for g in self.counts
+            },
+            "agent_hours": {g: self.agent_hours(g) for g in self.counts},
+            "total_agent_hours": self.agent_hours(),
+            "start_agent_hours": self.agent_hours(start=True),
+            "evaluated": self.evaluated,
+            "note": self.note,
+            "steps": [list(s) for s in self.steps],
+            "uncovered": list(self.uncovered),
+            "targets": [
+                {
+                    "target": str(t),
+                    "met": all(j.met),
+                    "missed_intervals": [self.labels[k] for k, ok in enumerate(j.met) if not ok],
+                    "overall": clean(o),
+                    "intervals": [
+                        {"interval": self.labels[k], "active": j.active[k], "met": j.met[k], **clean(e)}
+                        for k, e in enumerate(j.estimates)
+                    ],
+                }
+                for t, j, o in zip(self.targets, self.intervals, self.overall, strict=True)
+            ],
+        }
+
+
+def optimize_shifts(
+    scenario_or_experiment: str | Path | dict[str, Any] | Scenario | Experiment,
+    targets: Iterable[str | Target],
+    *,
+    groups: Sequence[str] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    max_agents: int = 10_000,
+    start: Mapping[str, Sequence[int]] | None = None,
+    progress: Callable[[int], object] | None = None,
+    on_total: Callable[[int], object] | None = None,
+    confident: bool = False,
+) -> ShiftPlan:
+    """Find the fewest paid agent-hours of shifts such that every target holds in every interval.
+
+    Args:
+        scenario_or_experiment: the scenario (a file, dict, `Scenario`, or an
+            `Experiment` whose baseline is used).
+        targets: e.g. ``["phone.service_level>=0.8"]``; per-interval metrics only
+            (`sim.experiment.interval_targets`).
+        groups: the groups whose shift counts may change (default: every group with shifts).
+        replications: per staffing; default the scenario's.
+        seed: base seed; default the scenario's (common random numbers for every staffing).
+        executor: where replications run; default in this process.
+        max_agents: the most agents one shift may have.
+        start: group → a count per shift instead of the greedy Erlang cover.
+        progress: called with the number of replications finished.
+        on_total: called with the number of replications requested so far, as it grows.
+        confident: an interval meets a target only when its whole 95 % CI does.
+
+    Returns:
+        The `ShiftPlan`; when the targets cannot be met, `met` is False and `note` says why.
+
+    Raises:
+        ValueError: a bad target, group, start, `replications` or `max_agents`.
+        ScenarioError: the scenario cannot be loaded.
+    """
+    if isinstance(scenario_or_experiment, Scenario):
+        scenario = scenario_or_experiment
+    elif isinstance(scenario_or_experiment, Experiment):
+        scenario = scenario_or_experiment.baseline
+    else:
+        scenario = load_experiment(scenario_or_experiment).baseline
+    parsed = parse_targets(targets, scenario)
+    names = shift_groups(scenario, groups)
+    check_interval_targets(parsed, scenario, names)
+    n = scenario.replications if replications is None else replications
+    check_replications(n, confident)
+    if max_agents < 1:
+        raise ValueError(f"max_agents must be at least 1, not {max_agents}")
+    base_seed = scenario.seed if seed is None else seed
+    grid = shift_grid(scenario, names)
+    shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
+    cover = {g: coverage(shifts[g], grid) for g in names}
+    hours = {g: [paid_hours(s, scenario.horizon_s) for s in shifts[g]] for g in names}
+    if start is None:
+        need = interval_start(scenario, parsed, names, grid, max_agents)
+        first = {g: cover_start(need[g], cover[g], hours[g]) for g in names}
+    else:
+        first = _start_counts(start, names, shifts)
+    if any(c > max_agents for counts in first.values() for c in counts):
+        raise ValueError(f"the starting counts have a shift with more than max_agents={max_agents} agents")
+    knobs = [
+        Knob(f"agents.{g}.shifts", f"{g}[{i}]", index=i, key="count", weight=hours[g][i])
+        for g in names
+        for i in range(len(shifts[g]))
+    ]
+    where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
+    search = _IntervalSearch(
+        grid,
+        scenario,
+        knobs,
+        parsed,
+        n,
+        base_seed,
+        executor or SerialExecutor(),
+        progress,
+        on_total,
+        confident,
+    )
+    x: Vector = tuple(first[g][i] for g in names for i in range(len(shifts[g])))
+    current = search.evaluate([x])[0]
+    steps: list[tuple[str, int]] = []
+    note = ""
+
+    def owner(target_index: int) -> list[str]:
+        t = parsed[target_index]
+        if t.scope == "channel":
+            g = owner_group(scenario, t.name, names)
+            return [g] if g is not None else []
+        return names if t.name == OVERALL else [t.name]
+
+    # A miss where none of the target's groups has a shift on duty cannot be helped by
+    # sizing shifts: the search meets the targets everywhere else and names those intervals.
+    beyond = {
+        ti: {k for k in range(grid.n_knobs) if not any((cover[g][:, k] > 0).any() for g in owner(ti))}
+        for ti in range(len(parsed))
+    }
+
+    def reachable(e: _Evaluation) -> list[tuple[int, int]]:
+        return [(ti, k) for ti, k in e.missed() if k not in beyond[ti]]
+
+    def shortfall(e: _Evaluation) -> float:
+        return sum(e.judgements[ti].shortfall[k] for ti, k in reachable(e))
+
+    flat = 0
+    while reachable(current):
+        missed = reachable(current)
+        adds: set[int] = set()
+        for ti, k in missed:
+            for g in owner(ti):
+                on_duty = [
+                    i for i in range(len(shifts[g])) if cover[g][i, k] > 0 and x[where[g, i]] < max_agents
+                ]
+                if not on_duty:
+                    continue
+                misses_of = {kk for tj, kk in missed if g in owner(tj)}
+                best = max(
+                    on_duty, key=lambda i: (sum(cover[g][i, kk] for kk in misses_of), -hours[g][i], -i)
+                )
+                adds.add(where[g, best])
+        if not adds:
+            note = f"stopped at max_agents={max_agents} per shift with targets still missed"
+            break
+        candidate = tuple(v + (j in adds) for j, v in enumerate(x))
+        evaluation = search.evaluate([candidate])[0]
+        flat = 0 if shortfall(evaluation) < shortfall(current) else flat + 1
+        x, current = candidate, evaluation
+        steps.append(("add", len(adds)))
+        if flat >= STALL_STEPS:
+            note = (
+                f"stopped: {STALL_STEPS} steps of adding agents to the shifts on duty where targets are "
+                "missed did not bring them closer"
+            )
+            break
+    if not reachable(current):
+        removed = True
+        while removed:
+            removed = False
+            order = sorted(
+                (j for j in range(len(x)) if x[j] > knobs[j].low), key=lambda j: (-x[j] * knobs[j].weight, j)
+            )
+            for j in order:
+                candidate = tuple(v - (i == j) for i, v in enumerate(x))
+                evaluation = search.evaluate([candidate])[0]
+                if not reachable(evaluation):
+                    x, current, removed = candidate, evaluation, True
+                    steps.append(("remove", 1))
+                    break
+        note = "every target met in every interval; one agent fewer on any shift misses a target"
+        if current.missed():
+            note = (
+                "every target met where a searched shift is on duty; one agent fewer on any shift "
+                "misses a target there"
+            )
+    uncovered = {k for ti, k in current.missed() if k in beyond[ti]}
+    labels = tuple(grid.label(k) for k in range(grid.n_knobs))
+    if uncovered:
+        shown = ", ".join(labels[k] for k in sorted(uncovered)[:8])
+        note += (
+            f"; targets are missed at {shown}{' …' if len(uncovered) > 8 else ''}, where no searched "
+            "shift is on duty: add a shift there, or close the channel then (channels.NAME.hours)"
+        )
+    result = current.result
+    return ShiftPlan(
+        scenario=result.scenario,
+        counts={g: [x[where[g, i]] for i in range(len(shifts[g]))] for g in names},
+        start={g: list(first[g]) for g in names},
+        shifts={g: [describe(s) for s in shifts[g]] for g in names},
+        paid_hours=hours,
+        labels=labels,
+        targets=tuple(parsed),
+        intervals=current.judgements,
+        overall=tuple(mean_ci(result.values(t.scope, t.name, t.metric)) for t in parsed),
+        met=current.all_met,
+        evaluated=len(search.cache),
+        replications=n,
+        seed=base_seed,
+        note=note,
+        steps=tuple(steps),
+        confident=confident,
+        uncovered=tuple(labels[k] for k in sorted(uncovered)),
+        trials=tuple(
+            IntervalTrial(
+                {g: [e.vector[where[g, i]] for i in range(len(shifts[g]))] for g in names},
+                e.judgements,
+                e.all_met,
+                e.shortfall,
+            )
+            for e in search.cache.values()
+        ),
+    )
+
+
+def _start_counts(
+    start: Mapping[str, Sequence[int]], names: Sequence[str], shifts: Mapping[str, list[Shift]]
+) -> dict[str, list[int]]:
+    unknown = [str(g) for g in start if g not in names]
+    if unknown:
+        raise ValueError(
+            f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
+        )
+    out = {}
+    for g in names:
+        counts = list(start.get(g, [s.count for s in shifts[g]]))
+        if len(counts) != len(shifts[g]) or any(
+            isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in counts
+        ):
+            raise ValueError(f"start for {g!r} must be {len(shifts[g])} whole numbers >= 0, one per shift")
+        out[g] = counts
+    return out
