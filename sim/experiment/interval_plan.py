@@ -6,14 +6,13 @@ result is in `sim.experiment.plan`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sim.config.schema import Scenario
-from sim.experiment.interval_targets import IntervalJudgement
+from sim.experiment.interval_targets import IntervalJudgement, targets_json
 from sim.experiment.targets import Target
 from sim.metrics.stats import Estimate
 
@@ -105,10 +104,6 @@ class IntervalPlan:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim optimize --per-interval --json` prints (NaN as null)."""
-
-        def clean(e: Estimate) -> dict[str, float | None]:
-            return {k: (v if math.isfinite(v) else None) for k, v in e.as_dict().items()}
-
         return {
             "scenario": self.scenario.name,
             "per_interval": True,
@@ -127,17 +122,5 @@ class IntervalPlan:
             "note": self.note,
             "steps": [list(s) for s in self.steps],
             "warnings": list(self.warnings),
-            "targets": [
-                {
-                    "target": str(t),
-                    "met": all(j.met),
-                    "missed_intervals": [self.labels[k] for k, ok in enumerate(j.met) if not ok],
-                    "overall": clean(o),
-                    "intervals": [
-                        {"interval": self.labels[k], "active": j.active[k], "met": j.met[k], **clean(e)}
-                        for k, e in enumerate(j.estimates)
-                    ],
-                }
-                for t, j, o in zip(self.targets, self.intervals, self.overall, strict=True)
-            ],
+            "targets": targets_json(self.targets, self.intervals, self.overall, self.labels),
         }

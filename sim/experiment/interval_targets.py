@@ -9,6 +9,7 @@ targets themselves in `sim.experiment.targets`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -148,3 +149,33 @@ def check_interval_targets(targets: Sequence[Target], scenario: Scenario, groups
                 f"target {t}: {t.name!r} is not among the searched groups ({', '.join(groups)}); "
                 "a per-interval occupancy target needs its group's table searched"
             )
+
+
+def targets_json(
+    targets: Sequence[Target],
+    intervals: Sequence[IntervalJudgement],
+    overall: Sequence[Estimate],
+    labels: Sequence[str],
+) -> list[dict[str, object]]:
+    """Each target as plain JSON values (NaN and ±inf as null).
+
+    Per target: whether it is met, the missed intervals, the whole-run estimate and every
+    interval's mean [CI].
+    """
+
+    def clean(e: Estimate) -> dict[str, float | None]:
+        return {k: (v if math.isfinite(v) else None) for k, v in e.as_dict().items()}
+
+    return [
+        {
+            "target": str(t),
+            "met": all(j.met),
+            "missed_intervals": [labels[k] for k, ok in enumerate(j.met) if not ok],
+            "overall": clean(o),
+            "intervals": [
+                {"interval": labels[k], "active": j.active[k], "met": j.met[k], **clean(e)}
+                for k, e in enumerate(j.estimates)
+            ],
+        }
+        for t, j, o in zip(targets, intervals, overall, strict=True)
+    ]

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.config.schema import Scenario
-from sim.config.variants import Experiment, load_experiment
+from sim.config.variants import Experiment
 from sim.experiment.erlang_start import analytic_start as analytic_start
 from sim.experiment.erlang_start import channel_agents as channel_agents
 from sim.experiment.erlang_start import head_count as head_count
@@ -73,6 +73,7 @@ from sim.experiment.search import Vector as Vector
 from sim.experiment.search import apply_knobs as apply_knobs
 from sim.experiment.search import counted_groups as counted_groups
 from sim.experiment.search import group_knobs as group_knobs
+from sim.experiment.search import search_setup
 from sim.experiment.targets import OPERATORS as OPERATORS
 from sim.experiment.targets import OVERALL as OVERALL
 from sim.experiment.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
@@ -207,20 +208,11 @@ def optimize(
         ValueError: a bad target, group, start count, `replications` or `max_agents`.
         ScenarioError: the scenario cannot be loaded.
     """
-    if isinstance(scenario_or_experiment, Scenario):
-        base = scenario_or_experiment
-    elif isinstance(scenario_or_experiment, Experiment):
-        base = scenario_or_experiment.baseline
-    else:
-        base = load_experiment(scenario_or_experiment).baseline
-    parsed = parse_targets(targets, base)
+    base, parsed, n, base_seed = search_setup(
+        scenario_or_experiment, targets, replications, seed, max_agents, confident
+    )
     knobs = group_knobs(base, groups)
     names = [k.label for k in knobs]
-    n = base.replications if replications is None else replications
-    check_replications(n, confident)
-    if max_agents < 1:
-        raise ValueError(f"max_agents must be at least 1, not {max_agents}")
-    base_seed = base.seed if seed is None else seed
     if start is None:
         first = analytic_start(base, parsed, names, max_agents)
     else:

@@ -66,7 +66,7 @@ from typing import Any
 
 from sim.config.loader import validate
 from sim.config.schema import Scenario
-from sim.config.variants import Experiment, load_experiment
+from sim.config.variants import Experiment
 from sim.experiment.erlang_start import interval_start as interval_start
 from sim.experiment.erlang_start import owner_group
 from sim.experiment.interval_grid import DAY_S as DAY_S
@@ -85,8 +85,8 @@ from sim.experiment.interval_targets import IntervalJudgement as IntervalJudgeme
 from sim.experiment.interval_targets import check_interval_targets as check_interval_targets
 from sim.experiment.interval_targets import interval_values as interval_values
 from sim.experiment.interval_targets import judge as judge
-from sim.experiment.search import Knob, Vector
-from sim.experiment.targets import OVERALL, Target, check_replications, parse_targets
+from sim.experiment.search import Knob, Vector, search_setup
+from sim.experiment.targets import OVERALL, Target
 from sim.metrics.stats import mean_ci
 from sim.run.executors import Executor, SerialExecutor
 
@@ -200,20 +200,11 @@ def optimize_intervals(
         ValueError: a bad target, group, start, `replications` or `max_agents`.
         ScenarioError: the scenario cannot be loaded.
     """
-    if isinstance(scenario_or_experiment, Scenario):
-        scenario = scenario_or_experiment
-    elif isinstance(scenario_or_experiment, Experiment):
-        scenario = scenario_or_experiment.baseline
-    else:
-        scenario = load_experiment(scenario_or_experiment).baseline
-    parsed = parse_targets(targets, scenario)
+    scenario, parsed, n, base_seed = search_setup(
+        scenario_or_experiment, targets, replications, seed, max_agents, confident
+    )
     names = table_groups(scenario, groups)
     check_interval_targets(parsed, scenario, names)
-    n = scenario.replications if replications is None else replications
-    check_replications(n, confident)
-    if max_agents < 1:
-        raise ValueError(f"max_agents must be at least 1, not {max_agents}")
-    base_seed = scenario.seed if seed is None else seed
     grid = table_grid(scenario)
     first = (
         interval_start(scenario, parsed, names, grid, max_agents)

@@ -26,7 +26,6 @@ in the searched shifts' weekdays: then a week. Every staffing runs the same repl
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,14 +36,14 @@ from numpy.typing import NDArray
 
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
-from sim.config.variants import Experiment, load_experiment
+from sim.config.variants import Experiment
 from sim.experiment.erlang_start import interval_start, owner_group
 from sim.experiment.interval_grid import DAY_S, Grid, table_grid
 from sim.experiment.interval_plan import IntervalTrial
 from sim.experiment.interval_search import _Evaluation, _IntervalSearch
-from sim.experiment.interval_targets import IntervalJudgement, check_interval_targets
-from sim.experiment.search import Knob, Vector
-from sim.experiment.targets import OVERALL, Target, check_replications, parse_targets
+from sim.experiment.interval_targets import IntervalJudgement, check_interval_targets, targets_json
+from sim.experiment.search import Knob, Vector, search_setup
+from sim.experiment.targets import OVERALL, Target
 from sim.metrics.stats import Estimate, mean_ci
 from sim.model.roster import roster
 from sim.run.executors import Executor, SerialExecutor
@@ -207,10 +206,6 @@ class ShiftPlan:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim optimize --shifts --json` prints (NaN as null)."""
-
-        def clean(e: Estimate) -> dict[str, float | None]:
-            return {k: (v if math.isfinite(v) else None) for k, v in e.as_dict().items()}
-
         return {
             "scenario": self.scenario.name,
             "shifts_searched": True,
@@ -234,19 +229,7 @@ class ShiftPlan:
             "note": self.note,
             "steps": [list(s) for s in self.steps],
             "uncovered": list(self.uncovered),
-            "targets": [
-                {
-                    "target": str(t),
-                    "met": all(j.met),
-                    "missed_intervals": [self.labels[k] for k, ok in enumerate(j.met) if not ok],
-                    "overall": clean(o),
-                    "intervals": [
-                        {"interval": self.labels[k], "active": j.active[k], "met": j.met[k], **clean(e)}
-                        for k, e in enumerate(j.estimates)
-                    ],
-                }
-                for t, j, o in zip(self.targets, self.intervals, self.overall, strict=True)
-            ],
+            "targets": targets_json(self.targets, self.intervals, self.overall, self.labels),
         }
 
 
@@ -288,20 +271,11 @@ def optimize_shifts(
         ValueError: a bad target, group, start, `replications` or `max_agents`.
         ScenarioError: the scenario cannot be loaded.
     """
-    if isinstance(scenario_or_experiment, Scenario):
-        scenario = scenario_or_experiment
-    elif isinstance(scenario_or_experiment, Experiment):
-        scenario = scenario_or_experiment.baseline
-    else:
-        scenario = load_experiment(scenario_or_experiment).baseline
-    parsed = parse_targets(targets, scenario)
+    scenario, parsed, n, base_seed = search_setup(
+        scenario_or_experiment, targets, replications, seed, max_agents, confident
+    )
     names = shift_groups(scenario, groups)
     check_interval_targets(parsed, scenario, names)
-    n = scenario.replications if replications is None else replications
-    check_replications(n, confident)
-    if max_agents < 1:
-        raise ValueError(f"max_agents must be at least 1, not {max_agents}")
-    base_seed = scenario.seed if seed is None else seed
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
     cover = {g: coverage(shifts[g], grid) for g in names}

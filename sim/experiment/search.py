@@ -10,15 +10,15 @@ both build on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from sim.config.loader import validate
 from sim.config.schema import Scenario
-from sim.config.variants import apply_overrides
-from sim.experiment.targets import Target
+from sim.config.variants import Experiment, apply_overrides, load_experiment
+from sim.experiment.targets import Target, check_replications, parse_targets
 from sim.experiment.tasks import Task, run_all
 from sim.results import RunResult
 from sim.run.executors import Executor
@@ -85,6 +85,41 @@ def group_knobs(scenario: Scenario, groups: Sequence[str] | None = None) -> list
     if len(set(names)) != len(names):
         raise ValueError(f"an agent group is named twice in {', '.join(names)}")
     return [Knob(f"agents.{g}.count", g) for g in names]
+
+
+# --- what every search starts from -------------------------------------------------
+
+
+def search_setup(
+    source: str | Path | dict[str, Any] | Scenario | Experiment,
+    targets: Iterable[str | Target],
+    replications: int | None,
+    seed: int | None,
+    max_agents: int,
+    confident: bool,
+) -> tuple[Scenario, list[Target], int, int]:
+    """What every search starts from, checked: scenario, targets, replications and seed.
+
+    Returns:
+        The scenario (an experiment's baseline), the parsed targets, the replications per
+        staffing and the base seed.
+
+    Raises:
+        ValueError: a bad target, `replications` or `max_agents`.
+        ScenarioError: the scenario cannot be loaded.
+    """
+    if isinstance(source, Scenario):
+        scenario = source
+    elif isinstance(source, Experiment):
+        scenario = source.baseline
+    else:
+        scenario = load_experiment(source).baseline
+    parsed = parse_targets(targets, scenario)
+    n = scenario.replications if replications is None else replications
+    check_replications(n, confident)
+    if max_agents < 1:
+        raise ValueError(f"max_agents must be at least 1, not {max_agents}")
+    return scenario, parsed, n, scenario.seed if seed is None else seed
 
 
 # --- staffing vectors ---------------------------------------------------------------
