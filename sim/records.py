@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, Contact
 
@@ -46,6 +50,23 @@ INTERVAL_TALLIES = (
 )
 """Per-interval tallies, by the interval in which contacts arrived; `wait_sum_s` sums the
 waits of answered contacts (so ASA = wait_sum_s / answered)."""
+
+
+def interval_ratios(t: Mapping[str, NDArray[np.float64]]) -> dict[str, NDArray[np.float64]]:
+    """Service level, P(wait), ASA and abandonment from interval tallies.
+
+    `t` holds arrays of one shape, keyed as `INTERVAL_TALLIES`; a ratio with nothing to
+    count is NaN. The definitions are those of the whole-run metrics (`sim.metrics.contacts`), contacts
+    attributed to the interval in which they arrived.
+    """
+    ended = t["answered"] + t["abandoned"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "service_level": t["within_target"] / (ended + t["judged_open"]),
+            "p_wait": t["waited"] / t["offered"],
+            "asa_s": t["wait_sum_s"] / t["answered"],
+            "abandon_rate": t["abandoned"] / ended,
+        }
 
 
 class IntervalSink:

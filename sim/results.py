@@ -18,7 +18,7 @@ import pandas as pd
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate, mean_ci
-from sim.records import CONTACT_COLUMNS
+from sim.records import CONTACT_COLUMNS, interval_ratios
 from sim.run.simulate import ReplicationOutput
 from sim.types import Outcome
 
@@ -116,32 +116,28 @@ class RunResult:
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
             }
+            ratios = interval_ratios(tallies)
             for i, ch in enumerate(names):
-                offered = tallies["offered"][i]
-                answered = tallies["answered"][i]
-                ended = answered + tallies["abandoned"][i]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    frames.append(
-                        pd.DataFrame(
-                            {
-                                "replication": o.replication,
-                                "channel": ch,
-                                "interval": np.arange(n_iv),
-                                "start_s": starts,
-                                "offered": offered,
-                                "answered": answered,
-                                "abandoned": tallies["abandoned"][i],
-                                "service_level": tallies["within_target"][i]
-                                / (ended + tallies["judged_open"][i]),
-                                "p_wait": tallies["waited"][i] / offered,
-                                "asa_s": tallies["wait_sum_s"][i] / answered,
-                                "queue_length": per[:, i],
-                                "busy_agents": busy,
-                                "on_duty": on_duty,
-                                "public_sentiment": sentiment,
-                            }
-                        )
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "replication": o.replication,
+                            "channel": ch,
+                            "interval": np.arange(n_iv),
+                            "start_s": starts,
+                            "offered": tallies["offered"][i],
+                            "answered": tallies["answered"][i],
+                            "abandoned": tallies["abandoned"][i],
+                            "service_level": ratios["service_level"][i],
+                            "p_wait": ratios["p_wait"][i],
+                            "asa_s": ratios["asa_s"][i],
+                            "queue_length": per[:, i],
+                            "busy_agents": busy,
+                            "on_duty": on_duty,
+                            "public_sentiment": sentiment,
+                        }
                     )
+                )
         return pd.concat(frames, ignore_index=True)
 
     def contacts(self) -> pd.DataFrame:

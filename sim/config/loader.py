@@ -285,6 +285,15 @@ def _resolve_files(scenario: Scenario, base_dir: Path, label: str, where: _Where
             key = (*loc, exc.key or "file")
             problems.append(where.problem(key, str(exc)))
 
+    def durations(loc: tuple[str | int, ...], dist: Any) -> Any:
+        """An empirical sample from a file, its path made absolute and checked; else None."""
+        file = getattr(dist, "file", None)
+        if file is None:
+            return None
+        path = (base_dir / file).resolve()
+        check(loc, path, lambda: _check_durations(path, dist.column))
+        return dist.model_copy(update={"file": str(path)})
+
     for name, ch in scenario.channels.items():
         updates: dict[str, Any] = {}
         trace = ch.arrivals.trace
@@ -299,24 +308,15 @@ def _resolve_files(scenario: Scenario, base_dir: Path, label: str, where: _Where
                 update={"trace": trace.model_copy(update={"file": str(path)})}
             )
         for field in ("handle_time", "patience"):
-            dist = getattr(ch, field)
-            file = getattr(dist, "file", None)
-            if file is not None:
-                path = (base_dir / file).resolve()
-                check(("channels", name, field), path, lambda d=dist, p=path: _check_durations(p, d.column))
-                updates[field] = dist.model_copy(update={"file": str(path)})
+            resolved = durations(("channels", name, field), getattr(ch, field))
+            if resolved is not None:
+                updates[field] = resolved
         intents = {}
         for kind, intent in (ch.intents or {}).items():
-            dist = intent.handle_time
-            file = getattr(dist, "file", None)
-            if dist is not None and file is not None:
-                path = (base_dir / file).resolve()
-                loc = ("channels", name, "intents", kind, "handle_time")
-                check(loc, path, lambda d=dist, p=path: _check_durations(p, d.column))
-                intent = intent.model_copy(
-                    update={"handle_time": dist.model_copy(update={"file": str(path)})}
-                )
-            intents[kind] = intent
+            resolved = durations(("channels", name, "intents", kind, "handle_time"), intent.handle_time)
+            intents[kind] = (
+                intent if resolved is None else intent.model_copy(update={"handle_time": resolved})
+            )
         if intents and intents != ch.intents:
             updates["intents"] = intents
         channels[name] = ch.model_copy(update=updates) if updates else ch

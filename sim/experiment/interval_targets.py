@@ -21,6 +21,7 @@ from sim.experiment.erlang_start import owner_group
 from sim.experiment.interval_grid import Grid
 from sim.experiment.targets import OVERALL, Target
 from sim.metrics.stats import Estimate, mean_ci
+from sim.records import interval_ratios
 from sim.run.simulate import ReplicationOutput
 
 INTERVAL_CHANNEL_METRICS = ("service_level", "asa_s", "p_wait", "abandon_rate")
@@ -74,15 +75,7 @@ def interval_values(
                 for k, v in iv["tallies"].items()
             }
             f = {k: grid.fold_judged(v) for k, v in t.items()}
-            ended = f["answered"] + f["abandoned"]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                value = {
-                    "service_level": f["within_target"] / (ended + f["judged_open"]),
-                    "asa_s": f["wait_sum_s"] / f["answered"],
-                    "p_wait": f["waited"] / f["offered"],
-                    "abandon_rate": f["abandoned"] / ended,
-                }[target.metric]
-            values.append(value)
+            values.append(interval_ratios(f)[target.metric])
             weights.append(f["offered"])
             continue
         areas = np.diff(np.asarray(iv["areas"], dtype=np.float64), axis=0).T

@@ -77,7 +77,7 @@ from sim.experiment.interval_grid import scheduled as scheduled
 from sim.experiment.interval_grid import table_grid as table_grid
 from sim.experiment.interval_plan import IntervalPlan as IntervalPlan
 from sim.experiment.interval_plan import IntervalTrial as IntervalTrial
-from sim.experiment.interval_search import _blame, _Evaluation, _has_room, _IntervalSearch, _occupancy
+from sim.experiment.interval_search import _blame, _busiest, _Evaluation, _has_room, _IntervalSearch
 from sim.experiment.interval_search import add_positions as add_positions
 from sim.experiment.interval_targets import INTERVAL_CHANNEL_METRICS as INTERVAL_CHANNEL_METRICS
 from sim.experiment.interval_targets import INTERVAL_GROUP_METRICS as INTERVAL_GROUP_METRICS
@@ -247,6 +247,7 @@ def optimize_intervals(
     while not current.all_met:
         adds: set[int] = set()
         full = {i for i, v in enumerate(x) if v >= max_agents}
+        busiest: list[str] | None = None  # for `overall` occupancy, computed once per step
         for ti, k in current.missed():
             t = parsed[ti]
             if t.scope == "channel":
@@ -255,7 +256,8 @@ def optimize_intervals(
             elif t.name != OVERALL:
                 g = t.name
             else:
-                g = max(names, key=lambda h: _occupancy(current, h, k, search))
+                busiest = busiest or _busiest(current, names, search)
+                g = busiest[k]
             room = functools.partial(_has_room, full, where, g)
             adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
         if not adds:

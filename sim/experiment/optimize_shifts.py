@@ -310,17 +310,18 @@ def optimize_shifts(
     steps: list[tuple[str, int]] = []
     note = ""
 
-    def owner(target_index: int) -> list[str]:
-        t = parsed[target_index]
+    def owner(t: Target) -> list[str]:
         if t.scope == "channel":
             g = owner_group(scenario, t.name, names)
             return [g] if g is not None else []
         return names if t.name == OVERALL else [t.name]
 
+    owners = [owner(t) for t in parsed]  # the searched groups each target depends on
+
     # A miss where none of the target's groups has a shift on duty cannot be helped by
     # sizing shifts: the search meets the targets everywhere else and names those intervals.
     beyond = {
-        ti: {k for k in range(grid.n_knobs) if not any((cover[g][:, k] > 0).any() for g in owner(ti))}
+        ti: {k for k in range(grid.n_knobs) if not any((cover[g][:, k] > 0).any() for g in owners[ti])}
         for ti in range(len(parsed))
     }
 
@@ -331,21 +332,21 @@ def optimize_shifts(
         return sum(e.judgements[ti].shortfall[k] for ti, k in reachable(e))
 
     flat = 0
-    while reachable(current):
-        missed = reachable(current)
+    while missed := reachable(current):
+        # Per group, how much of its missed intervals each of its shifts covers.
+        covers_missed = {
+            g: cover[g][:, sorted({k for ti, k in missed if g in owners[ti]})].sum(axis=1) for g in names
+        }
         adds: set[int] = set()
         for ti, k in missed:
-            for g in owner(ti):
+            for g in owners[ti]:
                 on_duty = [
                     i for i in range(len(shifts[g])) if cover[g][i, k] > 0 and x[where[g, i]] < max_agents
                 ]
-                if not on_duty:
-                    continue
-                misses_of = {kk for tj, kk in missed if g in owner(tj)}
-                best = max(
-                    on_duty, key=lambda i: (sum(cover[g][i, kk] for kk in misses_of), -hours[g][i], -i)
-                )
-                adds.add(where[g, best])
+                if on_duty:
+                    score = covers_missed[g]
+                    best = max(on_duty, key=lambda i: (score[i], -hours[g][i], -i))
+                    adds.add(where[g, best])
         if not adds:
             note = f"stopped at max_agents={max_agents} per shift with targets still missed"
             break
