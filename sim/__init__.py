@@ -15,9 +15,11 @@ start without loading pandas and scipy until they are needed.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing would lengthen start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from sim.api import compare, optimize, run, sweep
     from sim.config import Scenario, ScenarioError, load_scenario
     from sim.config.variants import Experiment, load_experiment
