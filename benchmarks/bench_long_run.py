@@ -76,7 +76,7 @@ def current_rss_mb() -> float:
 def child(horizon_hours: float, records: str) -> None:
     """Run one replication and print a JSON line of its measurements."""
     import sim
-    import sim.run.simulate
+    import sim.runner.simulate
 
     _ = (sim.run, sim.load_scenario, sim.RunResult)  # `import sim` is lazy: load everything before measuring
     loaded = current_rss_mb()

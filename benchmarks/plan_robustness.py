@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import sim
-from sim.experiment.optimize_intervals import optimize_intervals
-from sim.run.executors import make_executor
+from sim.planning.intervals.optimize import optimize_intervals
+from sim.runner.executors import make_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 0.8

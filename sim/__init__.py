@@ -55,13 +55,6 @@ _LAZY = {
 }
 """Public name → the module that defines it."""
 
-# `sim.run` is both a subpackage and the `run` function. Importing a subpackage for the
-# first time sets it as an attribute of its parent, so load the (empty) subpackage now and
-# drop the attribute: `sim.run` then always means the function, as `sim.__all__` says.
-importlib.import_module("sim.run")
-globals().pop("run", None)
-
-
 def __getattr__(name: str) -> Any:
     """Import a public name on first use and keep it (PEP 562)."""
     if name not in _LAZY:

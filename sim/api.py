@@ -18,8 +18,8 @@ from sim.experiment.sweep import sweep as _sweep
 from sim.model.policies import Policy, policy_names
 from sim.records import RECORD_MODES
 from sim.results import RunResult
-from sim.run.executors import make_executor, run_tasks
-from sim.run.simulate import ReplicationOutput, simulate
+from sim.runner.executors import make_executor, run_tasks
+from sim.runner.simulate import ReplicationOutput, simulate
 
 
 def check_runnable(scenario: Scenario, label: str | None = None, path: Path | None = None) -> None:
@@ -176,7 +176,7 @@ def optimize(
     shifts: bool = False,
     confident: bool = False,
 ) -> Any:
-    """Find the fewest agents per group that meet every target (see `sim.experiment.optimize`).
+    """Find the fewest agents per group that meet every target (see `sim.planning.headcount`).
 
     Args:
         source: the scenario (file, dict, `Scenario` or `Experiment`).
@@ -189,9 +189,9 @@ def optimize(
         max_agents: cap on the searched groups' total (per interval: on one group in one
             interval).
         per_interval: staff each group by a table of counts per interval and meet every
-            target in every interval (see `sim.experiment.optimize_intervals`).
+            target in every interval (see `sim.planning.intervals.optimize`).
         shifts: keep the groups' shifts and size their counts so that every target holds in
-            every interval (see `sim.experiment.optimize_shifts`); default groups: those
+            every interval (see `sim.planning.shifts`); default groups: those
             with shifts.
         confident: a target is met only when its whole 95 % CI is, not just its mean.
 
@@ -199,9 +199,9 @@ def optimize(
         A `Plan`: `.counts`, `.targets` (achieved mean [CI], met), `.scenario`, `.to_dict()`;
         with `per_interval`, an `IntervalPlan`: `.tables`, `.intervals`, `.agent_hours()`.
     """
-    from sim.experiment.optimize import optimize as _optimize
-    from sim.experiment.optimize_intervals import optimize_intervals
-    from sim.experiment.optimize_shifts import optimize_shifts
+    from sim.planning.headcount import optimize as _optimize
+    from sim.planning.intervals.optimize import optimize_intervals
+    from sim.planning.shifts import optimize_shifts
 
     if per_interval and shifts:
         raise ValueError("choose one of per_interval (a table per group) and shifts (sized shifts)")

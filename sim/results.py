@@ -19,7 +19,7 @@ from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate, mean_ci
 from sim.records import CONTACT_COLUMNS, interval_ratios
-from sim.run.simulate import ReplicationOutput
+from sim.runner.simulate import ReplicationOutput
 from sim.types import Outcome
 
 

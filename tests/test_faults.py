@@ -26,9 +26,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import sim.experiment.tasks
+import sim.runner.tasks
 from sim.cli import main
-from sim.run.executors import PoolExecutor
+from sim.runner.executors import PoolExecutor
 
 SCENARIO = {
     "name": "faults",
@@ -265,7 +265,7 @@ def test_pool_reruns_the_tasks_of_a_dead_worker(tmp_path: Path, caplog: pytest.L
     import functools
 
     pool = PoolExecutor(2)
-    with caplog.at_level(logging.WARNING, logger="sim.run.executors"):
+    with caplog.at_level(logging.WARNING, logger="sim.runner.executors"):
         results = dict(pool.map_unordered(functools.partial(_die_once, str(tmp_path)), list(range(8))))
     assert results == {i: i * i for i in range(8)}
     assert any("a worker process died; rerunning" in r.message for r in caplog.records)
@@ -274,7 +274,7 @@ def test_pool_reruns_the_tasks_of_a_dead_worker(tmp_path: Path, caplog: pytest.L
 def test_pool_gives_up_after_its_retries(caplog: pytest.LogCaptureFixture) -> None:
     """A task that kills every worker it runs on: `BrokenProcessPool` after `retries` fresh pools."""
     pool = PoolExecutor(2, retries=1)
-    with caplog.at_level(logging.WARNING, logger="sim.run.executors"), pytest.raises(BrokenProcessPool):
+    with caplog.at_level(logging.WARNING, logger="sim.runner.executors"), pytest.raises(BrokenProcessPool):
         list(pool.map_unordered(_always_die, [1, 2]))
     assert any("giving up" in r.message for r in caplog.records)
 
@@ -284,7 +284,7 @@ def test_cli_reports_workers_that_keep_dying(tmp_path: Path, monkeypatch: pytest
     path = tmp_path / "tiny.yaml"
     tiny = {**SCENARIO, "horizon_hours": 0.1, "replications": 2}
     path.write_text(yaml.safe_dump(tiny), encoding="utf-8")
-    monkeypatch.setattr(sim.experiment.tasks, "execute", _always_die)  # forked workers inherit it
+    monkeypatch.setattr(sim.runner.tasks, "execute", _always_die)  # forked workers inherit it
     out = tmp_path / "dying"
     result = CliRunner().invoke(main, ["sweep", str(path), *GRID, "-j", "2", "--out", str(out), "-q"])
     assert result.exit_code == 1, result.output

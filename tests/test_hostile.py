@@ -15,7 +15,7 @@ Three parts:
    under small budgets, so mutations that grow a run are refused quickly rather than run.
    `make test` runs `FUZZ_CASES_DEFAULT` cases; `make fuzz` runs `FUZZ_CASES=10000`.
    Reproduce one case with `FUZZ_ONLY=1234 .venv/bin/python -m pytest tests/test_hostile.py -k fuzz`.
-2. **Named hostile inputs**, one test each, and the budget (`sim.budget`, `--force`).
+2. **Named hostile inputs**, one test each, and the budget (`sim.runner.budget`, `--force`).
 3. **Safety**: YAML tags are refused, nothing in a scenario is executed, and paths inside a
    scenario resolve relative to the scenario file, not the working directory.
 """
@@ -42,7 +42,7 @@ from click.testing import CliRunner
 
 import sim
 import sim.config
-from sim.budget import BudgetError, Limits, RunSize, check, estimate, roster_steps
+from sim.runner.budget import BudgetError, Limits, RunSize, check, estimate, roster_steps
 from sim.cli import main
 from sim.config import ScenarioError
 from sim.model.build import expected_contacts

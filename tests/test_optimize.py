@@ -1,4 +1,4 @@
-"""The staffing optimiser (`sim.experiment.optimize`) and the `staffsim optimize` command.
+"""The staffing optimiser (`sim.planning.headcount`) and the `staffsim optimize` command.
 
 On single-queue M/M/c (and M/M/c+M) cases the optimiser must return exactly the Erlang C
 (Erlang A) minimum. Each case is chosen so that the analytic service level at the minimum c*
@@ -29,7 +29,7 @@ import sim
 from sim.analytic.erlang import erlang_a, erlang_c_service_level, min_agents_erlang_a, min_agents_erlang_c
 from sim.config.schema import AgentGroup
 from sim.config.variants import apply_overrides
-from sim.experiment.optimize import (
+from sim.planning.headcount import (
     Knob,
     Target,
     analytic_start,
@@ -40,8 +40,8 @@ from sim.experiment.optimize import (
     optimize,
     parse_targets,
 )
-from sim.optimize_cli import optimize as optimize_command
-from sim.run.executors import Executor, make_executor
+from sim.cli.optimize import optimize as optimize_command
+from sim.runner.executors import Executor, make_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 REPS = 4

@@ -1,4 +1,4 @@
-"""Per-interval staffing search (`sim.experiment.optimize_intervals`, `optimize --per-interval`).
+"""Per-interval staffing search (`sim.planning.intervals.optimize`, `optimize --per-interval`).
 
 The central check mirrors the head-count optimiser's: when intervals are long compared with
 the queue's relaxation time (60-minute intervals, 30-second calls, occupancy at most 0.75),
@@ -30,8 +30,8 @@ from click.testing import CliRunner
 import sim
 from sim.analytic.erlang import erlang_c_service_level, min_agents_erlang_c
 from sim.config.variants import apply_overrides
-from sim.experiment.optimize import Target
-from sim.experiment.optimize_intervals import (
+from sim.planning.headcount import Target
+from sim.planning.intervals.optimize import (
     Grid,
     IntervalPlan,
     add_positions,
@@ -40,8 +40,8 @@ from sim.experiment.optimize_intervals import (
     optimize_intervals,
     table_grid,
 )
-from sim.optimize_cli import optimize as optimize_command
-from sim.run.executors import Executor, make_executor
+from sim.cli.optimize import optimize as optimize_command
+from sim.runner.executors import Executor, make_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 MARGIN = 0.08

@@ -1,4 +1,4 @@
-"""Sizing shifts (`sim.experiment.optimize_shifts`, `staffsim optimize --shifts`).
+"""Sizing shifts (`sim.planning.shifts`, `staffsim optimize --shifts`).
 
 The central case reuses the stationary day of `tests/test_optimize_intervals.py`: hour-long
 intervals of M/M/c load where the plan per hour is exactly Erlang C's minimum (6, 6, 7, 7,
@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 import sim
 from sim.config.staffing import Shift
-from sim.experiment.interval_grid import Grid
-from sim.experiment.optimize_shifts import (
+from sim.planning.intervals.grid import Grid
+from sim.planning.shifts import (
     ShiftPlan,
     cover_start,
     coverage,
@@ -31,8 +31,8 @@ from sim.experiment.optimize_shifts import (
     paid_hours,
     shift_grid,
 )
-from sim.optimize_cli import optimize as optimize_command
-from sim.run.executors import Executor, make_executor
+from sim.cli.optimize import optimize as optimize_command
+from sim.runner.executors import Executor, make_executor
 from tests.test_optimize_intervals import GOAL, STATIONARY, erlang_table
 
 MORNING_SHIFTS = [

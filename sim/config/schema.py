@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sim.config.mechanics import (
+from sim.config.journeys import (
     AutoReply,
     Concurrency,
     FollowUp,

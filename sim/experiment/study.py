@@ -28,12 +28,12 @@ import pandas as pd
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.experiment.compare import compare
-from sim.experiment.optimize import optimize
+from sim.planning.headcount import optimize
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler
 from sim.results import RunResult
-from sim.run.executors import Executor, SerialExecutor
-from sim.run.simulate import simulate
+from sim.runner.executors import Executor, SerialExecutor
+from sim.runner.simulate import simulate
 
 TARGETS = ["phone.service_level>=0.8", "email.service_level>=0.9", "social.service_level>=0.8"]
 """80/20 on the phone (ICMI), 90 % of emails within 2 h, 80 % of social posts within 60 min."""
@@ -207,7 +207,7 @@ def study_scenarios(quick: bool = False) -> list[Scenario]:
     number is only known once it has run) and the final run of its plan. Then the diversion
     experiment: the baseline and its two variants. Staffing does not change how many
     contacts arrive, so every staffing of a scale and design counts as one scenario, and
-    `sim.budget.estimate` of this list sizes the study.
+    `sim.runner.budget.estimate` of this list sizes the study.
     """
     scales, base = _plan(quick)
     out: list[Scenario] = []

@@ -4,7 +4,7 @@ This is the one place that reads config and touches SimPy.
 `build` wires channel queues, agent groups, the routing policy, the arrival feeds and the
 random streams of one replication. Streams are named per channel and purpose (arrivals,
 daily multipliers, handle times, patience), so each customer's draws are the same in every
-variant that keeps the channel (see `sim.run.rng`).
+variant that keeps the channel (see `sim.runner.rng`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sim.config.schema import Scenario
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
 from sim.model.entities import ChannelState, GroupState
-from sim.model.mechanics import build_mechanics, demand_multipliers, opening_steps
+from sim.model.journeys import build_mechanics, demand_multipliers, opening_steps
 from sim.model.policies import Policy, make_policy
 from sim.model.processes import Centre, ContactSink
 from sim.model.roster import roster
@@ -56,7 +56,7 @@ def build(
 
     Args:
         scenario: the validated scenario.
-        streams: the replication's named random streams (`sim.run.rng.stream` bound to a
+        streams: the replication's named random streams (`sim.runner.rng.stream` bound to a
             seed and replication).
         sink: receives every contact as it ends (interval tallies, records).
         policy: a routing policy object; default: the one the scenario names.

@@ -202,7 +202,7 @@ class ChannelState:
         self.overflow: list[tuple[GroupState, float]] = []
         """Groups that take this channel's contacts only after they waited a delay."""
         self.mech: Any = None
-        """The channel's mechanics at run time (`sim.model.mechanics.ChannelMechanics`), or None."""
+        """The channel's mechanics at run time (`sim.model.journeys.ChannelMechanics`), or None."""
         self.open = True
         """False while the channel is closed (opening hours): agents do not take its contacts."""
         self.no_action = 0

@@ -25,7 +25,7 @@ from typing import Any
 from simpy import Environment
 from simpy.events import NORMAL
 
-from sim.config.mechanics import OutcomeModel
+from sim.config.journeys import OutcomeModel
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
@@ -41,7 +41,7 @@ from sim.model.entities import (
     ExpLevel,
     GroupState,
 )
-from sim.model.mechanics import ChannelMechanics, delay_draw
+from sim.model.journeys import ChannelMechanics, delay_draw
 from sim.model.policies import Policy
 
 _INF = float("inf")

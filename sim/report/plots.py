@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from scipy import stats as _stats
 
 if TYPE_CHECKING:
-    from sim.experiment.optimize_intervals import IntervalPlan
+    from sim.planning.intervals.optimize import IntervalPlan
 
 __all__ = [
     "axis_values",
@@ -504,7 +504,7 @@ def _steps(values: Sequence[float] | np.ndarray) -> np.ndarray:
 
 def _offered_load(plan: IntervalPlan) -> dict[str, NDArray[np.float64]]:
     """Per channel a searched group serves: mean arrival rate × mean handle time, per table interval."""
-    from sim.experiment.optimize_intervals import interval_rates, table_grid
+    from sim.planning.intervals.optimize import interval_rates, table_grid
     from sim.model.distributions import make_sampler
 
     scenario = plan.scenario

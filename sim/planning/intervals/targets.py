@@ -3,8 +3,8 @@
 `interval_values` reads a target's metric per replication and table interval from the
 interval tallies, `judge` turns them into an `IntervalJudgement`, and
 `check_interval_targets` checks targets before a per-interval search
-(`sim.experiment.optimize_intervals`). The grid is in `sim.experiment.interval_grid`; the
-targets themselves in `sim.experiment.targets`.
+(`sim.planning.intervals.optimize`). The grid is in `sim.planning.intervals.grid`; the
+targets themselves in `sim.planning.targets`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.schema import Scenario
-from sim.experiment.erlang_start import owner_group
-from sim.experiment.interval_grid import Grid
-from sim.experiment.targets import OVERALL, Target
+from sim.planning.erlang_start import owner_group
+from sim.planning.intervals.grid import Grid
+from sim.planning.targets import OVERALL, Target
 from sim.metrics.stats import Estimate, mean_ci
 from sim.records import interval_ratios
-from sim.run.simulate import ReplicationOutput
+from sim.runner.simulate import ReplicationOutput
 
 INTERVAL_CHANNEL_METRICS = ("service_level", "asa_s", "p_wait", "abandon_rate")
 """Channel metrics a per-interval target may use (computed from the interval tallies)."""
@@ -97,7 +97,7 @@ def judge(
     on_duty: Mapping[str, NDArray[np.float64]],
     confident: bool = False,
 ) -> IntervalJudgement:
-    """Judge `target` in every table interval (see `sim.experiment.optimize_intervals`).
+    """Judge `target` in every table interval (see `sim.planning.intervals.optimize`).
 
     `on_duty` gives each group's scheduled agents per table interval (`scheduled`):
     occupancy applies where the groups it covers have someone scheduled. With `confident`,

@@ -1,7 +1,7 @@
 """The `staffsim` command: parse arguments, call the Python API, print. No model logic here.
 
 Exit codes: 0 success; 2 a bad scenario, bad arguments, a run over budget (see
-`sim.budget`; `--force` runs it anyway) or an output folder that would be overwritten (with
+`sim.runner.budget`; `--force` runs it anyway) or an output folder that would be overwritten (with
 a one-screen message on stderr, no traceback, no partial output); 1 worker processes that
 kept dying; 130 interrupted (Ctrl-C), saying how to resume.
 """
@@ -82,20 +82,20 @@ def _resumable(store: Any, resume_hint: str) -> None:
 
 
 _force_option = click.option(
-    "--force", is_flag=True, help="Run even if the run is larger than the budget (see sim.budget)."
+    "--force", is_flag=True, help="Run even if the run is larger than the budget (see sim.runner.budget)."
 )
 
 
 def _check_budget(path: Path | str, scenarios: list[Any], replications: int | None, records: str) -> None:
-    """Exit 2, quoting the estimate, when a run is larger than the limits of `sim.budget`.
+    """Exit 2, quoting the estimate, when a run is larger than the limits of `sim.runner.budget`.
 
     Args:
         path: what the message names first: the scenario file, or the command (a study).
-        scenarios: every scenario the run simulates (`sim.budget.estimate`).
+        scenarios: every scenario the run simulates (`sim.runner.budget.estimate`).
         replications: per scenario; None uses each scenario's own.
         records: what each replication keeps.
     """
-    from sim.budget import BudgetError, Limits, check, estimate
+    from sim.runner.budget import BudgetError, Limits, check, estimate
 
     try:
         limits = Limits.from_env()
@@ -371,7 +371,7 @@ _SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "qu
 
 
 def _executor(workers: int | None, dask: str | None) -> Any:
-    from sim.run.executors import make_executor
+    from sim.runner.executors import make_executor
 
     try:
         return make_executor(workers, dask)
@@ -398,7 +398,7 @@ def _with_executor(
 
 
 def _store(out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool) -> Any:
-    from sim.experiment.store import StoreError, TaskStore
+    from sim.runner.store import StoreError, TaskStore
 
     if out is None:
         if resume:
@@ -654,9 +654,9 @@ def sweep(
 
 def _register_commands() -> None:
     """Commands that live in their own modules (they import from this one when run)."""
-    from sim.optimize_cli import optimize
-    from sim.report_cli import report
-    from sim.study_cli import study
+    from sim.cli.optimize import optimize
+    from sim.cli.report import report
+    from sim.cli.study import study
 
     main.add_command(optimize)
     main.add_command(report)
@@ -670,7 +670,7 @@ def _check_sweep_tasks(path: Path, base: Any, grid: dict[str, list[Any]], replic
     """The cheap part of a sweep's budget: the number of tasks, before any point is built."""
     import math
 
-    from sim.budget import BudgetError, Limits
+    from sim.runner.budget import BudgetError, Limits
 
     n = replications or base.replications
     tasks = math.prod(len(v) for v in grid.values()) * n

@@ -42,10 +42,10 @@ agent-group head counts (groups with a constant `count`), which is what `optimiz
 today; groups staffed by a table or shifts keep their staffing.
 
 This module holds the head-count search (`optimize`). Its parts live in their own modules and
-are re-exported here: the targets in `sim.experiment.targets`, the analytic start in
-`sim.experiment.erlang_start`, knobs and the simulation of staffing vectors in
-`sim.experiment.search`, and the result (`Plan`, `Trial`, `TargetResult`) in
-`sim.experiment.plan`. The per-interval search is `sim.experiment.optimize_intervals`.
+are re-exported here: the targets in `sim.planning.targets`, the analytic start in
+`sim.planning.erlang_start`, knobs and the simulation of staffing vectors in
+`sim.planning.search`, and the result (`Plan`, `Trial`, `TargetResult`) in
+`sim.planning.plan`. The per-interval search is `sim.planning.intervals.optimize`.
 """
 
 from __future__ import annotations
@@ -58,31 +58,31 @@ from typing import Any
 
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
-from sim.experiment.erlang_start import analytic_start as analytic_start
-from sim.experiment.erlang_start import channel_agents as channel_agents
-from sim.experiment.erlang_start import head_count as head_count
-from sim.experiment.erlang_start import mean_rate_per_s as mean_rate_per_s
-from sim.experiment.erlang_start import owner_group as owner_group
-from sim.experiment.plan import Plan as Plan
-from sim.experiment.plan import TargetResult as TargetResult
-from sim.experiment.plan import Trial as Trial
-from sim.experiment.search import JudgedT as JudgedT
-from sim.experiment.search import Knob as Knob
-from sim.experiment.search import SearchBase as SearchBase
-from sim.experiment.search import Vector as Vector
-from sim.experiment.search import apply_knobs as apply_knobs
-from sim.experiment.search import counted_groups as counted_groups
-from sim.experiment.search import group_knobs as group_knobs
-from sim.experiment.search import search_setup
-from sim.experiment.targets import OPERATORS as OPERATORS
-from sim.experiment.targets import OVERALL as OVERALL
-from sim.experiment.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
-from sim.experiment.targets import Target as Target
-from sim.experiment.targets import check_replications as check_replications
-from sim.experiment.targets import parse_targets as parse_targets
+from sim.planning.erlang_start import analytic_start as analytic_start
+from sim.planning.erlang_start import channel_agents as channel_agents
+from sim.planning.erlang_start import head_count as head_count
+from sim.planning.erlang_start import mean_rate_per_s as mean_rate_per_s
+from sim.planning.erlang_start import owner_group as owner_group
+from sim.planning.plan import Plan as Plan
+from sim.planning.plan import TargetResult as TargetResult
+from sim.planning.plan import Trial as Trial
+from sim.planning.search import JudgedT as JudgedT
+from sim.planning.search import Knob as Knob
+from sim.planning.search import SearchBase as SearchBase
+from sim.planning.search import Vector as Vector
+from sim.planning.search import apply_knobs as apply_knobs
+from sim.planning.search import counted_groups as counted_groups
+from sim.planning.search import group_knobs as group_knobs
+from sim.planning.search import search_setup
+from sim.planning.targets import OPERATORS as OPERATORS
+from sim.planning.targets import OVERALL as OVERALL
+from sim.planning.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
+from sim.planning.targets import Target as Target
+from sim.planning.targets import check_replications as check_replications
+from sim.planning.targets import parse_targets as parse_targets
 from sim.metrics.stats import Estimate, mean_ci
 from sim.results import RunResult
-from sim.run.executors import Executor, SerialExecutor
+from sim.runner.executors import Executor, SerialExecutor
 
 # --- staffing vectors ---------------------------------------------------------------
 

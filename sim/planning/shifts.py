@@ -3,7 +3,7 @@
 `optimize --per-interval` answers with a requirement per half hour; real centres staff with
 shifts. `optimize_shifts` keeps the searched groups' shifts as written (start, end, days,
 breaks) and searches only their **counts**, judging every target in every interval exactly
-as the per-interval search does (`sim.experiment.interval_targets`): the cost is paid
+as the per-interval search does (`sim.planning.intervals.targets`): the cost is paid
 agent-hours, breaks included.
 
 1. *Start*: the per-interval Erlang requirement (`interval_start`) covered greedily: while
@@ -37,16 +37,16 @@ from numpy.typing import NDArray
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
 from sim.config.variants import Experiment
-from sim.experiment.erlang_start import interval_start, owner_group
-from sim.experiment.interval_grid import DAY_S, Grid, table_grid
-from sim.experiment.interval_plan import IntervalTrial
-from sim.experiment.interval_search import _Evaluation, _IntervalSearch
-from sim.experiment.interval_targets import IntervalJudgement, check_interval_targets, targets_json
-from sim.experiment.search import Knob, Vector, search_setup
-from sim.experiment.targets import OVERALL, Target
+from sim.planning.erlang_start import interval_start, owner_group
+from sim.planning.intervals.grid import DAY_S, Grid, table_grid
+from sim.planning.intervals.plan import IntervalTrial
+from sim.planning.intervals.search import _Evaluation, _IntervalSearch
+from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, targets_json
+from sim.planning.search import Knob, Vector, search_setup
+from sim.planning.targets import OVERALL, Target
 from sim.metrics.stats import Estimate, mean_ci
 from sim.model.roster import roster
-from sim.run.executors import Executor, SerialExecutor
+from sim.runner.executors import Executor, SerialExecutor
 
 STALL_STEPS = 5
 """The add phase stops after this many steps in a row that did not lower the total shortfall."""
@@ -253,7 +253,7 @@ def optimize_shifts(
         scenario_or_experiment: the scenario (a file, dict, `Scenario`, or an
             `Experiment` whose baseline is used).
         targets: e.g. ``["phone.service_level>=0.8"]``; per-interval metrics only
-            (`sim.experiment.interval_targets`).
+            (`sim.planning.intervals.targets`).
         groups: the groups whose shift counts may change (default: every group with shifts).
         replications: per staffing; default the scenario's.
         seed: base seed; default the scenario's (common random numbers for every staffing).

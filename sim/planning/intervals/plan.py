@@ -1,7 +1,7 @@
 """What the per-interval search returns: an `IntervalPlan`, with an `IntervalTrial` per set of tables.
 
-`sim.experiment.optimize_intervals.optimize_intervals` builds them; the head-count search's
-result is in `sim.experiment.plan`.
+`sim.planning.intervals.optimize.optimize_intervals` builds them; the head-count search's
+result is in `sim.planning.plan`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from sim.config.schema import Scenario
-from sim.experiment.interval_targets import IntervalJudgement, targets_json
-from sim.experiment.targets import Target
+from sim.planning.intervals.targets import IntervalJudgement, targets_json
+from sim.planning.targets import Target
 from sim.metrics.stats import Estimate
 
 

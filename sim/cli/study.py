@@ -24,7 +24,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print the conclusions as one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
 @click.option(
-    "--force", is_flag=True, help="Run even if the study is larger than the budget (see sim.budget)."
+    "--force", is_flag=True, help="Run even if the study is larger than the budget (see sim.runner.budget)."
 )
 def study(
     name: str,

@@ -1,9 +1,9 @@
 """The analytic (Erlang) starting points of the staffing searches.
 
-`analytic_start` gives the head counts `sim.experiment.optimize.optimize` starts from (step 1
-in the notes of `sim.experiment.optimize`); `interval_start` gives the per-interval tables
-`sim.experiment.optimize_intervals.optimize_intervals` starts from (step 1 in the notes of
-`sim.experiment.optimize_intervals`). Both build on `channel_agents` (Erlang C or A staffing
+`analytic_start` gives the head counts `sim.planning.headcount.optimize` starts from (step 1
+in the notes of `sim.planning.headcount`); `interval_start` gives the per-interval tables
+`sim.planning.intervals.optimize.optimize_intervals` starts from (step 1 in the notes of
+`sim.planning.intervals.optimize`). Both build on `channel_agents` (Erlang C or A staffing
 for one channel's targets), `owner_group` (the group a channel counts towards) and
 `head_count` (agents on duty grossed up for shrinkage).
 """
@@ -18,8 +18,8 @@ import numpy as np
 
 from sim.analytic import erlang
 from sim.config.schema import Scenario
-from sim.experiment.interval_grid import Grid, interval_rates
-from sim.experiment.targets import OVERALL, Target
+from sim.planning.intervals.grid import Grid, interval_rates
+from sim.planning.targets import OVERALL, Target
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
 from sim.model.roster import roster
@@ -130,7 +130,7 @@ def owner_group(scenario: Scenario, channel: str, groups: Sequence[str]) -> str 
 def analytic_start(
     scenario: Scenario, targets: Sequence[Target], groups: Sequence[str], max_agents: int = 10_000
 ) -> dict[str, int]:
-    """The Erlang starting point for the head counts of `groups` (see `sim.experiment.optimize`).
+    """The Erlang starting point for the head counts of `groups` (see `sim.planning.headcount`).
 
     Returns:
         group → head count, for every group in `groups`: agents on duty, grossed up for the
@@ -177,7 +177,7 @@ def interval_start(
     grid: Grid,
     max_agents: int = 10_000,
 ) -> dict[str, list[int]]:
-    """The per-interval Erlang starting point (see `sim.experiment.optimize_intervals`, step 1).
+    """The per-interval Erlang starting point (see `sim.planning.intervals.optimize`, step 1).
 
     Returns:
         group → head count per table interval, grossed up for the group's shrinkage.

@@ -3,8 +3,8 @@
 A `Knob` is one integer staffing decision addressed by a dotted key path into the scenario
 (`group_knobs` builds them for agent-group head counts); `apply_knobs` sets a vector of knob
 values on a scenario, validated like a variant; `SearchBase` simulates vectors on common
-random numbers, each once. The head-count search (`sim.experiment.optimize`) and the
-per-interval search (`sim.experiment.interval_search`, `sim.experiment.optimize_intervals`)
+random numbers, each once. The head-count search (`sim.planning.headcount`) and the
+per-interval search (`sim.planning.intervals.search`, `sim.planning.intervals.optimize`)
 both build on them.
 """
 
@@ -18,10 +18,10 @@ from typing import Any, Generic, TypeVar
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, apply_overrides, load_experiment
-from sim.experiment.targets import Target, check_replications, parse_targets
-from sim.experiment.tasks import Task, run_all
+from sim.planning.targets import Target, check_replications, parse_targets
+from sim.runner.tasks import Task, run_all
 from sim.results import RunResult
-from sim.run.executors import Executor
+from sim.runner.executors import Executor
 
 # --- knobs -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report.output import atomic_dir, write_json
-from sim.run.simulate import ReplicationOutput
+from sim.runner.simulate import ReplicationOutput
 
 
 class StoreError(Exception):

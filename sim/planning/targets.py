@@ -1,10 +1,10 @@
 """Service targets: a bound on the mean of a metric over replications, and their parsing.
 
 A target is text such as ``phone.service_level>=0.8`` (the syntax is in
-`sim.experiment.optimize`). `Target` parses, checks and judges one, `parse_targets` reads a
+`sim.planning.headcount`). `Target` parses, checks and judges one, `parse_targets` reads a
 list of them, and `check_replications` checks a search's replications per staffing. The
-searches that use them are `sim.experiment.optimize` (head counts) and
-`sim.experiment.optimize_intervals` (per interval, judged by `sim.experiment.interval_targets`).
+searches that use them are `sim.planning.headcount` (head counts) and
+`sim.planning.intervals.optimize` (per interval, judged by `sim.planning.intervals.targets`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the head-count search returns: a `Plan`, with a `Trial` per staffing and a `TargetResult` per target.
 
-`sim.experiment.optimize.optimize` builds them; the per-interval search's result is in
-`sim.experiment.interval_plan`.
+`sim.planning.headcount.optimize` builds them; the per-interval search's result is in
+`sim.planning.intervals.plan`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config.schema import Scenario
-from sim.experiment.targets import Target
+from sim.planning.targets import Target
 from sim.metrics.stats import Estimate
 
 

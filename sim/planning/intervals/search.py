@@ -1,7 +1,7 @@
 """The parts of the per-interval search: where to add, what to blame, and simulating a set of tables.
 
 `add_positions` picks where an add step puts agents for a miss and `_blame` which removals a
-failed batch keeps (steps 2 and 3 in the notes of `sim.experiment.optimize_intervals`, which
+failed batch keeps (steps 2 and 3 in the notes of `sim.planning.intervals.optimize`, which
 walks the search); `_IntervalSearch` simulates candidate tables on common random numbers and
 judges every target in every interval.
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment.interval_grid import Grid, scheduled
-from sim.experiment.interval_targets import IntervalJudgement, interval_values, judge
-from sim.experiment.search import Knob, SearchBase, Vector
-from sim.experiment.targets import Target
+from sim.planning.intervals.grid import Grid, scheduled
+from sim.planning.intervals.targets import IntervalJudgement, interval_values, judge
+from sim.planning.search import Knob, SearchBase, Vector
+from sim.planning.targets import Target
 from sim.results import RunResult
 
 # --- the search ------------------------------------------------------------------------

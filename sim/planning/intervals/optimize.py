@@ -20,7 +20,7 @@ week, Monday first. With a horizon longer than the table, interval k is judged o
 (week) together; intervals that end within the warm-up are left out. Intervals past the
 horizon get no agents.
 
-**The search** is the head-count search of `sim.experiment.optimize` with a move rule that
+**The search** is the head-count search of `sim.planning.headcount` with a move rule that
 costs one simulation per step instead of one per knob (a day has 48 half-hour knobs per
 group, a week 336):
 
@@ -50,11 +50,11 @@ batches; it is not a proof of global minimality (no search over integer staffing
 exhaustive at this size).
 
 This module holds `optimize_intervals`, which walks the search. Its parts live in their own
-modules and are re-exported here: the table grid in `sim.experiment.interval_grid`, judging
-targets per interval in `sim.experiment.interval_targets`, the Erlang start in
-`sim.experiment.erlang_start`, the search's steps and simulation in
-`sim.experiment.interval_search`, and the result (`IntervalPlan`, `IntervalTrial`) in
-`sim.experiment.interval_plan`.
+modules and are re-exported here: the table grid in `sim.planning.intervals.grid`, judging
+targets per interval in `sim.planning.intervals.targets`, the Erlang start in
+`sim.planning.erlang_start`, the search's steps and simulation in
+`sim.planning.intervals.search`, and the result (`IntervalPlan`, `IntervalTrial`) in
+`sim.planning.intervals.plan`.
 """
 
 from __future__ import annotations
@@ -67,28 +67,28 @@ from typing import Any
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
-from sim.experiment.erlang_start import interval_start as interval_start
-from sim.experiment.erlang_start import owner_group
-from sim.experiment.interval_grid import DAY_S as DAY_S
-from sim.experiment.interval_grid import WEEKDAY_NAMES as WEEKDAY_NAMES
-from sim.experiment.interval_grid import Grid as Grid
-from sim.experiment.interval_grid import interval_rates as interval_rates
-from sim.experiment.interval_grid import scheduled as scheduled
-from sim.experiment.interval_grid import table_grid as table_grid
-from sim.experiment.interval_plan import IntervalPlan as IntervalPlan
-from sim.experiment.interval_plan import IntervalTrial as IntervalTrial
-from sim.experiment.interval_search import _blame, _busiest, _Evaluation, _has_room, _IntervalSearch
-from sim.experiment.interval_search import add_positions as add_positions
-from sim.experiment.interval_targets import INTERVAL_CHANNEL_METRICS as INTERVAL_CHANNEL_METRICS
-from sim.experiment.interval_targets import INTERVAL_GROUP_METRICS as INTERVAL_GROUP_METRICS
-from sim.experiment.interval_targets import IntervalJudgement as IntervalJudgement
-from sim.experiment.interval_targets import check_interval_targets as check_interval_targets
-from sim.experiment.interval_targets import interval_values as interval_values
-from sim.experiment.interval_targets import judge as judge
-from sim.experiment.search import Knob, Vector, search_setup
-from sim.experiment.targets import OVERALL, Target
+from sim.planning.erlang_start import interval_start as interval_start
+from sim.planning.erlang_start import owner_group
+from sim.planning.intervals.grid import DAY_S as DAY_S
+from sim.planning.intervals.grid import WEEKDAY_NAMES as WEEKDAY_NAMES
+from sim.planning.intervals.grid import Grid as Grid
+from sim.planning.intervals.grid import interval_rates as interval_rates
+from sim.planning.intervals.grid import scheduled as scheduled
+from sim.planning.intervals.grid import table_grid as table_grid
+from sim.planning.intervals.plan import IntervalPlan as IntervalPlan
+from sim.planning.intervals.plan import IntervalTrial as IntervalTrial
+from sim.planning.intervals.search import _blame, _busiest, _Evaluation, _has_room, _IntervalSearch
+from sim.planning.intervals.search import add_positions as add_positions
+from sim.planning.intervals.targets import INTERVAL_CHANNEL_METRICS as INTERVAL_CHANNEL_METRICS
+from sim.planning.intervals.targets import INTERVAL_GROUP_METRICS as INTERVAL_GROUP_METRICS
+from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgement
+from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
+from sim.planning.intervals.targets import interval_values as interval_values
+from sim.planning.intervals.targets import judge as judge
+from sim.planning.search import Knob, Vector, search_setup
+from sim.planning.targets import OVERALL, Target
 from sim.metrics.stats import mean_ci
-from sim.run.executors import Executor, SerialExecutor
+from sim.runner.executors import Executor, SerialExecutor
 
 EXPECTED_STAFFINGS = 20
 """About how many staffings a per-interval search simulates, for the budget check before it
@@ -191,7 +191,7 @@ def optimize_intervals(
         progress: called with the number of replications finished.
         on_total: called with the number of replications requested so far, as it grows.
         confident: an interval meets a target only when its whole 95 % CI does (see
-            `sim.experiment.optimize.optimize`); needs at least 2 replications.
+            `sim.planning.headcount.optimize`); needs at least 2 replications.
 
     Returns:
         The `IntervalPlan`. When the targets cannot be met, `met` is False and `note` says why.

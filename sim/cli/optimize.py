@@ -1,7 +1,7 @@
 """`staffsim optimize`: the fewest agents per group that meet service targets.
 
 Registered on the main command group with ``main.add_command(optimize)`` in `sim.cli`;
-the command itself only parses, calls `sim.experiment.optimize.optimize` and prints. The
+the command itself only parses, calls `sim.planning.headcount.optimize` and prints. The
 helpers it shares with `sim.cli` are imported when the command runs, not when this module
 is imported, so `sim.cli` may import this module at its top without an import cycle.
 """
@@ -17,9 +17,9 @@ import click
 from sim.config import ScenarioError
 
 if TYPE_CHECKING:
-    from sim.experiment.optimize import Plan
-    from sim.experiment.optimize_intervals import IntervalPlan
-    from sim.experiment.optimize_shifts import ShiftPlan
+    from sim.planning.headcount import Plan
+    from sim.planning.intervals.optimize import IntervalPlan
+    from sim.planning.shifts import ShiftPlan
 
     AnyPlan = Plan | IntervalPlan | ShiftPlan
 
@@ -87,7 +87,7 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
-    "--force", is_flag=True, help="Run even if the search looks larger than the budget (see sim.budget)."
+    "--force", is_flag=True, help="Run even if the search looks larger than the budget (see sim.runner.budget)."
 )
 @click.option(
     "--save",
@@ -124,15 +124,15 @@ def optimize(
     every interval; with --shifts, the groups' shifts are sized instead.
     """
     from sim.cli import _check_budget, _executor, _fail, _load_experiment, _progress
-    from sim.experiment.optimize import Plan, group_knobs, parse_targets
-    from sim.experiment.optimize import optimize as run_optimize
-    from sim.experiment.optimize_intervals import (
+    from sim.planning.headcount import Plan, group_knobs, parse_targets
+    from sim.planning.headcount import optimize as run_optimize
+    from sim.planning.intervals.optimize import (
         EXPECTED_STAFFINGS,
         check_interval_targets,
         optimize_intervals,
         table_groups,
     )
-    from sim.experiment.optimize_shifts import ShiftPlan, optimize_shifts, shift_groups
+    from sim.planning.shifts import ShiftPlan, optimize_shifts, shift_groups
     from sim.experiment.study import search_runs
 
     if per_interval and size_shifts:
@@ -208,8 +208,8 @@ def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
 
     import yaml
 
-    from sim.experiment.optimize import Plan
-    from sim.experiment.optimize_shifts import ShiftPlan
+    from sim.planning.headcount import Plan
+    from sim.planning.shifts import ShiftPlan
 
     agents: dict[str, Any]
     if isinstance(plan, Plan):

@@ -20,7 +20,7 @@ from sim.model.build import build
 from sim.model.entities import IN_SERVICE, WAITING, Level
 from sim.model.policies import Policy
 from sim.records import RECORD_MODES, FullSink, IntervalSink
-from sim.run.rng import stream
+from sim.runner.rng import stream
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from numpy.random import Generator
 
-from sim.config import mechanics as cfg
+from sim.config import journeys as cfg
 from sim.config.schema import Channel, Scenario
 from sim.config.staffing import WEEKDAYS, clock_seconds
 from sim.model.distributions import make_sampler

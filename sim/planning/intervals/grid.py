@@ -1,9 +1,9 @@
 """The per-interval staffing table's grid: how a run's intervals map onto a day's or a week's table.
 
 `Grid` and `table_grid` lay the table out (see the notes in
-`sim.experiment.optimize_intervals`), `interval_rates` gives a channel's mean arrival rate in
+`sim.planning.intervals.optimize`), `interval_rates` gives a channel's mean arrival rate in
 each table interval, and `scheduled` the agents each group has scheduled there. Judging
-targets on the grid is in `sim.experiment.interval_targets`.
+targets on the grid is in `sim.planning.intervals.targets`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Per-interval staffing: the interval grid, per-interval targets, the search and its plan."""
