@@ -55,6 +55,7 @@ _LAZY = {
 }
 """Public name → the module that defines it."""
 
+
 def __getattr__(name: str) -> Any:
     """Import a public name on first use and keep it (PEP 562)."""
     if name not in _LAZY:

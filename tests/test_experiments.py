@@ -20,10 +20,10 @@ import sim
 from sim.config.errors import ScenarioError
 from sim.config.variants import load_experiment
 from sim.experiment.compare import Precision, compare
-from sim.runner.store import StoreError, TaskStore
 from sim.experiment.sweep import parse_grid, sweep
 from sim.metrics.stats import mean_ci
 from sim.runner.executors import DaskExecutor, PoolExecutor, SerialExecutor
+from sim.runner.store import StoreError, TaskStore
 
 BASE: dict[str, Any] = {
     "name": "exp",

@@ -42,10 +42,10 @@ from click.testing import CliRunner
 
 import sim
 import sim.config
-from sim.runner.budget import BudgetError, Limits, RunSize, check, estimate, roster_steps
 from sim.cli import main
 from sim.config import ScenarioError
 from sim.model.build import expected_contacts
+from sim.runner.budget import BudgetError, Limits, RunSize, check, estimate, roster_steps
 
 FUZZ_CASES_DEFAULT = 300
 FUZZ_CASES = int(os.environ.get("FUZZ_CASES", FUZZ_CASES_DEFAULT))

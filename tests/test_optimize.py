@@ -27,6 +27,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.analytic.erlang import erlang_a, erlang_c_service_level, min_agents_erlang_a, min_agents_erlang_c
+from sim.cli.optimize import optimize as optimize_command
 from sim.config.schema import AgentGroup
 from sim.config.variants import apply_overrides
 from sim.planning.headcount import (
@@ -40,7 +41,6 @@ from sim.planning.headcount import (
     optimize,
     parse_targets,
 )
-from sim.cli.optimize import optimize as optimize_command
 from sim.runner.executors import Executor, make_executor
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.analytic.erlang import erlang_c_service_level, min_agents_erlang_c
+from sim.cli.optimize import optimize as optimize_command
 from sim.config.variants import apply_overrides
 from sim.planning.headcount import Target
 from sim.planning.intervals.optimize import (
@@ -40,7 +41,6 @@ from sim.planning.intervals.optimize import (
     optimize_intervals,
     table_grid,
 )
-from sim.cli.optimize import optimize as optimize_command
 from sim.runner.executors import Executor, make_executor
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,6 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 import sim
+from sim.cli.optimize import optimize as optimize_command
 from sim.config.staffing import Shift
 from sim.planning.intervals.grid import Grid
 from sim.planning.shifts import (
@@ -31,7 +32,6 @@ from sim.planning.shifts import (
     paid_hours,
     shift_grid,
 )
-from sim.cli.optimize import optimize as optimize_command
 from sim.runner.executors import Executor, make_executor
 from tests.test_optimize_intervals import GOAL, STATIONARY, erlang_table
 

@@ -20,15 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import sim
+from sim.cli.report import report
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, load_experiment
 from sim.experiment.compare import compare
-from sim.planning.intervals.optimize import IntervalPlan, optimize_intervals
 from sim.experiment.sweep import sweep
 from sim.model.build import expected_contacts
+from sim.planning.intervals.optimize import IntervalPlan, optimize_intervals
 from sim.report import plots
 from sim.report.html import ReportError, write_report
-from sim.cli.report import report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

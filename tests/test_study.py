@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import sim.experiment.study
-from sim.runner.budget import Limits, check, estimate
 from sim.cli import main
 from sim.experiment.study import QUICK_SCALES, StudyResult, conclude, run_study, study_scenarios
+from sim.runner.budget import Limits, check, estimate
 from sim.runner.executors import PoolExecutor
 
 

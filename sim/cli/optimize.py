@@ -87,7 +87,9 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
-    "--force", is_flag=True, help="Run even if the search looks larger than the budget (see sim.runner.budget)."
+    "--force",
+    is_flag=True,
+    help="Run even if the search looks larger than the budget (see sim.runner.budget).",
 )
 @click.option(
     "--save",
@@ -124,6 +126,7 @@ def optimize(
     every interval; with --shifts, the groups' shifts are sized instead.
     """
     from sim.cli import _check_budget, _executor, _fail, _load_experiment, _progress
+    from sim.experiment.study import search_runs
     from sim.planning.headcount import Plan, group_knobs, parse_targets
     from sim.planning.headcount import optimize as run_optimize
     from sim.planning.intervals.optimize import (
@@ -133,7 +136,6 @@ def optimize(
         table_groups,
     )
     from sim.planning.shifts import ShiftPlan, optimize_shifts, shift_groups
-    from sim.experiment.study import search_runs
 
     if per_interval and size_shifts:
         _fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")

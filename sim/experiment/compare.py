@@ -26,12 +26,12 @@ from typing import Any
 import pandas as pd
 
 from sim.config.variants import BASELINE, Experiment, load_experiment
-from sim.runner.store import TaskStore
-from sim.runner.tasks import Task, run_all
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
 from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
+from sim.runner.store import TaskStore
+from sim.runner.tasks import Task, run_all
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ import pandas as pd
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.experiment.compare import compare
-from sim.planning.headcount import optimize
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler
+from sim.planning.headcount import optimize
 from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.simulate import simulate

@@ -21,9 +21,9 @@ from sim.config.errors import Problem, ScenarioError
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, apply_overrides, check_path, load_experiment
+from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
-from sim.runner.executors import Executor, SerialExecutor
 
 SWEEP_COLUMNS = ["point", "replication", "scope", "name", "metric", "value"]
 """Columns of the sweep table besides one column per grid key path."""

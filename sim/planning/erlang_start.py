@@ -18,11 +18,11 @@ import numpy as np
 
 from sim.analytic import erlang
 from sim.config.schema import Scenario
-from sim.planning.intervals.grid import Grid, interval_rates
-from sim.planning.targets import OVERALL, Target
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
 from sim.model.roster import roster
+from sim.planning.intervals.grid import Grid, interval_rates
+from sim.planning.targets import OVERALL, Target
 
 
 def mean_rate_per_s(scenario: Scenario, channel: str) -> float:

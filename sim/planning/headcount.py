@@ -58,6 +58,7 @@ from typing import Any
 
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
+from sim.metrics.stats import Estimate, mean_ci
 from sim.planning.erlang_start import analytic_start as analytic_start
 from sim.planning.erlang_start import channel_agents as channel_agents
 from sim.planning.erlang_start import head_count as head_count
@@ -80,7 +81,6 @@ from sim.planning.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
 from sim.planning.targets import Target as Target
 from sim.planning.targets import check_replications as check_replications
 from sim.planning.targets import parse_targets as parse_targets
-from sim.metrics.stats import Estimate, mean_ci
 from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config.schema import Scenario
-from sim.planning.targets import Target
 from sim.metrics.stats import Estimate
+from sim.planning.targets import Target
 
 
 @dataclass(frozen=True)

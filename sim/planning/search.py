@@ -19,9 +19,9 @@ from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, apply_overrides, load_experiment
 from sim.planning.targets import Target, check_replications, parse_targets
-from sim.runner.tasks import Task, run_all
 from sim.results import RunResult
 from sim.runner.executors import Executor
+from sim.runner.tasks import Task, run_all
 
 # --- knobs -------------------------------------------------------------------------
 

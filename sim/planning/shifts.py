@@ -37,6 +37,8 @@ from numpy.typing import NDArray
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
 from sim.config.variants import Experiment
+from sim.metrics.stats import Estimate, mean_ci
+from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
 from sim.planning.intervals.plan import IntervalTrial
@@ -44,8 +46,6 @@ from sim.planning.intervals.search import _Evaluation, _IntervalSearch
 from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, targets_json
 from sim.planning.search import Knob, Vector, search_setup
 from sim.planning.targets import OVERALL, Target
-from sim.metrics.stats import Estimate, mean_ci
-from sim.model.roster import roster
 from sim.runner.executors import Executor, SerialExecutor
 
 STALL_STEPS = 5

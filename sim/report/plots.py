@@ -504,8 +504,8 @@ def _steps(values: Sequence[float] | np.ndarray) -> np.ndarray:
 
 def _offered_load(plan: IntervalPlan) -> dict[str, NDArray[np.float64]]:
     """Per channel a searched group serves: mean arrival rate × mean handle time, per table interval."""
-    from sim.planning.intervals.optimize import interval_rates, table_grid
     from sim.model.distributions import make_sampler
+    from sim.planning.intervals.optimize import interval_rates, table_grid
 
     scenario = plan.scenario
     grid = table_grid(scenario)

@@ -33,7 +33,9 @@ def numbers(relative: Path) -> dict[str, Any]:
     frames = {"replications": result.replications(), "intervals": result.intervals()}
     if "variants" in (yaml.safe_load(path.read_text()) or {}):
         frames["compare"] = sim.compare(path, replications=REPLICATIONS, seed=SEED)[COMPARED]
-    return {k: json.loads(v.to_json(orient="split", index=False, double_precision=15)) for k, v in frames.items()}
+    return {
+        k: json.loads(v.to_json(orient="split", index=False, double_precision=15)) for k, v in frames.items()
+    }
 
 
 def main() -> None:

@@ -67,6 +67,7 @@ from typing import Any
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
+from sim.metrics.stats import mean_ci
 from sim.planning.erlang_start import interval_start as interval_start
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import DAY_S as DAY_S
@@ -87,7 +88,6 @@ from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
 from sim.planning.search import Knob, Vector, search_setup
 from sim.planning.targets import OVERALL, Target
-from sim.metrics.stats import mean_ci
 from sim.runner.executors import Executor, SerialExecutor
 
 EXPECTED_STAFFINGS = 20

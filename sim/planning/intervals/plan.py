@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from sim.config.schema import Scenario
+from sim.metrics.stats import Estimate
 from sim.planning.intervals.targets import IntervalJudgement, targets_json
 from sim.planning.targets import Target
-from sim.metrics.stats import Estimate
 
 
 @dataclass(frozen=True)

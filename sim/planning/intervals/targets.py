@@ -17,10 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.schema import Scenario
+from sim.metrics.stats import Estimate, mean_ci
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import Grid
 from sim.planning.targets import OVERALL, Target
-from sim.metrics.stats import Estimate, mean_ci
 from sim.records import interval_ratios
 from sim.runner.simulate import ReplicationOutput
 
