@@ -1,0 +1,1 @@
+"""Calibration: a centre's contact log read and checked (`log`), a scenario fitted from it (`fit`)."""
