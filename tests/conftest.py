@@ -1,4 +1,4 @@
-"""Shared fixtures: small scenarios as dicts, the shared real-data folder, a CLI runner."""
+"""Shared fixtures: small scenarios as dicts, the project's real-data folder, a CLI runner."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
-SHARED_DATA = ROOT.parent / "shared" / "data" / "real"
+BANK_DATA = ROOT / "data" / "anonymous_bank"
 
 MMC: dict[str, Any] = {
     "name": "mmc",
@@ -37,8 +37,6 @@ def mmc(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def shared_data() -> Path:
-    """The shared real-data folder; the test is skipped when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared real data not found at {SHARED_DATA}")
-    return SHARED_DATA
+def bank_data() -> Path:
+    """The project's copy of the Anonymous Bank extracts (data/anonymous_bank/, see its README)."""
+    return BANK_DATA

@@ -1,1 +1,2 @@
-"""Contact logs: read a centre's log, fit a scenario to it, back-test a scenario against it."""
+"""Calibration: a centre's contact log read and checked (`log`), a scenario fitted from it (`fit`),
+and a scenario back-tested against a log (`backtest`, with the band statistics in `bands`)."""

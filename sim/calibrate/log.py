@@ -1,0 +1,477 @@
+"""A centre's contact log: one row per contact, read, checked and held as a typed table.
+
+The format (README, "Contact logs") is one CSV row per contact that asked for an agent:
+
+==============  =========  ===================================================================
+column          required   meaning
+==============  =========  ===================================================================
+``arrived_at``  yes        ISO 8601 date-time the contact joined the queue, with or without a
+                           time zone (``1999-02-01T09:52:05``, ``2017-10-31T21:45:10Z``)
+``channel``     yes        ``phone``, ``email``, ``social``, ... (the scenario's channel name)
+``class``       no         call type or intent; the channel's name where absent
+``priority``    no         integer, larger = served first; 0 where absent
+``outcome``     yes        ``answered`` or ``abandoned``
+``wait_s``      yes        seconds from arrival to answer (answered) or to hanging up
+                           (abandoned); for a social post, the first reply time
+``handle_s``    see below  seconds of the agent's handling; empty for abandoned contacts
+``agent``       no         the agent who answered, any label
+==============  =========  ===================================================================
+
+``handle_s`` may be left out as a column when the log holds no handle times at all (a social
+export with first reply times only); when the column is there, every answered contact needs one.
+
+`read_log` maps a user's own column names (``{"class": "CallType"}``, the CLI's
+``--column class=CallType``), reads the file in bounded chunks (row, column and byte limits)
+and checks every row; any problem raises `LogError`, whose text is the one-screen message
+the CLI prints before exiting with status 2: the file, then for each problem the row (1 is
+the first row after the header), the column and what is allowed.
+
+Time stamps without a zone are the centre's local clock time. Time stamps with a zone are
+converted to the zone `read_log` is given (``tz``, default UTC) and then read as local clock
+time, so that intervals of the day mean the same thing in both cases.
+
+Interface for the commands built on it (``staffsim fit``, ``staffsim backtest``):
+
+- ``read_log(path, columns=None, tz="UTC", limits=LogLimits()) -> ContactLog``
+- ``parse_column_options(["class=CallType", ...]) -> dict``  (raises `LogError`)
+- ``parse_days("weekdays" | "all" | "Sun,Mon,...") -> frozenset[int]``  (Monday = 0)
+- ``ContactLog.frame``: a pandas DataFrame with exactly the columns of `COLUMNS`, typed
+  (``arrived_at`` naive datetime64, ``priority`` int, ``wait_s``/``handle_s`` float,
+  ``handle_s`` NaN for abandoned contacts, ``agent`` string or NA), sorted by arrival;
+- ``ContactLog.on_days(days)``, ``.only(channel=..., cls=...)``, ``.dates()``,
+  ``.interval_of_day(interval_min)``, ``.tally(interval_min, answer_within_s)`` (observed
+  offered / answered / abandoned / waited / ASA figures per day, interval and channel).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+COLUMNS: tuple[str, ...] = (
+    "arrived_at",
+    "channel",
+    "class",
+    "priority",
+    "outcome",
+    "wait_s",
+    "handle_s",
+    "agent",
+)
+"""Every column of the format, in the order of `ContactLog.frame`."""
+REQUIRED: tuple[str, ...] = ("arrived_at", "channel", "outcome", "wait_s")
+"""Columns a log must have (after `--column` mapping); the others are optional. A log without
+``handle_s`` holds no handle times at all (a social export with reply times only); a log with
+it must give one for every answered contact."""
+OUTCOMES: tuple[str, ...] = ("answered", "abandoned")
+DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+"""Day names accepted by `parse_days` (Monday = 0, as in pandas and `datetime.weekday`)."""
+_MAX_SHOWN = 12
+
+
+@dataclass(frozen=True, slots=True)
+class LogLimits:
+    """Bounds on what `read_log` accepts, so that a wrong file fails fast instead of filling memory.
+
+    Attributes:
+        max_bytes: largest file size, bytes.
+        max_rows: most data rows.
+        max_columns: most columns in the header.
+        chunk_rows: rows read and checked at a time.
+    """
+
+    max_bytes: int = 2_000_000_000
+    max_rows: int = 20_000_000
+    max_columns: int = 500
+    chunk_rows: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class LogProblem:
+    """One thing wrong in a contact log: the row (1 = first after the header) and column, or neither."""
+
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+
+class LogError(Exception):
+    """A contact log could not be read or is not valid.
+
+    ``str(error)`` is the one-screen message for the user (file, rows, columns, what is
+    allowed); `problems` holds the `LogProblem` list for Python callers.
+    """
+
+    def __init__(self, source: str, problems: Sequence[LogProblem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        lines = [f"invalid contact log {self.source}:"]
+        for p in self.problems[:_MAX_SHOWN]:
+            where = []
+            if p.row is not None:
+                where.append(f"row {p.row}")
+            if p.column is not None:
+                where.append(f"column {p.column}")
+            lines.append(f"  {', '.join(where) or '(file)'}: {p.message}")
+        if len(self.problems) > _MAX_SHOWN:
+            lines.append(f"  ... and {len(self.problems) - _MAX_SHOWN} more")
+        return "\n".join(lines)
+
+
+def parse_column_options(options: Iterable[str], source: str = "--column") -> dict[str, str]:
+    """Turn ``["class=CallType", ...]`` into ``{"class": "CallType"}``.
+
+    Raises:
+        LogError: an option without ``=``, or a name that is not a column of the format.
+    """
+    mapping: dict[str, str] = {}
+    problems = []
+    for option in options:
+        ours, sep, theirs = option.partition("=")
+        ours, theirs = ours.strip(), theirs.strip()
+        if not sep or not ours or not theirs:
+            problems.append(LogProblem(f"{option!r}: expected NAME=THEIRS, e.g. class=CallType"))
+        elif ours not in COLUMNS:
+            problems.append(LogProblem(f"{ours!r} is not a log column; allowed: {', '.join(COLUMNS)}"))
+        else:
+            mapping[ours] = theirs
+    if problems:
+        raise LogError(source, problems)
+    return mapping
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """The days of the week a ``--days`` value selects (Monday = 0).
+
+    ``all`` is every day, ``weekdays`` Monday to Friday, ``weekends`` Saturday and Sunday;
+    otherwise a comma-separated list of day names (``Sun,Mon,Tue,Wed,Thu`` for a centre whose
+    working week runs Sunday to Thursday), case-insensitive, three letters or in full.
+
+    Raises:
+        LogError: an unknown day name or an empty list.
+    """
+    key = text.strip().lower()
+    named = {"all": range(7), "weekdays": range(5), "weekends": range(5, 7)}
+    if key in named:
+        return frozenset(named[key])
+    days = set()
+    for part in filter(None, (p.strip()[:3].lower() for p in key.split(","))):
+        matches = [i for i, name in enumerate(DAY_NAMES) if name.lower() == part]
+        if not matches:
+            allowed = "all, weekdays, weekends or day names such as Sun,Mon,Tue,Wed,Thu"
+            raise LogError("--days", [LogProblem(f"{text!r}: unknown day {part!r}; allowed: {allowed}")])
+        days.add(matches[0])
+    if not days:
+        raise LogError("--days", [LogProblem(f"{text!r} names no day")])
+    return frozenset(days)
+
+
+@dataclass(frozen=True)
+class ContactLog:
+    """A checked contact log.
+
+    Attributes:
+        frame: one row per contact with the columns of `COLUMNS` (see the module docstring),
+            sorted by ``arrived_at``; treat it as read-only.
+        source: the file it was read from, for messages.
+    """
+
+    frame: pd.DataFrame
+    source: str = "(log)"
+    _days: frozenset[int] = field(default=frozenset(range(7)), repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names in the log, sorted."""
+        return sorted(self.frame["channel"].unique().tolist())
+
+    @property
+    def classes(self) -> list[tuple[str, str]]:
+        """``(channel, class)`` pairs in the log, sorted."""
+        pairs = self.frame[["channel", "class"]].drop_duplicates()
+        return sorted((str(c), str(k)) for c, k in pairs.itertuples(index=False))
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """The days of the week this log was restricted to by `on_days` (all seven if never)."""
+        return self._days
+
+    def _with(self, frame: pd.DataFrame, days: frozenset[int] | None = None) -> ContactLog:
+        return ContactLog(frame.reset_index(drop=True), self.source, self._days if days is None else days)
+
+    def on_days(self, days: frozenset[int] | str) -> ContactLog:
+        """The contacts that arrived on the given days of the week (a set, or a ``--days`` value)."""
+        chosen = parse_days(days) if isinstance(days, str) else frozenset(days)
+        keep = self.frame["arrived_at"].dt.day_of_week.isin(sorted(chosen))
+        return self._with(self.frame[keep], chosen & self._days)
+
+    def only(self, channel: str | None = None, cls: str | None = None) -> ContactLog:
+        """The contacts of one channel and/or class."""
+        keep = pd.Series(True, index=self.frame.index)
+        if channel is not None:
+            keep &= self.frame["channel"] == channel
+        if cls is not None:
+            keep &= self.frame["class"] == cls
+        return self._with(self.frame[keep])
+
+    def between(self, first: str | pd.Timestamp, last: str | pd.Timestamp) -> ContactLog:
+        """The contacts that arrived on the calendar days ``first`` to ``last`` (both included)."""
+        day = self.frame["arrived_at"].dt.normalize()
+        keep = (day >= pd.Timestamp(first).normalize()) & (day <= pd.Timestamp(last).normalize())
+        return self._with(self.frame[keep])
+
+    def dates(self) -> list[pd.Timestamp]:
+        """The calendar days with at least one contact, sorted (midnight time stamps)."""
+        return sorted(pd.DatetimeIndex(self.frame["arrived_at"].dt.normalize().unique()))
+
+    def seconds_of_day(self) -> pd.Series:
+        """Each contact's arrival as seconds since its day's midnight (float)."""
+        t = self.frame["arrived_at"]
+        seconds: pd.Series = (t - t.dt.normalize()).dt.total_seconds()
+        return seconds
+
+    def interval_of_day(self, interval_min: float) -> pd.Series:
+        """Each contact's interval of the day: 0 for the first ``interval_min`` minutes after midnight."""
+        if not 0 < interval_min <= 1440 or 1440 % interval_min:
+            raise ValueError(f"interval_min must divide a day (1440 min), got {interval_min}")
+        return (self.seconds_of_day() // (interval_min * 60.0)).astype(int)
+
+    def tally(self, interval_min: float = 30, answer_within_s: float = 20.0) -> pd.DataFrame:
+        """Observed figures per day, interval of the day and channel.
+
+        Returns:
+            A frame indexed by ``(date, interval, channel)`` with columns ``offered``,
+            ``answered``, ``abandoned``, ``waited`` (wait > 0), ``answered_within``
+            (answered with wait ≤ `answer_within_s`), ``wait_answered_s`` (sum of the
+            answered contacts' waits) and ``handle_s`` (sum of handle times). Rates are ratios
+            of these sums (abandon rate = abandoned / offered, ASA = wait_answered_s /
+            answered, service level = answered_within / offered), so that they can be summed
+            over days before dividing.
+        """
+        f = self.frame
+        answered = f["outcome"] == "answered"
+        parts = pd.DataFrame(
+            {
+                "date": f["arrived_at"].dt.normalize(),
+                "interval": self.interval_of_day(interval_min),
+                "channel": f["channel"],
+                "offered": 1,
+                "answered": answered.astype(int),
+                "abandoned": (~answered).astype(int),
+                "waited": (f["wait_s"] > 0).astype(int),
+                "answered_within": (answered & (f["wait_s"] <= answer_within_s)).astype(int),
+                "wait_answered_s": f["wait_s"].where(answered, 0.0),
+                "handle_s": f["handle_s"].fillna(0.0),
+            }
+        )
+        return parts.groupby(["date", "interval", "channel"]).sum()
+
+
+def _header(path: Path, source: str, limits: LogLimits) -> list[str]:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise LogError(source, [LogProblem(f"file not found: {path}")]) from None
+    except OSError as exc:
+        raise LogError(source, [LogProblem(f"cannot read the file: {exc.strerror}")]) from None
+    if path.is_dir():
+        raise LogError(source, [LogProblem("is a folder, not a CSV file")])
+    if size > limits.max_bytes:
+        raise LogError(
+            source, [LogProblem(f"{size:,} bytes is more than the limit of {limits.max_bytes:,} bytes")]
+        )
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline(1_000_000)
+    except UnicodeDecodeError:
+        raise LogError(source, [LogProblem("not UTF-8 text; save the log as a UTF-8 CSV file")]) from None
+    except OSError as exc:
+        raise LogError(source, [LogProblem(f"cannot read the file: {exc.strerror}")]) from None
+    if not first.strip():
+        raise LogError(source, [LogProblem("empty file: expected a header row and one row per contact")])
+    names = [n.strip() for n in next(csv.reader([first]))]
+    if len(names) > limits.max_columns:
+        message = f"{len(names)} columns is more than the limit of {limits.max_columns}"
+        raise LogError(source, [LogProblem(message)])
+    return names
+
+
+def _resolve_columns(names: list[str], mapping: Mapping[str, str], source: str) -> dict[str, str]:
+    """Ours → theirs for every column of the format present in the file."""
+    problems = []
+    for ours, theirs in mapping.items():
+        if ours not in COLUMNS:
+            allowed = ", ".join(COLUMNS)
+            problems.append(
+                LogProblem(f"--column {ours}=...: {ours!r} is not a log column; allowed: {allowed}")
+            )
+        elif theirs not in names:
+            message = f"--column {ours}={theirs}: the file has no such column; it has {', '.join(names)}"
+            problems.append(LogProblem(message, column=theirs))
+    found = {c: mapping.get(c, c) for c in COLUMNS if mapping.get(c, c) in names}
+    for missing in (c for c in REQUIRED if c not in found and c not in mapping):
+        problems.append(
+            LogProblem(
+                f"missing required column; the file has {', '.join(names)}; "
+                f"map yours with --column {missing}=YOURS",
+                column=missing,
+            )
+        )
+    if problems:
+        raise LogError(source, problems)
+    return found
+
+
+def _parse_times(raw: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 strings → naive local datetimes; NaT where unparsable."""
+    text = raw.fillna("").astype(str).str.strip()
+    zoned = text.str.contains(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", regex=True) & text.str.contains(
+        "T| ", regex=True
+    )
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if (~zoned).any():
+        out[~zoned] = pd.to_datetime(text[~zoned], format="ISO8601", errors="coerce").astype("datetime64[ns]")
+    if zoned.any():
+        aware = pd.to_datetime(text[zoned], format="ISO8601", errors="coerce", utc=True)
+        out[zoned] = aware.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
+    return out
+
+
+def _check_chunk(raw: pd.DataFrame, first_row: int, tz: str) -> tuple[pd.DataFrame, list[LogProblem]]:
+    """Type one chunk of string columns (named as ours); problems name file rows from `first_row`."""
+    problems: list[LogProblem] = []
+    rows = np.arange(first_row, first_row + len(raw))
+
+    def flag(mask: pd.Series | np.ndarray, column: str, message: str) -> None:
+        for i in np.flatnonzero(np.asarray(mask))[:_MAX_SHOWN]:
+            value = raw[column].iloc[i] if column in raw else None
+            shown = "empty" if value is None or pd.isna(value) or str(value).strip() == "" else repr(value)
+            problems.append(LogProblem(f"{shown}: {message}", row=int(rows[i]), column=column))
+
+    out = pd.DataFrame(index=raw.index)
+    out["arrived_at"] = _parse_times(raw["arrived_at"], tz)
+    flag(out["arrived_at"].isna(), "arrived_at", "not an ISO 8601 date-time such as 1999-02-01T09:52:05")
+    channel = raw["channel"].fillna("").astype(str).str.strip()
+    flag(channel == "", "channel", "every contact needs a channel such as phone, email or social")
+    out["channel"] = channel
+    cls = (
+        raw["class"].fillna("").astype(str).str.strip() if "class" in raw else pd.Series("", index=raw.index)
+    )
+    out["class"] = cls.where(cls != "", channel)
+    if "priority" in raw:
+        text = raw["priority"].fillna("").astype(str).str.strip()
+        number = pd.to_numeric(text.where(text != "", "0"), errors="coerce")
+        whole = number.notna() & (number == number.round())
+        flag(~whole, "priority", "priority must be a whole number (larger = first)")
+        out["priority"] = number.fillna(0).round().astype(int)
+    else:
+        out["priority"] = 0
+    outcome = raw["outcome"].fillna("").astype(str).str.strip().str.lower()
+    flag(~outcome.isin(OUTCOMES), "outcome", f"outcome must be one of {', '.join(OUTCOMES)}")
+    out["outcome"] = outcome
+    answered = outcome == "answered"
+    wait = pd.to_numeric(raw["wait_s"], errors="coerce")
+    flag(wait.isna() | ~np.isfinite(wait), "wait_s", "wait_s must be a number of seconds ≥ 0")
+    flag(wait < 0, "wait_s", "a wait cannot be negative (seconds ≥ 0)")
+    out["wait_s"] = wait.astype(float)
+    if "handle_s" in raw:
+        handle = pd.to_numeric(raw["handle_s"], errors="coerce")
+        text = raw["handle_s"].fillna("").astype(str).str.strip()
+        flag(answered & (text == ""), "handle_s", "an answered contact needs its handle time in seconds")
+        bad = answered & (text != "") & (handle.isna() | ~np.isfinite(handle))
+        flag(bad, "handle_s", "handle_s must be a number of seconds ≥ 0")
+        flag(answered & (handle < 0), "handle_s", "a handle time cannot be negative (seconds ≥ 0)")
+        out["handle_s"] = handle.where(answered).astype(float)
+    else:
+        out["handle_s"] = np.nan
+    if "agent" in raw:
+        agent = raw["agent"].astype("string").str.strip()
+        out["agent"] = agent.where(agent != "")
+    else:
+        out["agent"] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    return out[list(COLUMNS)], problems
+
+
+def read_log(
+    path: str | Path,
+    columns: Mapping[str, str] | None = None,
+    tz: str = "UTC",
+    limits: LogLimits | None = None,
+) -> ContactLog:
+    """Read and check a contact log.
+
+    Args:
+        path: the CSV file.
+        columns: our column name → the file's, for the columns named differently
+            (``--column class=CallType`` gives ``{"class": "CallType"}``).
+        tz: the zone that time stamps carrying a zone are converted to before they are
+            read as local clock time; stamps without a zone are local already.
+        limits: file size, row and column bounds (`LogLimits` defaults).
+
+    Returns:
+        The log, sorted by arrival.
+
+    Raises:
+        LogError: the file is missing, unreadable, too large, lacks a required column, or
+            has rows that break the format (every such row is listed, up to a screenful).
+    """
+    path = Path(path)
+    source = str(path)
+    limits = limits or LogLimits()
+    names = _header(path, source, limits)
+    found = _resolve_columns(names, dict(columns or {}), source)
+    theirs_to_ours = {theirs: ours for ours, theirs in found.items()}
+    problems: list[LogProblem] = []
+    parts: list[pd.DataFrame] = []
+    seen = 0
+    try:
+        with pd.read_csv(
+            path,
+            usecols=list(theirs_to_ours),
+            dtype=str,
+            keep_default_na=False,
+            chunksize=limits.chunk_rows,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+        ) as reader:
+            for chunk in reader:
+                chunk.columns = [c.strip() for c in chunk.columns]
+                chunk = chunk.rename(columns=theirs_to_ours)
+                if seen + len(chunk) > limits.max_rows:
+                    raise LogError(source, [LogProblem(f"more than the limit of {limits.max_rows:,} rows")])
+                typed, found_problems = _check_chunk(chunk, seen + 1, tz)
+                seen += len(chunk)
+                problems.extend(found_problems)
+                if len(problems) > _MAX_SHOWN:
+                    break
+                parts.append(typed)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise LogError(source, [LogProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}")]) from None
+    if problems:
+        raise LogError(source, problems)
+    if not parts or seen == 0:
+        raise LogError(source, [LogProblem("no contacts: the file has a header but no rows")])
+    frame = pd.concat(parts, ignore_index=True).sort_values("arrived_at", kind="stable", ignore_index=True)
+    return ContactLog(frame, source)
+
+
+def write_log(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a frame with the columns of `COLUMNS` as a contact log CSV (ISO time stamps)."""
+    out = frame[list(COLUMNS)].copy()
+    stamps = pd.to_datetime(out["arrived_at"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    out["arrived_at"] = stamps.str.rstrip("0").str.rstrip(".")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    out.to_csv(tmp, index=False)
+    tmp.replace(path)
