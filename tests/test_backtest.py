@@ -9,15 +9,20 @@ Student-t interval it reduces to when every day has the same denominator.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import sim
 from sim.calibrate.backtest import BacktestError, backtest, day_scenario
 from sim.calibrate.bands import METRICS, log_tallies, ratio_band
+from sim.cli import main
 from sim.metrics.stats import mean_ci
 
 DAYS = 10
@@ -141,7 +146,13 @@ def test_replay_with_the_true_staffing_is_inside_the_band(own_log: pd.DataFrame)
     """Replayed arrivals and the true head count: behaviour alone reproduces the log."""
     wrong_volume = known(agents=9).model_copy()  # staffing and volume come from the log instead
     bt = backtest(
-        wrong_volume, own_log, replications=10, interval_min=60, seed=5, replay=True, staffing=constant_staffing(5)
+        wrong_volume,
+        own_log,
+        replications=10,
+        interval_min=60,
+        seed=5,
+        replay=True,
+        staffing=constant_staffing(5),
     )
     for metric in METRICS:
         assert bt.inside_share(metric) >= 0.9, (metric, bt.misses(metric))
@@ -167,9 +178,7 @@ def test_bad_calls_are_refused(own_log: pd.DataFrame) -> None:
         backtest(known(), own_log, interval_min=20)
     with pytest.raises(BacktestError, match="no contacts"):
         backtest(known(), own_log.iloc[:0])
-    two_groups = known().model_copy(
-        update={"agents": {**known().agents, "spare": known().agents["team"]}}
-    )
+    two_groups = known().model_copy(update={"agents": {**known().agents, "spare": known().agents["team"]}})
     with pytest.raises(BacktestError, match="2 agent groups"):
         backtest(two_groups, own_log, replay=True, staffing=constant_staffing(5))
 
@@ -178,3 +187,132 @@ def test_a_day_of_the_scenario_starts_empty_at_midnight() -> None:
     day = day_scenario(known().model_copy(update={"horizon_hours": 72.0, "warmup_hours": 2.0}), 30)
     assert (day.horizon_hours, day.warmup_hours, day.interval_min) == (24.0, 0.0, 30)
 
+
+# --- the command ---------------------------------------------------------------------------
+
+KNOWN_YAML = """\
+name: known
+seed: 11
+replications: 4
+horizon_hours: 24
+interval_min: 60
+channels:
+  phone:
+    arrivals: {profile: {interval_min: 60, rates_per_hour: RATES}}
+    handle_time: {dist: lognormal, mean_s: 200, cv: 1.0}
+    patience: {dist: exponential, mean_s: 300}
+    target: {answer_within_s: 20}
+agents:
+  team: {count: 5, skills: [phone]}
+""".replace("RATES", "[" + ", ".join(f"{r:g}" for r in RATES) + "]")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, own_log: pd.DataFrame) -> tuple[Path, Path]:
+    """The known scenario as a file, and three days of its generated log as a CSV."""
+    folder = tmp_path_factory.mktemp("backtest")
+    scenario = folder / "known.yaml"
+    scenario.write_text(KNOWN_YAML, encoding="utf-8")
+    log = folder / "log.csv"
+    short = own_log[own_log["arrived_at"] < pd.Timestamp("2024-01-04")].copy()
+    short["arrived_at"] = short["arrived_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    short.to_csv(log, index=False)
+    return scenario, log
+
+
+def invoke(*args: str | Path) -> tuple[int, str, str]:
+    """Run `staffsim ARGS` in-process; return (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+FIGURE_KEYS = {"observed", "observed_ci", "simulated"}
+
+
+def _check_figure(fig: dict[str, Any]) -> None:
+    assert set(fig) == FIGURE_KEYS
+    assert set(fig["simulated"]) == {"mean", "ci_low", "ci_high"}
+    lo, hi = fig["observed_ci"]
+    assert lo <= fig["observed"] <= hi
+    assert fig["simulated"]["ci_low"] <= fig["simulated"]["mean"] <= fig["simulated"]["ci_high"]
+
+
+def test_json_is_one_object_of_the_documented_shape(files: tuple[Path, Path], tmp_path: Path) -> None:
+    scenario, log = files
+    page = tmp_path / "bt.html"
+    code, out, err = invoke(
+        "backtest",
+        scenario,
+        log,
+        "-n",
+        "3",
+        "--interval-min",
+        "60",
+        "--hours",
+        "8-20",
+        "--json",
+        "--report",
+        page,
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {"overall", "intervals", "inside_share"}
+    assert set(data["overall"]) == set(METRICS) == set(data["inside_share"])
+    for fig in data["overall"].values():
+        _check_figure(fig)
+    assert [iv["start"] for iv in data["intervals"]] == [f"{h:02d}:00" for h in range(8, 20)]
+    for iv in data["intervals"]:
+        assert set(iv) == {"start", *METRICS}
+        for metric in METRICS:
+            _check_figure(iv[metric])
+    assert all(0 <= s <= 1 for s in data["inside_share"].values())
+    text = page.read_text(encoding="utf-8")
+    assert "back-test report" in text and text.count("data:image/png;base64,") == 1
+
+
+def test_text_output_names_the_misses(files: tuple[Path, Path]) -> None:
+    scenario, log = files
+    code, out, _ = invoke("backtest", scenario, log, "-n", "2", "--interval-min", "30")
+    assert code == 0
+    for metric in METRICS:
+        assert re.search(
+            rf"^{metric}: whole period [+-]\d+\.\d% against observed .* inside the band in \d+ of \d+",
+            out,
+            re.M,
+        )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--interval-min", "20"], "20"),
+        (["--hours", "9-7"], "FIRST-END"),
+        (["--dates", "2030-01-01..2030-01-02"], "no contacts"),
+        (["--days", "Funday"], "unknown day"),
+        (["--column", "klass=CallType"], "not a log column"),
+        (["-n", "1"], "1"),
+    ],
+)
+def test_bad_options_exit_2(files: tuple[Path, Path], extra: list[str], message: str) -> None:
+    scenario, log = files
+    code, out, err = invoke("backtest", scenario, log, *extra)
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_files_exit_2_naming_them(files: tuple[Path, Path], tmp_path: Path) -> None:
+    scenario, log = files
+    code, _, err = invoke("backtest", scenario, tmp_path / "missing.csv")
+    assert code == 2 and "missing.csv" in err and "not found" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text(log.read_text(encoding="utf-8").replace(",answered,", ",answred,", 1), encoding="utf-8")
+    code, _, err = invoke("backtest", scenario, bad)
+    assert code == 2 and "row 1" in err and "outcome" in err
+    code, _, err = invoke("backtest", tmp_path / "none.yaml", log)
+    assert code == 2 and "none.yaml" in err
+    page = tmp_path / "folder"
+    page.mkdir()
+    code, out, err = invoke("backtest", scenario, log, "-n", "2", "--report", page)
+    assert code == 2 and out == "" and "folder" in err
