@@ -124,7 +124,9 @@ def build(
         patience = None
         if ch_spec.patience is not None:
             patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
-        centre.start_arrivals(ch, times, handle, patience)
+        profile = ch_spec.handle_time_profile
+        by_time = (profile.interval_min * 60.0, list(profile.multipliers)) if profile is not None else None
+        centre.start_arrivals(ch, times, handle, patience, by_time)
     return Built(env, centre, horizon)
 
 

@@ -3,7 +3,8 @@
 The story, as the code tells it:
 
 1. A customer arrives on a channel (`_on_arrival`). Their handle time and patience are
-   drawn now, from the channel's own streams. They join the channel's queue, and every
+   drawn now, from the channel's own streams (the handle time times the channel's
+   time-of-day multiplier, if it has one). They join the channel's queue, and every
    agent group skilled for the channel that has an idle agent is offered work.
 2. Offering work (`_offer`) asks the routing policy which queue the group's free agent
    should serve; the agent takes that queue's oldest contact (`_start`).
@@ -106,12 +107,17 @@ class Centre:
         times: Iterator[float],
         handle: Iterator[float],
         patience: Iterator[float] | None,
+        handle_profile: tuple[float, list[float]] | None = None,
     ) -> None:
-        """Feed `channel` with arrivals at `times`, drawing each customer's durations."""
+        """Feed `channel` with arrivals at `times`, drawing each customer's durations.
+
+        `handle_profile`, ``(interval_s, multipliers)``, scales each handle-time draw by the
+        multiplier of the interval of the day the contact arrives in.
+        """
         first = next(times, None)
         if first is None:
             return
-        self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience))
+        self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience, handle_profile))
 
     def _on_arrival(self, event: Due) -> None:
         feed: _ArrivalFeed = event._value
@@ -119,6 +125,8 @@ class Centre:
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
+        if feed.handle_mult is not None:
+            handle *= feed.handle_mult[int(now % 86_400.0 // feed.handle_interval_s)]
         if ch.open or ch.kind != "phone":  # a closed phone line takes no calls
             c = Contact(self.next_id, ch, now, handle, patience)
             self.next_id += 1
@@ -527,7 +535,7 @@ class Centre:
 class _ArrivalFeed:
     """What an arrival event carries: the channel and its iterators of times and draws."""
 
-    __slots__ = ("channel", "handle", "patience", "times")
+    __slots__ = ("channel", "handle", "handle_interval_s", "handle_mult", "patience", "times")
 
     def __init__(
         self,
@@ -535,8 +543,11 @@ class _ArrivalFeed:
         times: Iterator[float],
         handle: Iterator[float],
         patience: Iterator[float] | None,
+        handle_profile: tuple[float, list[float]] | None = None,
     ) -> None:
         self.channel = channel
         self.times = times
         self.handle = handle
         self.patience = patience
+        self.handle_interval_s = handle_profile[0] if handle_profile else 86_400.0
+        self.handle_mult: list[float] | None = handle_profile[1] if handle_profile else None
