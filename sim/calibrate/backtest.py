@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -168,13 +169,43 @@ def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def pooled_channels(scenario: Scenario, log_channels: Sequence[str]) -> list[str]:
-    """The scenario's channels compared with the log: those the log names, else all.
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
+
+
+def scenario_channels(frame: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """The scenario channel each logged contact belongs to ("" where none does).
+
+    A contact of log channel ``phone`` belongs to the scenario's channel ``phone``, or — in a
+    scenario written by `staffsim fit`, which makes each class of a channel a channel of its
+    own — to ``phone_<class>`` (classes by the log's ``class``, by ``p<priority>``, or by
+    both, ``<class>_p<priority>``; whichever places the most contacts), or to ``phone_other``
+    (the small classes pooled).
+    """
+    channel = frame["channel"].astype(str)
+    cls = frame["class"].astype(str) if "class" in frame else channel
+    prio = "p" + (frame["priority"].astype(str) if "priority" in frame else pd.Series("0", index=frame.index))
+    known = set(scenario.channels)
+    best = pd.Series("", index=frame.index)
+    for label in (None, cls, prio, cls + "_" + prio):
+        if label is None:
+            key = channel
+        else:
+            key = channel.map(_slug) + "_" + label.map(_slug)
+            key = key.where(key.isin(known), channel.map(_slug) + "_other")
+        key = key.where(key.isin(known), "")
+        if (key != "").sum() > (best != "").sum():
+            best = key
+    return best
+
+
+def pooled_channels(scenario: Scenario, mapped: pd.Series) -> list[str]:
+    """The scenario's channels compared with the log: those its contacts belong to, else all.
 
     Raises:
         BacktestError: the compared channels have different answer-within targets.
     """
-    named = [c for c in scenario.channels if c in set(log_channels)]
+    named = [c for c in scenario.channels if c in set(mapped)]
     chosen = named or list(scenario.channels)
     targets = {scenario.target_s(c) for c in chosen}
     if len(targets) > 1:
@@ -199,12 +230,14 @@ def replay_scenarios(
     interval_min: int,
     folder: Path,
     staffing: StaffingFn,
+    staffing_min: int | None = None,
 ) -> list[Scenario]:
     """One scenario per log day, with that day's arrivals as a trace and its staffing.
 
     Arrivals of a log channel that the scenario names are replayed on that channel; the
-    traces are written into `folder`, which must outlive the runs. The inferred staffing
-    replaces the head count of the scenario's only agent group.
+    traces are written into `folder`, which must outlive the runs. The inferred staffing,
+    per interval of `staffing_min` minutes (default: `interval_min`), rounded to whole
+    agents, replaces the head count of the scenario's only agent group.
 
     Raises:
         BacktestError: the scenario has several agent groups, or the log names no channel
@@ -215,11 +248,13 @@ def replay_scenarios(
             f"--replay infers one head count per interval, but the scenario has {len(scenario.agents)} "
             f"agent groups ({', '.join(scenario.agents)}); give a scenario with one group"
         )
-    missing = sorted(set(frame["channel"].astype(str)) - set(scenario.channels))
-    if missing and len(missing) == frame["channel"].nunique():
+    mapped = scenario_channels(frame, scenario)
+    if (mapped == "").any():
+        lost = frame[(mapped == "").to_numpy()]
+        kinds = sorted(set(lost["channel"].astype(str) + "/" + lost["class"].astype(str)))
         raise BacktestError(
-            f"--replay: the log's channels ({', '.join(missing)}) are not channels of the scenario "
-            f"({', '.join(scenario.channels)})"
+            f"--replay: {len(lost):,} contacts of the log ({', '.join(kinds[:8])}) belong to no channel of "
+            f"the scenario ({', '.join(scenario.channels)}); back-test a scenario fitted to this kind of log"
         )
     base = day_scenario(scenario, interval_min)
     ((group_name, group),) = scenario.agents.items()
@@ -233,7 +268,7 @@ def replay_scenarios(
         on_day = dates == day
         channels = {}
         for name, channel in base.channels.items():
-            times = np.sort(seconds[on_day & (frame["channel"].astype(str).to_numpy() == name)])
+            times = np.sort(seconds[on_day & (mapped.to_numpy() == name)])
             path = folder / f"day{d:03d}_{name}.csv"
             pd.DataFrame({"t": times}).to_csv(path, index=False)
             if len(times) == 0:
@@ -241,11 +276,9 @@ def replay_scenarios(
                 pd.DataFrame({"t": [10 * DAY_S]}).to_csv(path, index=False)
             arrivals = Arrivals(trace=Trace(file=str(path), column="t"))
             channels[name] = channel.model_copy(update={"arrivals": arrivals})
-        counts = np.asarray(staffing(frame[on_day], interval_min), dtype=np.float64)
-        table = StaffingTable(
-            interval_min=interval_min,
-            counts=[max(0, round(c)) for c in counts],
-        )
+        step = staffing_min or interval_min
+        counts = np.asarray(staffing(frame[on_day], step), dtype=np.float64)
+        table = StaffingTable(interval_min=step, counts=[max(0, round(c)) for c in counts])
         agents = {
             group_name: group.model_copy(
                 update={"count": None, "shifts": None, "staffing": table, "shrinkage": 0.0}
@@ -313,6 +346,7 @@ def backtest(
     staffing: StaffingFn | None = None,
     hours: tuple[float, float] | None = None,
     workers: int = 1,
+    staffing_min: int | None = None,
 ) -> Backtest:
     """Simulate `scenario` over the days of a contact log and compare figure by figure.
 
@@ -328,17 +362,20 @@ def backtest(
         staffing: the staffing inference, for `replay`.
         hours: (first, end) hour of the day of the intervals shown and judged; default all.
         workers: local processes.
+        staffing_min: with `replay`, the length of the intervals the staffing is inferred
+            for (15, 30 or 60; default `interval_min`).
 
     Raises:
         BacktestError: an empty log, an interval length that is not 15, 30 or 60, or a
             scenario that cannot be compared with the log.
     """
-    if interval_min not in (15, 30, 60):
-        raise BacktestError(f"the interval must be 15, 30 or 60 minutes, not {interval_min}")
+    for length in (interval_min, staffing_min or interval_min):
+        if length not in (15, 30, 60):
+            raise BacktestError(f"the interval must be 15, 30 or 60 minutes, not {length}")
     if len(frame) == 0:
         raise BacktestError("the log holds no contacts on the chosen days")
     interval_s = interval_min * 60.0
-    channels = pooled_channels(scenario, frame["channel"].astype(str).unique().tolist())
+    channels = pooled_channels(scenario, scenario_channels(frame, scenario))
     target = scenario.target_s(channels[0])
     days, observed = log_tallies(frame, interval_s, target)
     base_seed = scenario.seed if seed is None else seed
@@ -346,7 +383,9 @@ def backtest(
         if replay:
             if staffing is None:
                 raise BacktestError("replay needs the staffing inference (staffing=)")
-            scenarios = replay_scenarios(scenario, frame, days, interval_min, Path(tmp), staffing)
+            scenarios = replay_scenarios(
+                scenario, frame, days, interval_min, Path(tmp), staffing, staffing_min
+            )
         else:
             scenarios = [day_scenario(scenario, interval_min)] * len(days)
         simulated = simulate_days(scenarios, channels, replications, base_seed, workers)
