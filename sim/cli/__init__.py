@@ -655,11 +655,13 @@ def sweep(
 def _register_commands() -> None:
     """Commands that live in their own modules (they import from this one when run)."""
     from sim.cli.backtest import backtest
+    from sim.cli.fit import fit
     from sim.cli.optimize import optimize
     from sim.cli.report import report
     from sim.cli.study import study
 
     main.add_command(backtest)
+    main.add_command(fit)
     main.add_command(optimize)
     main.add_command(report)
     main.add_command(study)
