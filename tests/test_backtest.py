@@ -316,3 +316,67 @@ def test_bad_files_exit_2_naming_them(files: tuple[Path, Path], tmp_path: Path) 
     page.mkdir()
     code, out, err = invoke("backtest", scenario, log, "-n", "2", "--report", page)
     assert code == 2 and out == "" and "folder" in err
+
+
+# --- the bank ------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+BANK_SCENARIO = ROOT / "scenarios" / "real" / "anonymous_bank.yaml"
+BANK_LOG = ROOT / "data" / "anonymous_bank" / "anonymous_bank_feb1999_log_0201_0214.csv"
+
+
+@pytest.mark.slow
+def test_bank_backtest_observed_side_matches_the_log() -> None:
+    """The shipped bank scenario against the shipped log, from the project's own files: the
+    observed whole-period figures are the log's, counted here with pandas."""
+    code, out, err = invoke(
+        "backtest", BANK_SCENARIO, BANK_LOG, "--days", "Sun,Mon,Tue,Wed,Thu", "--interval-min", "60",
+        "--hours", "7-23", "-n", "2", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert [iv["start"] for iv in data["intervals"]] == [f"{h:02d}:00" for h in range(7, 23)]
+    log = pd.read_csv(BANK_LOG, parse_dates=["arrived_at"])
+    log = log[log["arrived_at"].dt.day_of_week.isin([6, 0, 1, 2, 3])]
+    answered = log["outcome"] == "answered"
+    expected = {
+        "abandon_rate": (~answered).mean(),
+        "p_wait": (log["wait_s"] > 0).mean(),
+        "asa_s": log.loc[answered, "wait_s"].mean(),
+        "service_level": (answered & (log["wait_s"] <= 20)).mean(),
+    }
+    for metric, value in expected.items():
+        assert data["overall"][metric]["observed"] == pytest.approx(value), metric
+        assert data["overall"][metric]["simulated"]["mean"] is not None
+
+
+def _most_busy(day: pd.DataFrame, interval_min: int) -> np.ndarray:
+    """The most agents busy at once in each interval of a day: more than were ever free to answer."""
+    seconds = (day["arrived_at"] - day["arrived_at"].dt.normalize()).dt.total_seconds().round().astype(int)
+    answered = (day["outcome"] == "answered").to_numpy()
+    start = (seconds + day["wait_s"].round().astype(int)).to_numpy()[answered]
+    end = start + day["handle_s"].to_numpy()[answered].round().astype(int)
+    steps = np.zeros(2 * 86_400 + 1)
+    np.add.at(steps, start, 1)
+    np.add.at(steps, end, -1)
+    busy = np.cumsum(steps)[:86_400]
+    return busy.reshape(-1, interval_min * 60).max(axis=1)
+
+
+@pytest.mark.slow
+def test_bank_replay_is_bracketed_by_the_staffing_bounds() -> None:
+    """Replayed week 2 of the bank: the inferred staffing (agents busy while callers wait, biased
+    toward too few) gives more abandonment and longer ASA than the log; the most agents ever busy
+    at once (too many) gives less. Whatever else the model misses, the truth lies between."""
+    from sim.calibrate.log import read_log
+
+    scenario = sim.load_scenario(BANK_SCENARIO)
+    week2 = read_log(BANK_LOG).on_days("Sun,Mon,Tue,Wed,Thu").between("1999-02-08", "1999-02-14").frame
+    low = backtest(scenario, week2, replications=3, interval_min=60, replay=True, seed=3)
+    high = backtest(
+        scenario, week2, replications=3, interval_min=60, replay=True, seed=3, staffing=_most_busy
+    )
+    for metric in ("abandon_rate", "asa_s", "p_wait"):
+        observed = low.overall[metric].observed
+        assert low.overall[metric].simulated.ci_low > observed.value, metric
+        assert high.overall[metric].simulated.ci_high < observed.value, metric

@@ -42,6 +42,8 @@ from sim.calibrate.bands import (
     observed_bands,
     simulated_estimates,
 )
+from sim.calibrate.log import ContactLog
+from sim.calibrate.staffing import infer_staffing
 from sim.config.schema import Arrivals, Scenario, Trace
 from sim.config.staffing import StaffingTable
 from sim.metrics.stats import Estimate
@@ -53,6 +55,14 @@ DAY_S = 86_400.0
 StaffingFn = Callable[[pd.DataFrame, int], NDArray[np.float64]]
 """Infers on-duty agents per interval of one day's log: (that day's rows, interval
 minutes) → one count per interval of the day."""
+
+
+def inferred_staffing(day: pd.DataFrame, interval_min: int) -> NDArray[np.float64]:
+    """Agents on duty per interval of one day's log, inferred as `staffsim fit` does.
+
+    That is `sim.calibrate.staffing.infer_staffing`: the mean number busy while callers wait.
+    """
+    return np.asarray(infer_staffing(ContactLog(day), interval_min).means, dtype=np.float64)
 
 
 class BacktestError(ValueError):
@@ -358,12 +368,13 @@ def backtest(
         replications: replications of the whole set of days.
         interval_min: 15, 30 or 60.
         seed: base seed; default the scenario's.
-        replay: replay the log's arrivals and inferred staffing (needs `staffing`).
-        staffing: the staffing inference, for `replay`.
+        replay: replay the log's arrivals and inferred staffing.
+        staffing: the staffing inference for `replay` (default `inferred_staffing`).
         hours: (first, end) hour of the day of the intervals shown and judged; default all.
         workers: local processes.
         staffing_min: with `replay`, the length of the intervals the staffing is inferred
-            for (15, 30 or 60; default `interval_min`).
+            for (15, 30 or 60; default: that of the scenario's staffing table, as `staffsim
+            fit` wrote it, else `interval_min`).
 
     Raises:
         BacktestError: an empty log, an interval length that is not 15, 30 or 60, or a
@@ -381,11 +392,11 @@ def backtest(
     base_seed = scenario.seed if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="staffsim-replay-") as tmp:
         if replay:
-            if staffing is None:
-                raise BacktestError("replay needs the staffing inference (staffing=)")
-            scenarios = replay_scenarios(
-                scenario, frame, days, interval_min, Path(tmp), staffing, staffing_min
-            )
+            infer = staffing or inferred_staffing
+            if staffing_min is None:
+                tables = [g.staffing for g in scenario.agents.values() if g.staffing is not None]
+                staffing_min = tables[0].interval_min if tables else interval_min
+            scenarios = replay_scenarios(scenario, frame, days, interval_min, Path(tmp), infer, staffing_min)
         else:
             scenarios = [day_scenario(scenario, interval_min)] * len(days)
         simulated = simulate_days(scenarios, channels, replications, base_seed, workers)

@@ -172,11 +172,6 @@ def backtest(
         _fail(str(exc))
     if len(contact_log) == 0:
         _fail(f"{log}: no contacts on the chosen days (--days {days or 'all'}, --dates {dates or 'all'})")
-    staffing = None
-    if replay:
-        from sim.calibrate.fit import infer_staffing_day
-
-        staffing = infer_staffing_day
     try:
         bt = run_backtest(
             sc,
@@ -185,7 +180,6 @@ def backtest(
             interval_min=int(interval_min),
             seed=seed,
             replay=replay,
-            staffing=staffing,
             hours=window,
             workers=workers,
         )
