@@ -35,6 +35,8 @@ Interface for the commands built on it (``staffsim fit``, ``staffsim backtest``)
 - ``read_log(path, columns=None, tz="UTC", limits=LogLimits()) -> ContactLog``
 - ``parse_column_options(["class=CallType", ...]) -> dict``  (raises `LogError`)
 - ``parse_days("weekdays" | "all" | "Sun,Mon,...") -> frozenset[int]``  (Monday = 0)
+- ``log_from_contacts(result.contacts(), first_day)``: a simulated run as a log;
+  ``write_log(log.frame, path)`` writes one
 - ``ContactLog.frame``: a pandas DataFrame with exactly the columns of `COLUMNS`, typed
   (``arrived_at`` naive datetime64, ``priority`` int, ``wait_s``/``handle_s`` float,
   ``handle_s`` NaN for abandoned contacts, ``agent`` string or NA), sorted by arrival;
@@ -464,6 +466,50 @@ def read_log(
         raise LogError(source, [LogProblem("no contacts: the file has a header but no rows")])
     frame = pd.concat(parts, ignore_index=True).sort_values("arrived_at", kind="stable", ignore_index=True)
     return ContactLog(frame, source)
+
+
+def log_from_contacts(
+    contacts: pd.DataFrame,
+    first_day: str = "2024-01-01",
+    channels: Mapping[str, tuple[str, str]] | None = None,
+    source: str = "(simulated)",
+) -> ContactLog:
+    """A contact log from a simulation's per-contact records (``RunResult.contacts()``).
+
+    Simulated seconds count from midnight of `first_day`. Only contacts that ended answered or
+    abandoned are kept (the ones still waiting or in service at the horizon have no outcome
+    yet). ``handle_s`` is the service the agent gave (end − answer); ``agent`` is the group.
+
+    Args:
+        contacts: the records, one replication or several (replication r is placed after the
+            days of replications 0..r−1, so each replication is a new run of days).
+        first_day: the calendar day of simulated time 0.
+        channels: scenario channel → (log channel, class); default: (channel, channel).
+        source: a name for messages.
+    """
+    done = contacts[contacts["outcome"].isin(OUTCOMES)].copy()
+    if "replication" in done and done["replication"].nunique() > 1:
+        span = float(np.ceil(contacts["arrived_at"].max() / 86_400.0)) * 86_400.0
+        done["arrived_at"] = done["arrived_at"] + done["replication"] * span
+    mapping = dict(channels or {})
+    names = done["channel"].astype(str)
+    answered = done["outcome"] == "answered"
+    frame = pd.DataFrame(
+        {
+            "arrived_at": pd.Timestamp(first_day) + pd.to_timedelta(done["arrived_at"].to_numpy(), unit="s"),
+            "channel": [mapping.get(n, (n, n))[0] for n in names],
+            "class": [mapping.get(n, (n, n))[1] for n in names],
+            "priority": 0,
+            "outcome": done["outcome"].astype(str).to_numpy(),
+            "wait_s": done["wait_s"].to_numpy(dtype=float),
+            "handle_s": (done["ended_at"] - done["answered_at"]).where(answered).to_numpy(dtype=float),
+            "agent": done["group"].astype("string").where(answered).to_numpy(),
+        }
+    )
+    frame["arrived_at"] = frame["arrived_at"].astype("datetime64[ns]")
+    frame["agent"] = frame["agent"].astype("string")
+    frame = frame.sort_values("arrived_at", kind="stable", ignore_index=True)
+    return ContactLog(frame[list(COLUMNS)], source)
 
 
 def write_log(frame: pd.DataFrame, path: str | Path) -> None:
