@@ -261,3 +261,29 @@ def test_the_bank_fit_runs_on_the_shipped_copy(tmp_path: Path) -> None:
     assert scenario.routing.order[0] == "phone_p0"  # the class that hardly waits is served first
     run = sim.run(scenario, replications=2, records="none")
     assert run.values("channel", "phone_p0", "offered").min() > 0
+
+
+def test_a_social_log_gives_its_reply_time_profile(tmp_path: Path) -> None:
+    """The shipped twcs contact log is the raw sample converted; its fit reports the raw reply times."""
+    import pandas as pd
+
+    raw = pd.read_csv(ROOT / "data" / "social" / "twcs_sample_first_response_times.csv")
+    log = read_log(ROOT / "data" / "social" / "twcs_contact_log.csv")
+    assert len(log) == len(raw) and log.channels == ["social"]
+    np.testing.assert_allclose(
+        np.sort(log.frame["wait_s"].to_numpy()), np.sort(raw["first_response_min"] * 60), atol=0.05
+    )
+    fit = fit_log(log, 30)
+    (cls,) = fit.classes
+    assert cls.kind == "social" and cls.patience is None and cls.handle is None and cls.reply is not None
+    assert cls.reply.median_min == pytest.approx(float(raw["first_response_min"].median()), abs=0.01)
+    assert cls.reply.within_60_min == pytest.approx(float((raw["first_response_min"] <= 60).mean()))
+    assert any("no handle times" in note for note in fit.notes)
+    out = tmp_path / "social.yaml"
+    result = CliRunner().invoke(
+        main, ["fit", str(ROOT / "data" / "social" / "twcs_contact_log.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    scenario = sim.load_scenario(out)
+    assert scenario.kind_of("social").value == "social" and scenario.target_s("social") == 3600
+    assert "median 12.0 min" in out.read_text(encoding="utf-8")
