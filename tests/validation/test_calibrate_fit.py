@@ -25,8 +25,8 @@ from sim.calibrate.estimators import fit_patience
 from sim.calibrate.fit import Fit, fit_log
 from sim.calibrate.log import ContactLog, log_from_contacts, read_log, write_log
 from sim.cli import main
+from tests.builders import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 BANK_LOG = ROOT / "data" / "anonymous_bank" / "anonymous_bank_feb1999_log_0201_0214.csv"
 Z99 = float(stats.norm.ppf(0.995))
 DAYS = 20
