@@ -287,3 +287,13 @@ def test_a_social_log_gives_its_reply_time_profile(tmp_path: Path) -> None:
     scenario = sim.load_scenario(out)
     assert scenario.kind_of("social").value == "social" and scenario.target_s("social") == 3600
     assert "median 12.0 min" in out.read_text(encoding="utf-8")
+
+
+def test_a_bad_roster_exits_2_naming_the_row_and_column(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("start,agents\n09:10,3\n10:00,many\n", encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    result = CliRunner().invoke(main, ["fit", str(BANK_LOG), "--out", str(out), "--roster", str(roster)])
+    assert result.exit_code == 2 and f"invalid roster {roster}:" in result.output
+    assert "row 1, column start: '09:10' is not the start of a 30-minute interval" in result.output
+    assert "row 2, column agents:" in result.output and not out.exists()
