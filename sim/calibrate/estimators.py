@@ -138,7 +138,7 @@ def fit_handle(
     tested = [g for g in groups if len(g) >= MIN_CELL]
     p = math.nan
     by_interval = None
-    if len(tested) >= 2:
+    if len(tested) >= 2 and float(np.ptp(np.concatenate(tested))) > 0:  # all equal: nothing to test
         p = float(stats.kruskal(*tested).pvalue)
         if p < SIGNIFICANCE:
             # each interval's mean ÷ the overall mean, shrunk toward 1 with a weight of MIN_CELL contacts

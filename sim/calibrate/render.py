@@ -154,6 +154,11 @@ def _channel(fit: Fit, c: ClassFit) -> list[str]:
             f"    # 60 min; deciles 10-90 %: {', '.join(_num(v) for v in r.quantiles_min)} min.",
             f"    # Median by hour of arrival (h: min): {', '.join(f'{h}: {_num(v)}' for h, v in r.median_by_hour_min.items())}.",
         ]
+        if c.kind == "social":
+            out += [
+                "    target:",
+                f"      answer_within_min: 60  # the common social target; observed: {r.within_60_min:.0%} within it",
+            ]
     if c.kind == "phone":
         out += ["    target:", "      answer_within_s: 20  # the common 80/20 target; not in the log"]
     return out

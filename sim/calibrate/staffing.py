@@ -119,16 +119,17 @@ def read_roster(path: str | Path, interval_min: int, dates: list[pd.Timestamp] |
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise LogError(source, [LogProblem(f"file not found: {path}")]) from None
+        raise LogError(source, [LogProblem(f"file not found: {path}")], "roster") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise LogError(source, [LogProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}")]) from None
+        raise LogError(
+            source, [LogProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}")], "roster"
+        ) from None
     missing = [c for c in ("start", "agents") if c not in table.columns]
     if missing:
         have = ", ".join(table.columns)
-        raise LogError(
-            source, [LogProblem(f"missing required column; the file has {have}", column=c) for c in missing]
-        )
-    problems: list[LogProblem] = []
+        problems = [LogProblem(f"missing required column; the file has {have}", column=c) for c in missing]
+        raise LogError(source, problems, "roster")
+    problems = []
     length = interval_min * 60
     per_day = DAY_S // length
     slot = np.zeros(len(table), dtype=np.int64)
@@ -151,7 +152,7 @@ def read_roster(path: str | Path, interval_min: int, dates: list[pd.Timestamp] |
         else:
             agents[i] = float(value)
     if problems:
-        raise LogError(source, problems)
+        raise LogError(source, problems, "roster")
     if "date" in table.columns:
         day = pd.to_datetime(table["date"], errors="coerce").dt.normalize()
         keep = day.isin(dates) if dates is not None else pd.Series(True, index=table.index)

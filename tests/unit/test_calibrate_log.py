@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from sim.calibrate.log import COLUMNS, LogError, LogLimits, parse_column_options, parse_days, read_log
+from tests.builders import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 BANK_LOG = ROOT / "data" / "anonymous_bank" / "anonymous_bank_feb1999_log_0201_0214.csv"
 
 HEADER = "arrived_at,channel,class,priority,outcome,wait_s,handle_s,agent\n"
