@@ -18,9 +18,9 @@ import yaml
 from scipy import stats
 
 from sim.metrics.student_t import T_975, t_quantile
-from tests.conftest import mmc
+from tests.builders import mmc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _modules_after(args: list[str], cwd: Path) -> set[str]:
