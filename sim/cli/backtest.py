@@ -1,6 +1,6 @@
 """`staffsim backtest`: a scenario's simulated day beside a contact log's observed days.
 
-Registered on the main command group in `sim.cli`. The command parses, reads the log
+Listed in `sim.cli.COMMANDS` and imported when invoked. The command parses, reads the log
 (`sim.calibrate.log`), calls `sim.calibrate.backtest.backtest` and prints a table, one JSON
 object (`--json`) or writes an HTML page (`--report FILE`). Every input problem — a bad
 scenario, a bad log, days that select nothing, a scenario that cannot be compared with the
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from sim.cli._common import fail, load_scenario_file
 
 
 def _hours(text: str | None) -> tuple[float, float] | None:
@@ -157,11 +159,10 @@ def backtest(
     from sim.calibrate.backtest import BacktestError
     from sim.calibrate.backtest import backtest as run_backtest
     from sim.calibrate.log import LogError, parse_column_options, read_log
-    from sim.cli import _fail, _load
 
     window = _hours(hours)
     span = _dates(dates)
-    sc = _load(scenario)
+    sc = load_scenario_file(scenario)
     try:
         contact_log = read_log(log, parse_column_options(columns))
         if days is not None:
@@ -169,9 +170,9 @@ def backtest(
         if span is not None:
             contact_log = contact_log.between(*span)
     except LogError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if len(contact_log) == 0:
-        _fail(f"{log}: no contacts on the chosen days (--days {days or 'all'}, --dates {dates or 'all'})")
+        fail(f"{log}: no contacts on the chosen days (--days {days or 'all'}, --dates {dates or 'all'})")
     try:
         bt = run_backtest(
             sc,
@@ -184,7 +185,7 @@ def backtest(
             workers=workers,
         )
     except BacktestError as exc:
-        _fail(f"{scenario} against {log}: {exc}")
+        fail(f"{scenario} against {log}: {exc}")
     lines = summary_lines(bt)
     if report is not None:
         from sim.report.backtest import backtest_page, write_page
@@ -202,7 +203,7 @@ def backtest(
         try:
             write_page(report, backtest_page(sc.name, facts, bt.table(), int(interval_min), lines))
         except OSError as exc:
-            _fail(f"cannot write the report {report}: {exc}")
+            fail(f"cannot write the report {report}: {exc}")
         click.echo(f"report written to {report}", err=True)
     if as_json:
         click.echo(json.dumps(bt.to_dict(), allow_nan=False))

@@ -320,7 +320,7 @@ def test_bad_files_exit_2_naming_them(files: tuple[Path, Path], tmp_path: Path) 
 
 # --- the bank ------------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BANK_SCENARIO = ROOT / "scenarios" / "real" / "anonymous_bank.yaml"
 BANK_LOG = ROOT / "data" / "anonymous_bank" / "anonymous_bank_feb1999_log_0201_0214.csv"
 
