@@ -157,13 +157,26 @@ def ratio_band(num: NDArray[np.float64], den: NDArray[np.float64], level: float 
 def observed_bands(tallies: Mapping[str, NDArray[np.float64]], metric: str) -> tuple[list[Band], Band]:
     """Per interval and for the whole period: the observed `metric` and its band.
 
+    The band is cut to the values the figure can take (a share within [0, 1], a time ≥ 0).
+
     Args:
         tallies: per day × interval counts (`log_tallies`).
         metric: one of `METRICS`.
     """
     num, den = ratio_parts(tallies, metric)
-    per_interval = [ratio_band(num[:, i], den[:, i]) for i in range(num.shape[1])]
-    return per_interval, ratio_band(num.sum(axis=1), den.sum(axis=1))
+    top = math.inf if metric == "asa_s" else 1.0
+    per_interval = [_clipped(ratio_band(num[:, i], den[:, i]), top) for i in range(num.shape[1])]
+    return per_interval, _clipped(ratio_band(num.sum(axis=1), den.sum(axis=1)), top)
+
+
+def _clipped(band: Band, top: float) -> Band:
+    """The band cut to the figure's possible values: [0, 1] for a share, [0, ∞) for a time.
+
+    With fewer than two days the band stays unbounded: one day says nothing of the spread.
+    """
+    if band.days < 2 or not math.isfinite(band.value):
+        return band
+    return Band(band.value, max(band.ci_low, 0.0), min(band.ci_high, top), band.days)
 
 
 def simulated_estimates(

@@ -380,3 +380,44 @@ def test_bank_replay_is_bracketed_by_the_staffing_bounds() -> None:
         observed = low.overall[metric].observed
         assert low.overall[metric].simulated.ci_low > observed.value, metric
         assert high.overall[metric].simulated.ci_high < observed.value, metric
+
+
+def test_contacts_go_to_the_class_channels_of_a_fitted_scenario(own_log: pd.DataFrame) -> None:
+    """A scenario with a channel per class (as `staffsim fit` writes it) receives each class's
+    contacts; a class it lacks is refused for replay, naming it."""
+    from sim.calibrate.backtest import scenario_channels
+
+    base = known()
+    phone = base.channels["phone"]
+    two = base.model_copy(
+        update={
+            "channels": {"phone_a": phone.model_copy(update={"kind": phone.kind}), "phone_b": phone},
+            "agents": {"team": base.agents["team"].model_copy(update={"skills": ["phone_a", "phone_b"]})},
+        }
+    )
+    log = own_log.assign(**{"class": np.where(np.arange(len(own_log)) % 3 == 0, "A", "b")})
+    mapped = scenario_channels(log, two)
+    assert (mapped == np.where(log["class"] == "A", "phone_a", "phone_b")).all()
+    bt = backtest(two, log, replications=2, interval_min=60, replay=True, staffing=constant_staffing(5))
+    assert sum(bt.offered.values()) == len(log)
+    with pytest.raises(BacktestError, match="phone/C"):
+        backtest(
+            two, log.assign(**{"class": "C"}), replications=2, replay=True, staffing=constant_staffing(5)
+        )
+
+
+def test_bands_stay_within_what_a_figure_can_be() -> None:
+    """A share's band never leaves [0, 1], a time's never goes below 0."""
+    from sim.calibrate.bands import observed_bands
+
+    tallies = {
+        k: np.zeros((4, 2))
+        for k in ("offered", "answered", "abandoned", "within_target", "waited", "wait_sum_s", "judged_open")
+    }
+    tallies["answered"][:] = [[10, 10], [10, 10], [10, 10], [10, 10]]
+    tallies["abandoned"][:, 0] = [0, 0, 0, 4]
+    tallies["wait_sum_s"][:, 0] = [0, 0, 0, 400]
+    for metric in ("abandon_rate", "asa_s"):
+        bands, whole = observed_bands(tallies, metric)
+        assert bands[0].ci_low == 0.0 < bands[0].value < bands[0].ci_high
+        assert whole.ci_low >= 0.0
