@@ -19,13 +19,12 @@ kept on the channel and group objects as the contact leaves; nothing is sampled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from heapq import heappush
 from typing import Any
 
 from simpy import Environment
-from simpy.events import NORMAL
 
 from sim.config.journeys import OutcomeModel
+from sim.model.engine import Due, pending, scheduler
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
@@ -48,22 +47,6 @@ _INF = float("inf")
 
 ContactSink = Callable[[Contact, float, int], None]
 """Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
-
-
-class Due:
-    """A SimPy-compatible event that fires one callback at a set time, carrying a value.
-
-    `Environment.step` needs only `callbacks`, `_ok` and `_value`; a slotted object with
-    those three is several times cheaper to create than a `simpy.Timeout`, and there is
-    one per arrival, service and abandonment.
-    """
-
-    __slots__ = ("_ok", "_value", "callbacks")
-
-    def __init__(self, callback: Callable[[Any], None], value: Any) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = [callback]
-        self._value = value
-        self._ok = True
 
 
 class Centre:
@@ -91,12 +74,8 @@ class Centre:
         self.next_id = 0
         self.preemptive = bool(getattr(policy, "preemptive", False))
         """Phone contacts may interrupt interruptible work (see `_preempt`)."""
-        self._queue: list[Any] = env._queue  # SimPy's event heap: (time, priority, id, event)
-        self._eid = env._eid
-
-    def at(self, when: float, callback: Callable[[Any], None], value: Any) -> None:
-        """Fire `callback(event)` at time `when`, with `event._value` set to `value`."""
-        heappush(self._queue, (when, NORMAL, next(self._eid), Due(callback, value)))
+        self.at = scheduler(env)
+        """`at(when, callback, value)`: fire `callback(event)` at `when` (see `sim.model.engine`)."""
 
     # --- arrivals ---------------------------------------------------------------------
 
@@ -114,8 +93,8 @@ class Centre:
         self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience))
 
     def _on_arrival(self, event: Due) -> None:
-        feed: _ArrivalFeed = event._value
-        now: float = self.env._now
+        feed: _ArrivalFeed = event.value
+        now = event.at
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
@@ -173,7 +152,7 @@ class Centre:
             handle = mech.intents[k].handle
             if handle is not None:
                 c.handle_time = c.remaining = next(handle)
-        self._fates(c, mech, mech.fate)
+        self._fates(c, mech, mech.fate, now)
         if ch.kind == "social" and c.intent >= 0 and c.intent == mech.complaint:
             c.j_visible = True
             self.visible.add(now, 1)
@@ -188,9 +167,8 @@ class Centre:
             return
         self._arrive(c, now)
 
-    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any) -> None:
+    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any, now: float) -> None:
         """Draw what decides this contact's fate, now, so it belongs to the customer."""
-        now = self.env._now
         c.u_resolve = next(fate)
         c.u_handoff = next(fate)
         u_follow = next(fate)
@@ -208,13 +186,13 @@ class Centre:
 
     def _on_follow_up(self, event: Due) -> None:
         """A customer still unanswered writes again on the same channel."""
-        c: Contact = event._value
+        c: Contact = event.value
         if c.state == WAITING and c.root.j_state == OPEN:
-            self._spawn(c.root, c.channel, self.env._now, follow_up=True)
+            self._spawn(c.root, c.channel, event.at, follow_up=True)
 
     def _on_repeat(self, event: Due) -> None:
-        root, ch = event._value
-        self._spawn(root, ch, self.env._now)
+        root, ch = event.value
+        self._spawn(root, ch, event.at)
 
     def _spawn(self, root: Contact, ch: ChannelState, now: float, follow_up: bool = False) -> None:
         """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
@@ -234,7 +212,7 @@ class Centre:
             root_mech = root.channel.mech
             assert root_mech is not None
             c.intent = mech.intent_index(root_mech.intents[root.intent].name)
-        self._fates(c, mech, mech.repeat_fate)
+        self._fates(c, mech, mech.repeat_fate, now)
         self._arrive(c, now)
 
     def _after_answer(self, c: Contact, now: float) -> None:
@@ -345,13 +323,13 @@ class Centre:
         c.group = group
         end = now + c.remaining * group.mult[ch.index]
         c.service_end = end
-        heappush(self._queue, (end, NORMAL, next(self._eid), Due(self._on_complete, c)))
+        self.at(end, self._on_complete, c)
         if self.preemptive and ch.interruptible:
             group.interruptible[c.id] = c
 
     def _on_complete(self, event: Due) -> None:
-        c: Contact = event._value
-        now: float = self.env._now
+        c: Contact = event.value
+        now = event.at
         if c.state != IN_SERVICE or c.service_end != now:
             return  # stale: the service was interrupted and rescheduled
         group = c.group
@@ -406,9 +384,9 @@ class Centre:
 
     def _on_overflow(self, event: Due) -> None:
         """A contact has waited long enough for an overflow group to take it."""
-        group: GroupState = event._value
+        group: GroupState = event.value
         if group.idle:
-            self._fill(group, self.env._now)
+            self._fill(group, event.at)
 
     def _preempt(self, ch: ChannelState, now: float) -> None:
         """Interrupt interruptible work so a waiting phone contact is answered now.
@@ -441,8 +419,8 @@ class Centre:
             self.at(when, self._on_hours, (ch, is_open))
 
     def _on_hours(self, event: Due) -> None:
-        ch, is_open = event._value
-        self.set_open(ch, is_open, self.env._now)
+        ch, is_open = event.value
+        self.set_open(ch, is_open, event.at)
 
     def set_open(self, ch: ChannelState, is_open: bool, now: float) -> None:
         """Open or close a channel: agents see only the queues of open channels."""
@@ -463,8 +441,8 @@ class Centre:
                 self.at(when, self._on_roster, (group, count))
 
     def _on_roster(self, event: Due) -> None:
-        group, count = event._value
-        self.set_staff(group, count, self.env._now)
+        group, count = event.value
+        self.set_staff(group, count, event.at)
 
     def set_staff(self, group: GroupState, count: int, now: float) -> None:
         """Bring the group's head count to `count`.
@@ -490,10 +468,10 @@ class Centre:
             group.leaving += -diff - gone
 
     def _on_abandon(self, event: Due) -> None:
-        c: Contact = event._value
+        c: Contact = event.value
         if c.state != WAITING:
             return  # taken by an agent before patience ran out
-        now = self.env._now
+        now = event.at
         c.state = ABANDONED
         ch = c.channel
         ch.n_waiting -= 1
@@ -516,9 +494,9 @@ class Centre:
         # A contact in service is the value of its pending completion event. Its pending
         # abandonment event (if it had to wait) carries it too: count each contact once.
         in_service_by_id = {
-            ev._value.id: ev._value
-            for *_, ev in self.env._queue
-            if isinstance(ev._value, Contact) and ev._value.state == IN_SERVICE
+            value.id: value
+            for value in pending(self.env)
+            if isinstance(value, Contact) and value.state == IN_SERVICE
         }
         in_service = list(in_service_by_id.values())
         return waiting, in_service

@@ -12,11 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from simpy.events import Event, Timeout
-
 from sim.config.schema import Scenario
 from sim.metrics.contacts import channel_metrics, group_metrics
 from sim.model.build import build
+from sim.model.engine import after
 from sim.model.entities import IN_SERVICE, WAITING, Level
 from sim.model.policies import Policy
 from sim.records import RECORD_MODES, FullSink, IntervalSink
@@ -83,23 +82,23 @@ def simulate(
 
     at_warmup = [0.0] * len(levels)
 
-    def mark_warmup(_: Event) -> None:
+    def mark_warmup(_: object) -> None:
         for i, level in enumerate(levels):
             at_warmup[i] = level.advance(env.now)
 
     if warmup > 0:
-        Timeout(env, warmup).callbacks.append(mark_warmup)
+        after(env, warmup, mark_warmup)
 
     snapshots: list[list[float]] = []
     if sink is not None:
 
-        def snapshot(_: Event) -> None:
+        def snapshot(_: object) -> None:
             snapshots.append([level.advance(env.now) for level in levels])
             if len(snapshots) < n_intervals:
-                Timeout(env, min(interval_s, horizon - env.now)).callbacks.append(snapshot)
+                after(env, min(interval_s, horizon - env.now), snapshot)
 
         snapshots.append([0.0] * len(levels))
-        Timeout(env, min(interval_s, horizon)).callbacks.append(snapshot)
+        after(env, min(interval_s, horizon), snapshot)
 
     env.run(until=horizon)
     end_areas = [level.advance(horizon) for level in levels]
