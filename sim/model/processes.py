@@ -12,8 +12,13 @@ The story, as the code tells it:
 4. When an agent finishes (`_on_complete`) it records the contact and asks the policy for
    its next one at once, so an agent is never idle while work it may take is waiting.
 
+5. When the run stops, `close_books` tallies the contacts still open, judging those
+   whose service-level outcome is already known.
+
 Agents pull work; the routing decision lives in one place, the policy. Every tally is
-kept on the channel and group objects as the contact leaves; nothing is sampled.
+kept on the channel and group objects as the contact leaves; nothing is sampled. A
+journey's satisfaction is scored by `sim.model.outcomes.journey_csat`; events are filed
+on the clock through `sim.model.engine`, the one module that reaches inside SimPy.
 """
 
 from __future__ import annotations
@@ -41,9 +46,12 @@ from sim.model.entities import (
     GroupState,
 )
 from sim.model.journeys import ChannelMechanics, delay_draw
+from sim.model.outcomes import journey_csat
 from sim.model.policies import Policy
+from sim.types import ChannelKind
 
 _INF = float("inf")
+PHONE, SOCIAL = ChannelKind.PHONE, ChannelKind.SOCIAL
 
 ContactSink = Callable[[Contact, float, int], None]
 """Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
@@ -98,7 +106,7 @@ class Centre:
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
-        if ch.open or ch.kind != "phone":  # a closed phone line takes no calls
+        if ch.open or ch.kind is not PHONE:  # a closed phone line takes no calls
             c = Contact(self.next_id, ch, now, handle, patience)
             self.next_id += 1
             if ch.mech is None:
@@ -133,7 +141,7 @@ class Centre:
                 self.at(now + c.patience, self._on_abandon, c)
             for group, delay in ch.overflow:
                 self.at(now + delay, self._on_overflow, group)
-            if self.preemptive and ch.kind == "phone":
+            if self.preemptive and ch.kind is PHONE:
                 self._preempt(ch, now)
 
     # --- customers' journeys ----------------------------------------------------------
@@ -153,7 +161,7 @@ class Centre:
             if handle is not None:
                 c.handle_time = c.remaining = next(handle)
         self._fates(c, mech, mech.fate, now)
-        if ch.kind == "social" and c.intent >= 0 and c.intent == mech.complaint:
+        if ch.kind is SOCIAL and c.intent >= 0 and c.intent == mech.complaint:
             c.j_visible = True
             self.visible.add(now, 1)
         if c.intent >= 0 and mech.intents[c.intent].needs == "nothing":
@@ -200,7 +208,7 @@ class Centre:
         assert mech is not None and mech.repeat_handle is not None
         patience = next(mech.repeat_patience) if mech.repeat_patience is not None else _INF
         handle = next(mech.repeat_handle)
-        if not ch.open and ch.kind == "phone":
+        if not ch.open and ch.kind is PHONE:
             self._close(root, now, GAVE_UP)  # the line is closed: the customer gives up
             return
         c = Contact(self.next_id, ch, now, handle, patience)
@@ -268,7 +276,6 @@ class Centre:
         if state == NOTHING_NEEDED:
             t["nothing_needed"] += 1
             return
-        o = self.outcome
         start = root.arrived_at
         first = root.j_first_response_at
         if first >= 0:
@@ -277,23 +284,21 @@ class Centre:
             late = (first - start) / root.channel.target_s - 1.0
         else:
             late = 1.0
-        csat = (
-            1.0 - o.wait_penalty * min(1.0, max(0.0, late)) - o.extra_contact_penalty * (root.j_contacts - 1)
-        )
-        if state == RESOLVED:
+        resolved = state == RESOLVED
+        if resolved:
             t["resolved"] += 1
             t["resolution_time_sum"] += now - start
             if root.j_contacts == 1:
                 t["first_contact_resolved"] += 1
         else:
             t["gave_up"] += 1
-            csat -= o.unresolved_penalty
-        if root.autoreplied and root.channel.kind == "social":
+        penalty = 0.0
+        if root.autoreplied and root.channel.kind is SOCIAL:
             mech = root.channel.mech
             if mech is not None and mech.auto_reply is not None:
-                csat -= mech.auto_reply.csat_penalty
+                penalty = mech.auto_reply.csat_penalty
         t["contacts_sum"] += root.j_contacts
-        t["csat_sum"] += min(1.0, max(0.0, csat))
+        t["csat_sum"] += journey_csat(self.outcome, late, root.j_contacts, resolved, penalty)
 
     # --- service ----------------------------------------------------------------------
 
@@ -346,7 +351,7 @@ class Centre:
             ch.service_sum += now - c.answered_at
             if wait > 0:
                 ch.waited += 1
-            if wait <= ch.target_s:
+            if wait <= ch.target_s:  # the service level's hit (see `close_books` for open ones)
                 ch.within_target += 1
             else:  # late: the satisfaction model's wait penalty grows to 1 at twice the target
                 ch.late_sum += min(1.0, wait / ch.target_s - 1.0)
@@ -500,6 +505,32 @@ class Centre:
         }
         in_service = list(in_service_by_id.values())
         return waiting, in_service
+
+    def close_books(self, horizon: float) -> None:
+        """Tally the contacts still open when the run stops, and hand them to the sink.
+
+        For the service level, an open contact's outcome may already be known: one taken
+        within the target is a hit, one taken late or still waiting past the target is a
+        miss (`judged_open` counts both); one still waiting within the target is not judged.
+        """
+        waiting, in_service = self.open_contacts()
+        for c in waiting + in_service:
+            ch = c.channel
+            if c.arrived_at >= self.warmup_s:
+                if c.state == WAITING:
+                    ch.waiting_end += 1
+                else:
+                    ch.in_service_end += 1
+                if c.state == WAITING or c.answered_at > c.arrived_at:
+                    ch.waited += 1
+                wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
+                if wait > ch.target_s:
+                    ch.judged_open += 1
+                elif c.state != WAITING:
+                    ch.judged_open += 1
+                    ch.within_target += 1
+            if self.sink is not None:
+                self.sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 
 
 class _ArrivalFeed:

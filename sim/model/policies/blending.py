@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sim.model.entities import ChannelState, GroupState
 from sim.model.policies.fifo import Fifo
 from sim.model.policies.priority import Priority
+from sim.types import ChannelKind
 
 if TYPE_CHECKING:
     from sim.config.schema import Routing
@@ -37,7 +38,7 @@ class Threshold(Priority):
         deferred: ChannelState | None = None
         for q in self._ordered(group):
             if q.n_waiting:
-                if q.kind == "phone":
+                if q.kind is ChannelKind.PHONE:
                     return q
                 if deferred is None:
                     deferred = q
