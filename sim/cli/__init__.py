@@ -18,7 +18,7 @@ import click
 
 from sim.config import ScenarioError, load_scenario
 from sim.records import RECORD_MODES
-from sim.report.output import OutputExistsError
+from sim.runner.atomic import OutputExistsError
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1
@@ -230,7 +230,8 @@ def _guard(fn: Callable[[], Any]) -> Any:
 
 
 def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> None:
-    from sim.report.output import atomic_dir, manifest, write_json
+    from sim.report.output import manifest
+    from sim.runner.atomic import atomic_dir, write_json
 
     try:
         with atomic_dir(out, overwrite=overwrite) as tmp:
@@ -531,7 +532,8 @@ def compare(
     )  # fmt: skip
     payload = result.to_dict()
     if store is not None:
-        from sim.report.output import manifest, write_json
+        from sim.report.output import manifest
+        from sim.runner.atomic import write_json
 
         def write(folder: Path) -> None:
             result.table().to_csv(folder / "comparison.csv", index=False)
@@ -629,7 +631,8 @@ def sweep(
             progress=progress, on_total=on_total, scenarios=points,
         ),
     )  # fmt: skip
-    from sim.report.output import manifest, write_json
+    from sim.report.output import manifest
+    from sim.runner.atomic import write_json
 
     def write(folder: Path) -> None:
         table.to_csv(folder / "sweep.csv", index=False)

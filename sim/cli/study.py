@@ -45,7 +45,7 @@ def study(
     """
     from sim.cli import _check_budget, _executor, _fail
     from sim.experiment.study import run_study, study_scenarios
-    from sim.report.output import OutputExistsError, atomic_dir, write_json
+    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
 
     if out is not None and out.exists() and not overwrite:
         _fail(f"{out} exists; choose another --out or pass --overwrite")
