@@ -98,6 +98,11 @@ def build(
             ch.overflow.append((group, delay))
     if policy is None:
         policy = make_policy(scenario.routing.policy, channel_order(scenario), scenario.routing)
+    elif not isinstance(policy, Policy):
+        raise TypeError(
+            f"a routing policy needs a method choose(group, now) and a flag preemptive "
+            f"(False unless phone contacts may interrupt email work); {type(policy).__name__} lacks one"
+        )
     for group in groups:
         group.all_queues = list(group.queues)
     centre = Centre(env, channels, groups, policy, scenario.warmup_s, sink, scenario.outcome)

@@ -80,7 +80,7 @@ class Centre:
         self.warmup_s = warmup_s
         self.sink = sink
         self.next_id = 0
-        self.preemptive = bool(getattr(policy, "preemptive", False))
+        self.preemptive = bool(policy.preemptive)
         """Phone contacts may interrupt interruptible work (see `_preempt`)."""
         self.at = scheduler(env)
         """`at(when, callback, value)`: fire `callback(event)` at `when` (see `sim.model.engine`)."""

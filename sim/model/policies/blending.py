@@ -50,6 +50,8 @@ class Threshold(Priority):
 class LongestWaitFirst:
     """The queue whose oldest contact has waited longest (optionally relative to its target)."""
 
+    preemptive = False
+
     def __init__(self, order: Sequence[str] = (), relative_to_target: bool = False) -> None:
         del order
         self.relative = relative_to_target
