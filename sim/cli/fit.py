@@ -1,6 +1,6 @@
 """`staffsim fit LOG.csv --out SCENARIO.yaml`: a calibrated scenario from a contact log.
 
-Registered on the main command group with ``main.add_command(fit)`` in `sim.cli`. A bad log,
+Registered in `sim.cli.COMMANDS` as ``"fit": "sim.cli.fit:fit"``. A bad log,
 roster or option ends with the one-screen message of `sim.calibrate.log.LogError` (file,
 row, column) and exit status 2; nothing is written then.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from sim.cli._common import fail
 
 
 @click.command()
@@ -80,26 +82,25 @@ def fit(
     from sim.calibrate.fit import fit_log
     from sim.calibrate.log import LogError, parse_column_options, parse_days, read_log
     from sim.calibrate.render import write_scenario
-    from sim.cli import _fail
     from sim.config import ScenarioError
 
     if out.exists() and not overwrite:
-        _fail(f"{out} exists; choose another --out or pass --overwrite")
+        fail(f"{out} exists; choose another --out or pass --overwrite")
     try:
         selected = parse_days(days)
         log = read_log(log_file, parse_column_options(columns), tz=tz).on_days(selected)
         if len(log) == 0:
-            _fail(f"{log_file}: no contacts on the days {days!r}; choose other --days")
+            fail(f"{log_file}: no contacts on the days {days!r}; choose other --days")
         result = fit_log(log, int(interval_min), roster=roster, class_by=class_by)
         write_scenario(result, out, name)
     except LogError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except ScenarioError as exc:  # a fit that does not load is a bug: say so plainly
-        _fail(f"the fitted scenario does not load (please report this): {exc}")
+        fail(f"the fitted scenario does not load (please report this): {exc}")
     except (ValueError, KeyError) as exc:  # e.g. an unknown --tz zone
-        _fail(f"cannot fit {log_file}: {exc}")
+        fail(f"cannot fit {log_file}: {exc}")
     except OSError as exc:
-        _fail(f"cannot write {out}: {exc.strerror or exc}")
+        fail(f"cannot write {out}: {exc.strerror or exc}")
     click.echo(
         f"fitted {len(log):,} contacts on {len(result.dates)} days in {result.seconds:.1f} s; wrote {out}"
     )
