@@ -1,6 +1,6 @@
 """`staffsim fit LOG.csv --out SCENARIO.yaml`: a calibrated scenario from a contact log.
 
-Listed in `sim.cli.COMMANDS` and imported when invoked. A bad log,
+Registered in `sim.cli.COMMANDS` as ``"fit": "sim.cli.fit:fit"``. A bad log,
 roster or option ends with the one-screen message of `sim.calibrate.log.LogError` (file,
 row, column) and exit status 2; nothing is written then.
 """

@@ -8,9 +8,18 @@ the simulator ever reads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from sim.config.journeys import (
     AutoReply,
@@ -26,6 +35,7 @@ from sim.config.journeys import (
     Route,
 )
 from sim.config.staffing import Proficiency, Shift, StaffingTable
+from sim.config.yaml_lines import LineMap, Loc
 from sim.types import ChannelKind
 
 _UNIT_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
@@ -445,6 +455,8 @@ class Scenario(Strict):
     routing: Routing = Routing()
     outcome: OutcomeModel = OutcomeModel()
     """Weights of the satisfaction score and the public-sentiment index."""
+    _lines: LineMap = PrivateAttr(default_factory=LineMap)
+    """Where each key path was written in the scenario file (see `line_of`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -554,6 +566,16 @@ class Scenario(Strict):
         """The channel's answer-within target in seconds (its kind's default if not given)."""
         target = self.channels[channel].target
         return target.seconds if target is not None else DEFAULT_TARGET_S[self.kind_of(channel)]
+
+    def located(self, lines: Mapping[Loc, int]) -> Scenario:
+        """This scenario, remembering the line where each key path was written."""
+        located = self.model_copy()
+        located._lines = LineMap(lines)
+        return located
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of the scenario file that wrote key path `loc` (None: not from a file)."""
+        return self._lines.line_of(loc)
 
 
 __all__ = [
