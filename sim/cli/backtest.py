@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from sim.cli._common import fail, load_scenario_file
+from sim.cli._common import check_budget, fail, force_option, load_scenario_file
 
 
 def _hours(text: str | None) -> tuple[float, float] | None:
@@ -130,6 +130,7 @@ def _text_table(bt: Any) -> str:
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes.")
+@force_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables.")
 @click.option(
     "--report", "report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML page here."
@@ -146,6 +147,7 @@ def backtest(
     replay: bool,
     seed: int | None,
     workers: int,
+    force: bool,
     as_json: bool,
     report: Path | None,
 ) -> None:
@@ -156,7 +158,7 @@ def backtest(
     simulated mean and its 95 % CI; then in how many intervals the simulation lies inside the
     band and which intervals miss.
     """
-    from sim.calibrate.backtest import BacktestError
+    from sim.calibrate.backtest import BacktestError, day_scenario
     from sim.calibrate.backtest import backtest as run_backtest
     from sim.calibrate.log import LogError, parse_column_options, read_log
 
@@ -173,11 +175,14 @@ def backtest(
         fail(str(exc))
     if len(contact_log) == 0:
         fail(f"{log}: no contacts on the chosen days (--days {days or 'all'}, --dates {dates or 'all'})")
+    n = replications or sc.replications
+    if not force:
+        check_budget(scenario, [day_scenario(sc, int(interval_min))] * len(contact_log.dates()), n, "summary")
     try:
         bt = run_backtest(
             sc,
             contact_log.frame,
-            replications=replications or sc.replications,
+            replications=n,
             interval_min=int(interval_min),
             seed=seed,
             replay=replay,

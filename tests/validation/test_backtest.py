@@ -414,3 +414,13 @@ def test_same_numbers_on_two_processes(own_log: pd.DataFrame) -> None:
     one = backtest(known(), first, replications=2, interval_min=60, seed=9)
     two = backtest(known(), first, replications=2, interval_min=60, seed=9, workers=2)
     assert one.to_dict() == two.to_dict()
+
+
+def test_a_run_over_the_budget_needs_force(files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three days × 3 replications are 9 tasks: over a limit of 5, refused (exit 2) unless --force."""
+    scenario, log = files
+    monkeypatch.setenv("STAFFSIM_MAX_TASKS", "5")
+    code, out, err = invoke("backtest", scenario, log, "-n", "3", "--json")
+    assert code == 2 and out == "" and "too large" in err and "--force" in err
+    code, out, _ = invoke("backtest", scenario, log, "-n", "3", "--json", "--force")
+    assert code == 0 and json.loads(out)["inside_share"]
