@@ -424,3 +424,11 @@ def test_a_run_over_the_budget_needs_force(files: tuple[Path, Path], monkeypatch
     assert code == 2 and out == "" and "too large" in err and "--force" in err
     code, out, _ = invoke("backtest", scenario, log, "-n", "3", "--json", "--force")
     assert code == 0 and json.loads(out)["inside_share"]
+
+
+def test_replay_with_the_inferred_staffing_is_inside_the_band(own_log: pd.DataFrame) -> None:
+    """Replay infers the head count as `staffsim fit` does; in a simulated centre (work-conserving,
+    no after-call work) that is the true 5 agents, and the back-test is inside the band."""
+    bt = backtest(known(agents=9), own_log, replications=10, interval_min=60, seed=5, replay=True)
+    for metric in METRICS:
+        assert bt.inside_share(metric) >= 0.9, (metric, bt.misses(metric))
