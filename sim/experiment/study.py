@@ -27,13 +27,15 @@ import pandas as pd
 
 from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.variants import load_experiment
 from sim.experiment.compare import compare
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler
 from sim.planning.headcount import optimize
+from sim.report.output import atomic_dir, write_json
 from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
-from sim.runner.simulate import simulate
+from sim.runner.tasks import run_replications
 
 TARGETS = ["phone.service_level>=0.8", "email.service_level>=0.9", "social.service_level>=0.8"]
 """80/20 on the phone (ICMI), 90 % of emails within 2 h, 80 % of social posts within 60 min."""
@@ -128,6 +130,38 @@ class StudyResult:
     diversion: pd.DataFrame
     """Paired differences (variant − baseline) of the diversion experiment."""
     conclusions: list[Conclusion] = field(default_factory=list)
+    quick: bool = False
+    """Whether this is the quick study (fewer scales, shorter runs)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim study scalability --json` prints: the conclusions."""
+        return {
+            "study": "scalability",
+            "quick": self.quick,
+            "conclusions": [
+                {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in self.conclusions
+            ],
+        }
+
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+        """Write tables, conclusions and figures into `folder`, whole or not at all.
+
+        Files: `scaling.csv`, `summary.csv`, `diversion.csv`, `conclusions.json` and the
+        figures of `sim.experiment.study_figures` (PNG).
+
+        Raises:
+            OutputExistsError: `folder` exists and `overwrite` is False.
+        """
+        from sim.experiment.study_figures import study_figures  # matplotlib: only when saving
+
+        with atomic_dir(folder, overwrite=overwrite) as tmp:
+            self.scaling.to_csv(tmp / "scaling.csv", index=False)
+            self.summary().to_csv(tmp / "summary.csv", index=False)
+            self.diversion.to_csv(tmp / "diversion.csv", index=False)
+            write_json(tmp / "conclusions.json", self.to_dict())
+            for fname, fig in study_figures(self.summary(), DESIGNS).items():
+                fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
+        return Path(folder)
 
     def summary(self) -> pd.DataFrame:
         """Mean and 95 % CI per scale and design of the study's measures."""
@@ -245,18 +279,18 @@ def run_study(
             scenario = _scenario(scaled(base, scale, design))
             plan = optimize(scenario, TARGETS, executor=executor)
             plans[(scale, design)] = plan
-            final = _run(plan.scenario)
+            final = _run(plan.scenario, executor)
             rows.extend(_measures(final, plan.counts, scale, design))
     scaling = pd.DataFrame(rows)
     say(f"diversion: move {divert} phone agents to social vs hire {divert}")
     diversion = _diversion(base, plans[(scales[0], "split")].counts, divert, executor)
-    result = StudyResult(scaling, diversion)
+    result = StudyResult(scaling, diversion, quick=quick)
     result.conclusions = conclude(result, scales)
     return result
 
 
-def _run(scenario: Scenario) -> RunResult:
-    outputs = [simulate(scenario, r, records="none") for r in range(scenario.replications)]
+def _run(scenario: Scenario, executor: Executor) -> RunResult:
+    outputs = run_replications(scenario, scenario.replications, scenario.seed, executor)
     return RunResult(scenario, scenario.seed, outputs, "none")
 
 
@@ -273,7 +307,7 @@ def _diversion(base: dict[str, Any], counts: dict[str, int], k: int, executor: E
         },
         f"hire_{k}_for_social": {"agents.social_team.count": social + k},
     }
-    comparison = compare(data, executor=executor)
+    comparison = compare(load_experiment(data), executor=executor)
     table = comparison.table()
     return table[table.scope == "channel"].reset_index(drop=True)
 

@@ -1,7 +1,7 @@
 """Figures of results: queues and agents through the day, service by interval, waits, comparisons.
 
 Every function takes the tables that staffsim's results already are — `RunResult.intervals()`,
-`RunResult.contacts()`, `Comparison.table()`, the sweep table, or the same tables read back
+`RunResult.contacts()`, `CompareResult.table()`, the sweep table, or the same tables read back
 from a result folder — and returns a matplotlib `Figure`. None of them sees the model, except
 `staffing_plan`, which reads an `IntervalPlan` and, for the offered load, the arrival rates
 and handle times of the plan's scenario (imported when it is called, so importing this
@@ -310,7 +310,7 @@ def comparison_bars(comparison_table: pd.DataFrame, metric: str, scope: str = "c
     baseline to pair with) are left out. Rates are drawn in percentage points.
 
     Args:
-        comparison_table: the table of `Comparison.table()` (`sim.compare`, `comparison.csv`):
+        comparison_table: the table of `CompareResult.table()` (`sim.compare`, `comparison.csv`):
             columns `variant`, `scope`, `name`, `metric`, `diff_mean`, `diff_ci_low`,
             `diff_ci_high`, `significant`.
         metric: a channel metric (``"service_level"``, ``"asa_s"``…) or, with
