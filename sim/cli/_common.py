@@ -139,7 +139,7 @@ def load_scenario_file(path: Path) -> Any:
 
 def save_result(result: Any, out: Path, overwrite: bool) -> None:
     """`result.save(out)`, or exit 2 when `out` exists and `--overwrite` was not given."""
-    from sim.report.output import OutputExistsError
+    from sim.runner.atomic import OutputExistsError
 
     try:
         result.save(out, overwrite=overwrite)

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 from sim.config.variants import BASELINE, Experiment
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
-from sim.report.output import atomic_dir, manifest, write_json
+from sim.report.output import manifest
 from sim.results import RunResult
+from sim.runner.atomic import atomic_dir, write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all

@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.config.variants import load_experiment
 from sim.experiment.compare import compare
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler
 from sim.planning.headcount import optimize
-from sim.report.output import atomic_dir, write_json
 from sim.results import RunResult
+from sim.runner.atomic import atomic_dir, write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.tasks import run_replications
 

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from sim.config.errors import Problem, ScenarioError
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.config.variants import apply_overrides, check_path
-from sim.report.output import atomic_dir, manifest, write_json
+from sim.report.output import manifest
+from sim.runner.atomic import atomic_dir, write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all

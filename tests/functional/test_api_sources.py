@@ -181,7 +181,7 @@ def test_sweep_save_writes_what_sweep_out_writes(tmp_path: Path) -> None:
 
 def test_save_refuses_an_existing_folder_unless_told(tmp_path: Path) -> None:
     """`save` never replaces a folder silently; with overwrite it replaces it whole."""
-    from sim.report.output import OutputExistsError
+    from sim.runner.atomic import OutputExistsError
 
     result = sim.run(SHORT, replications=1)
     (tmp_path / "out").mkdir()
