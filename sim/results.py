@@ -33,8 +33,28 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+class SavesItself:
+    """A result that writes its files into a folder (`write`) and so saves itself (`save`)."""
+
+    def write(self, folder: Path) -> None:
+        """Write the result's files into the existing `folder`."""
+        raise NotImplementedError
+
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the result into `folder`, whole or not at all: what its command writes with --out.
+
+        The files go into a temporary folder beside `folder`, renamed into place when complete.
+
+        Raises:
+            OutputExistsError: `folder` exists and `overwrite` is False.
+        """
+        with atomic_dir(folder, overwrite=overwrite) as tmp:
+            self.write(tmp)
+        return Path(folder)
+
+
 @dataclass
-class RunResult:
+class RunResult(SavesItself):
     """Replications of one scenario.
 
     Attributes:
@@ -232,7 +252,11 @@ class RunResult:
         return out
 
     def write(self, folder: Path) -> None:
-        """Write the result's files into an existing `folder` (see `save`)."""
+        """Write the result's files into the existing `folder`.
+
+        Files: `summary.csv`, `replications.csv`, `intervals.csv` (records ``"summary"`` or
+        ``"full"``), `contacts.parquet` (``"full"``), `result.json` and `manifest.json`.
+        """
         self.summary().to_csv(folder / "summary.csv", index=False)
         self.replications().to_csv(folder / "replications.csv", index=False)
         if self.records in ("summary", "full"):
@@ -251,19 +275,6 @@ class RunResult:
                 scenario=self.scenario.model_dump(mode="json"),
             ),
         )
-
-    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the result into `folder`, whole or not at all (what `staffsim run --out` writes).
-
-        Files: `summary.csv`, `replications.csv`, `intervals.csv` (records ``"summary"`` or
-        ``"full"``), `contacts.parquet` (``"full"``), `result.json` and `manifest.json`.
-
-        Raises:
-            OutputExistsError: `folder` exists and `overwrite` is False.
-        """
-        with atomic_dir(folder, overwrite=overwrite) as tmp:
-            self.write(tmp)
-        return Path(folder)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim run --json` prints."""

@@ -27,8 +27,8 @@ from sim.config.variants import BASELINE, Experiment
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
 from sim.report.output import manifest
-from sim.results import RunResult
-from sim.runner.atomic import atomic_dir, write_json
+from sim.results import RunResult, SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
@@ -76,7 +76,7 @@ class Precision:
 
 
 @dataclass
-class CompareResult:
+class CompareResult(SavesItself):
     """A baseline and its variants, replication by replication on common random numbers.
 
     Attributes:
@@ -159,7 +159,11 @@ class CompareResult:
         }
 
     def write(self, folder: Path) -> None:
-        """Write the comparison's files into an existing `folder` (see `save`)."""
+        """Write the comparison's files into the existing `folder`.
+
+        Files: `comparison.csv` (`table()`), `replications.csv` (every side, with a `variant`
+        column), `result.json` (`to_dict()`) and `manifest.json`.
+        """
         import pandas as pd
 
         self.table().to_csv(folder / "comparison.csv", index=False)
@@ -177,19 +181,6 @@ class CompareResult:
                 variants=self.overrides,
             ),
         )
-
-    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the comparison into `folder`, whole or not at all (as `staffsim compare --out`).
-
-        Files: `comparison.csv` (`table()`), `replications.csv` (every side, with a
-        `variant` column), `result.json` (`to_dict()`) and `manifest.json`.
-
-        Raises:
-            OutputExistsError: `folder` exists and `overwrite` is False.
-        """
-        with atomic_dir(folder, overwrite=overwrite) as tmp:
-            self.write(tmp)
-        return Path(folder)
 
 
 def _clean(d: dict[str, float]) -> dict[str, float | None]:

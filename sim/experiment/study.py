@@ -32,8 +32,8 @@ from sim.experiment.compare import compare
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler
 from sim.planning.headcount import optimize
-from sim.results import RunResult
-from sim.runner.atomic import atomic_dir, write_json
+from sim.results import RunResult, SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.tasks import run_replications
 
@@ -122,7 +122,7 @@ class Conclusion:
 
 
 @dataclass
-class StudyResult:
+class StudyResult(SavesItself):
     """Tables and computed conclusions of the scalability study."""
 
     scaling: pd.DataFrame
@@ -143,25 +143,20 @@ class StudyResult:
             ],
         }
 
-    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
-        """Write tables, conclusions and figures into `folder`, whole or not at all.
+    def write(self, folder: Path) -> None:
+        """Write the study's tables, conclusions and figures into the existing `folder`.
 
         Files: `scaling.csv`, `summary.csv`, `diversion.csv`, `conclusions.json` and the
         figures of `sim.experiment.study_figures` (PNG).
-
-        Raises:
-            OutputExistsError: `folder` exists and `overwrite` is False.
         """
         from sim.experiment.study_figures import study_figures  # matplotlib: only when saving
 
-        with atomic_dir(folder, overwrite=overwrite) as tmp:
-            self.scaling.to_csv(tmp / "scaling.csv", index=False)
-            self.summary().to_csv(tmp / "summary.csv", index=False)
-            self.diversion.to_csv(tmp / "diversion.csv", index=False)
-            write_json(tmp / "conclusions.json", self.to_dict())
-            for fname, fig in study_figures(self.summary(), DESIGNS).items():
-                fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
-        return Path(folder)
+        self.scaling.to_csv(folder / "scaling.csv", index=False)
+        self.summary().to_csv(folder / "summary.csv", index=False)
+        self.diversion.to_csv(folder / "diversion.csv", index=False)
+        write_json(folder / "conclusions.json", self.to_dict())
+        for fname, fig in study_figures(self.summary(), DESIGNS).items():
+            fig.savefig(folder / fname, dpi=110, bbox_inches="tight")
 
     def summary(self) -> pd.DataFrame:
         """Mean and 95 % CI per scale and design of the study's measures."""

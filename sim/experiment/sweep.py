@@ -23,7 +23,8 @@ from sim.config.schema import Scenario
 from sim.config.validate import validate
 from sim.config.variants import apply_overrides, check_path
 from sim.report.output import manifest
-from sim.runner.atomic import atomic_dir, write_json
+from sim.results import SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
@@ -156,7 +157,7 @@ def _shown(value: Any) -> str:
 
 
 @dataclass
-class SweepResult:
+class SweepResult(SavesItself):
     """Replications at every point of a grid, as one tidy table.
 
     Attributes:
@@ -181,7 +182,7 @@ class SweepResult:
         return self.frame
 
     def write(self, folder: Path) -> None:
-        """Write the sweep's files into an existing `folder` (see `save`)."""
+        """Write `sweep.csv` and `sweep.parquet` (`table()`) and `manifest.json`."""
         self.frame.to_csv(folder / "sweep.csv", index=False)
         self.frame.to_parquet(folder / "sweep.parquet", index=False)
         write_json(
@@ -194,18 +195,6 @@ class SweepResult:
                 rows=len(self.frame),
             ),
         )
-
-    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the sweep into `folder`, whole or not at all (as `staffsim sweep --out`).
-
-        Files: `sweep.csv` and `sweep.parquet` (`table()`) and `manifest.json`.
-
-        Raises:
-            OutputExistsError: `folder` exists and `overwrite` is False.
-        """
-        with atomic_dir(folder, overwrite=overwrite) as tmp:
-            self.write(tmp)
-        return Path(folder)
 
 
 def sweep(
