@@ -20,7 +20,6 @@ fitted model on days it was not fitted to.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import tempfile
@@ -47,8 +46,9 @@ from sim.calibrate.staffing import infer_staffing
 from sim.config.schema import Arrivals, Scenario, Trace
 from sim.config.staffing import StaffingTable
 from sim.metrics.stats import Estimate
-from sim.runner.executors import run_tasks
-from sim.runner.simulate import simulate
+from sim.runner.executors import make_executor
+from sim.runner.simulate import ReplicationOutput
+from sim.runner.tasks import Task, run_all
 
 DAY_S = 86_400.0
 
@@ -298,20 +298,15 @@ def replay_scenarios(
     return out
 
 
-def _one_day(
-    scenarios: Sequence[Scenario], channels: Sequence[str], seed: int, task: tuple[int, int]
-) -> dict[str, list[float]]:
-    """Replication r of day d, reduced to the pooled channels' interval tallies."""
-    r, d = task
-    sc = scenarios[d]
-    out = simulate(sc, r * len(scenarios) + d, seed=seed, records="summary")
+def _pooled(out: ReplicationOutput, channels: Sequence[str]) -> dict[str, NDArray[np.float64]]:
+    """One replication's interval tallies, summed over the pooled channels."""
     assert out.intervals is not None
     names = out.intervals["channels"]
     tallies = out.intervals["tallies"]
     n_iv = len(tallies["offered"]) // len(names)
     rows = [names.index(c) for c in channels]
     return {
-        key: np.asarray(tallies[key], dtype=np.float64).reshape(len(names), n_iv)[rows].sum(axis=0).tolist()
+        key: np.asarray(tallies[key], dtype=np.float64).reshape(len(names), n_iv)[rows].sum(axis=0)
         for key in TALLIES
     }
 
@@ -325,6 +320,9 @@ def simulate_days(
 ) -> Tallies:
     """Per replication and interval, the tallies of the pooled channels over all days.
 
+    Replication r of day d is the task (seed, r·days + d) of `sim.runner.tasks`, so the
+    numbers do not depend on `workers`.
+
     Args:
         scenarios: one scenario per simulated day (one day long each).
         channels: the channels whose contacts are counted.
@@ -335,13 +333,24 @@ def simulate_days(
     Returns:
         Tally name → array of shape (replications, intervals of a day).
     """
-    tasks = [(r, d) for r in range(replications) for d in range(len(scenarios))]
-    fn = functools.partial(_one_day, list(scenarios), list(channels), seed)
+    days = len(scenarios)
+    tasks = [
+        Task(f"r{r}d{d}", scenarios[d], seed, r * days + d, "summary")
+        for r in range(replications)
+        for d in range(days)
+    ]
+    executor = make_executor(workers)
+    try:
+        outputs = run_all(tasks, executor)
+    finally:
+        executor.close()
     n_iv = round(DAY_S / (scenarios[0].interval_min * 60))
     total = {key: np.zeros((replications, n_iv)) for key in TALLIES}
-    for (r, _), result in zip(tasks, run_tasks(fn, tasks, workers), strict=True):
+    for task in tasks:
+        pooled = _pooled(outputs[task.name], channels)
+        r = task.replication // days
         for key in TALLIES:
-            total[key][r] += np.asarray(result[key])[:n_iv]
+            total[key][r] += pooled[key][:n_iv]
     return total
 
 
