@@ -654,10 +654,12 @@ def sweep(
 
 def _register_commands() -> None:
     """Commands that live in their own modules (they import from this one when run)."""
+    from sim.cli.app import app
     from sim.cli.optimize import optimize
     from sim.cli.report import report
     from sim.cli.study import study
 
+    main.add_command(app)
     main.add_command(optimize)
     main.add_command(report)
     main.add_command(study)

@@ -1,0 +1,232 @@
+"""Long work for the app — reading an upload, a run, move-vs-hire, the optimiser — in a worker process.
+
+The page's server only starts a job, polls it for progress and results, and can stop it:
+the simulation runs in a separate process, so the page stays responsive while it works, a
+Cancel ends it at once (the process is terminated), and a hostile upload or a run that
+should not have started costs that process, never the server. Each task takes and
+returns plain values (mappings, numbers, PNG bytes), which pickle across the process boundary.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import queue as queue_module
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[int, int], None]
+"""Called by a task with (done, total); total 0 when unknown."""
+
+PRELOAD = ["sim.api", "sim.config", "sim.report.plots", "sim.report.html", "sim.planning.headcount"]
+"""Modules the worker processes' parent (the fork server) imports once, so each job starts quickly."""
+
+
+def context() -> Any:
+    """The multiprocessing context for jobs: a fork server with the simulator preloaded.
+
+    Forking the page's server (its threads, its event loop) would be unsafe; a fork server
+    is a clean process that imports staffsim once and forks a worker per job.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")  # pragma: no cover - not Linux
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Read an uploaded file: ``{"name", "raw"}`` → ``{"data"}`` (the scenario's keys)."""
+    from sim.app.draft import load_upload
+
+    with tempfile.TemporaryDirectory(prefix="staffsim-upload-") as folder:
+        try:
+            return {"data": load_upload(payload["name"], payload["raw"], folder)}
+        except Exception as exc:  # the message names the private copy: name the upload instead
+            raise type(exc)(str(exc).replace(str(Path(folder)) + "/", "")) from None
+
+
+def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Replications of a scenario: its `run --json` object, the report's figures and HTML page."""
+    import sim
+    from sim.report import plots
+    from sim.report.html import write_report
+    from sim.report.output import manifest, write_json
+
+    scenario = sim.load_scenario(payload["data"])
+    n, records = payload["replications"], payload["records"]
+    done = [0]
+
+    def step(k: int) -> None:
+        done[0] += k
+        progress(done[0], n)
+
+    result = sim.run(scenario, replications=n, seed=payload["seed"], records=records, progress=step)
+    intervals = result.intervals()
+    figures = {
+        "Queue and busy agents over the day": _png(plots.queue_and_busy_over_day(intervals)),
+        "Service level by interval": _png(plots.service_level_by_interval(intervals)),
+    }
+    if records == "full":
+        targets = {ch: c.target.seconds for ch, c in scenario.channels.items() if c.target is not None}
+        figures["Wait distribution"] = _png(plots.wait_cdf(result.contacts(), targets))
+    with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
+        out = Path(folder)
+        result.summary().to_csv(out / "summary.csv", index=False)
+        result.replications().to_csv(out / "replications.csv", index=False)
+        intervals.to_csv(out / "intervals.csv", index=False)
+        if records == "full":
+            result.contacts().to_parquet(out / "contacts.parquet", index=False)
+        write_json(out / "result.json", result.to_dict())
+        write_json(
+            out / "manifest.json",
+            manifest(
+                [payload.get("source", scenario.name)],
+                scenario.model_dump_json(),
+                seed=result.seed,
+                replications=result.n,
+                records=records,
+                scenario=scenario.model_dump(mode="json"),
+            ),
+        )
+        report = write_report(out).read_bytes()
+    return {"result": result.to_dict(), "figures": figures, "report": report}
+
+
+def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Move vs hire, paired on common random numbers: the comparison table as records."""
+    import sim
+
+    progress(0, 0)
+    table = sim.compare(payload["experiment"], replications=payload["replications"], seed=payload["seed"])
+    return {"table": table.to_dict(orient="records")}
+
+
+def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The optimiser: the plan's `optimize --json` object and a chart of the plan."""
+    import sim
+    from sim.app.charts import plan_chart
+
+    progress(0, 0)
+    plan = sim.optimize(
+        payload["data"], payload["targets"], groups=payload["groups"] or None,
+        replications=payload["replications"], seed=payload["seed"],
+    )  # fmt: skip
+    found = plan.to_dict()
+    current = {g: payload["data"]["agents"][g].get("count") for g in found["agents"]}
+    return {"plan": found, "chart": _png(plan_chart(found, current))}
+
+
+TASKS: dict[str, Callable[[dict[str, Any], Progress], dict[str, Any]]] = {
+    "load": task_load,
+    "run": task_run,
+    "compare": task_compare,
+    "optimize": task_optimize,
+}
+
+
+def _work(kind: str, payload: dict[str, Any], out: Any) -> None:
+    """The worker process: run one task, report progress, then its result or its error."""
+    import sim
+
+    def progress(done: int, total: int) -> None:
+        out.put(("progress", done, total))
+
+    try:
+        out.put(("done", TASKS[kind](payload, progress)))
+    except (sim.ScenarioError, ValueError) as exc:
+        out.put(("error", str(exc)))
+    except MemoryError:
+        out.put(("error", "the worker ran out of memory"))
+    except Exception as exc:
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+@dataclass
+class Event:
+    """What a job reported: ``progress`` (done, total), ``done`` (result) or ``error`` (message)."""
+
+    kind: str
+    done: int = 0
+    total: int = 0
+    result: dict[str, Any] | None = None
+    message: str = ""
+
+
+class Job:
+    """One task in its own worker process.
+
+    Args:
+        kind: a key of `TASKS`.
+        payload: the task's arguments.
+        ctx: the multiprocessing context (default: `context()`).
+        timeout_s: stop the job, as an error, after this long (None: no limit).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        ctx: Any | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        ctx = ctx or context()
+        self.kind = kind
+        self._queue: Any = ctx.Queue()
+        self._process: Any = ctx.Process(target=_work, args=(kind, payload, self._queue), daemon=True)
+        self._deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        self._timeout_s = timeout_s
+        self.finished = False
+        self._process.start()
+
+    def poll(self) -> list[Event]:
+        """Every event reported since the last poll (never blocks)."""
+        events: list[Event] = []
+        if self.finished:
+            return events
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue_module.Empty:
+                break
+            if item[0] == "progress":
+                events.append(Event("progress", done=item[1], total=item[2]))
+            elif item[0] == "done":
+                events.append(Event("done", result=item[1]))
+            else:
+                events.append(Event("error", message=item[1]))
+        if any(e.kind in ("done", "error") for e in events):
+            self._end()
+        elif not self._process.is_alive():
+            self._end()
+            events.append(
+                Event("error", message=f"the worker process stopped (exit code {self._process.exitcode})")
+            )
+        elif self._deadline is not None and time.monotonic() > self._deadline:
+            self._end()
+            events.append(Event("error", message=f"stopped after {self._timeout_s:g} s without an answer"))
+        return events
+
+    def cancel(self) -> None:
+        """Stop the job now (its process is terminated)."""
+        self._end()
+
+    def _end(self) -> None:
+        self.finished = True
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        if self._process.is_alive():  # pragma: no cover - ignored SIGTERM
+            self._process.kill()
+            self._process.join()
+        self._queue.close()
