@@ -76,6 +76,8 @@ class Task:
             if event.total:
                 self.progress.active = False
                 self.progress.value = int(100 * event.done / event.total)
+                if event.done >= event.total:
+                    self.status.object = "simulated; drawing the figures…"
             return
         if event.kind == "error":
             self._done(error_html(event.message))

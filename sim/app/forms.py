@@ -74,7 +74,9 @@ class Field:
     def show(self, messages: list[str]) -> None:
         """Show the messages about this field (none: hide)."""
         text = "<br>".join(f"{dotted(self.path)}: {m}" for m in messages)
-        self.error.object = f'<span style="color:#b00020">{_escape(text)}</span>' if messages else ""
+        self.error.object = (
+            f'<span class="field-message" style="color:#b00020">{_escape(text)}</span>' if messages else ""
+        )
         self.error.visible = bool(messages)
 
 

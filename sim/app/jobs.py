@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 Progress = Callable[[int, int], None]
 """Called by a task with (done, total); total 0 when unknown."""
 
@@ -47,13 +49,14 @@ def _png(fig: Any) -> bytes:
 
 def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Read an uploaded file: ``{"name", "raw"}`` → ``{"data"}`` (the scenario's keys)."""
+    import sim
     from sim.app.draft import load_upload
 
     with tempfile.TemporaryDirectory(prefix="staffsim-upload-") as folder:
         try:
             return {"data": load_upload(payload["name"], payload["raw"], folder)}
-        except Exception as exc:  # the message names the private copy: name the upload instead
-            raise type(exc)(str(exc).replace(str(Path(folder)) + "/", "")) from None
+        except sim.ScenarioError as exc:  # the message names the private copy: name the upload instead
+            raise ValueError(str(exc).replace(str(Path(folder)) + "/", "")) from None
 
 
 def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -82,6 +85,8 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
         figures["Wait distribution"] = _png(plots.wait_cdf(result.contacts(), targets))
     with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
         out = Path(folder)
+        scenario_file = out / payload.get("source", "scenario.yaml")
+        scenario_file.write_text(yaml.safe_dump(payload["data"], sort_keys=False), encoding="utf-8")
         result.summary().to_csv(out / "summary.csv", index=False)
         result.replications().to_csv(out / "replications.csv", index=False)
         intervals.to_csv(out / "intervals.csv", index=False)
@@ -91,7 +96,7 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
         write_json(
             out / "manifest.json",
             manifest(
-                [payload.get("source", scenario.name)],
+                [str(scenario_file)],
                 scenario.model_dump_json(),
                 seed=result.seed,
                 replications=result.n,

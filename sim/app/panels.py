@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import panel as pn
@@ -76,7 +77,7 @@ class RunPanel:
             "replications": n,
             "seed": int(self.seed.value or 0),
             "records": records,
-            "source": p.draft.source,
+            "source": Path(p.draft.source).name,
         }
         return Job("run", payload)
 
