@@ -11,6 +11,7 @@ the draft, and shows the CLI's message for that key path right under it.
 
 from __future__ import annotations
 
+import enum
 import types
 import typing
 from collections.abc import Callable
@@ -110,6 +111,9 @@ def _widget(path: KeyPath, name: str, annotation: Any, value: Any, channels: lis
         return Field(path, pn.widgets.IntInput(value=value, **kw), lambda v: v)
     if base is float:
         return Field(path, pn.widgets.FloatInput(value=value, **kw), lambda v: v)
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        options = [e.value for e in base]
+        return Field(path, pn.widgets.Select(options=options, value=value, **kw), lambda v: v)
     if typing.get_origin(base) is typing.Literal:
         options = list(typing.get_args(base))
         return Field(path, pn.widgets.Select(options=options, value=value, **kw), lambda v: v)
@@ -205,8 +209,8 @@ def scenario_forms(draft: Draft, on_edit: OnEdit) -> tuple[pn.Tabs, list[Field]]
     for f in fields:
         f.widget.param.watch(_handler(f, on_edit), "value")
     tabs = pn.Tabs(
-        ("Agent groups", pn.Column(*group_cards)),
-        ("Channels", pn.Column(*chan_cards)),
+        ("Agent groups", pn.FlexBox(*group_cards)),
+        ("Channels", pn.FlexBox(*chan_cards)),
         ("Routing", pn.Column(*routing)),
         dynamic=False,
     )

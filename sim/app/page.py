@@ -207,7 +207,8 @@ class Planner:
         side = pn.Column(
             "## staffsim",
             "Open a shipped scenario",
-            pn.Row(self.picker, self.open_button),
+            self.picker,
+            self.open_button,
             "or upload a scenario file (YAML)",
             self.upload,
             self.upload_note,
