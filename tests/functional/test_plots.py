@@ -29,8 +29,8 @@ from sim.model.build import expected_contacts
 from sim.planning.intervals.optimize import IntervalPlan, optimize_intervals
 from sim.report import plots
 from sim.report.html import ReportError, write_report
+from tests.builders import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 FILES = sorted(SCENARIOS.rglob("*.yaml"))
 HOURS = 12.0

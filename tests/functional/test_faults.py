@@ -29,6 +29,7 @@ from click.testing import CliRunner
 import sim.runner.tasks
 from sim.cli import main
 from sim.runner.executors import PoolExecutor
+from tests.builders import ROOT
 
 SCENARIO = {
     "name": "faults",
@@ -209,7 +210,7 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, tmp_pa
     two land while the command-line module imports (a traceback before the fix), the last
     while the command imports the model.
     """
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    scenario = ROOT / "scenarios" / "baseline.yaml"
     prog = (
         [sys.executable, "-m", "sim"]
         if entry == "python -m sim"

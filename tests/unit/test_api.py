@@ -14,7 +14,7 @@ import sim
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.records import CONTACT_COLUMNS
 from sim.report.output import OutputExistsError, atomic_dir
-from tests.conftest import ROOT, mmc
+from tests.builders import ROOT, mmc
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
