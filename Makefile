@@ -36,7 +36,7 @@ typecheck: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
 
-# The browser tests (tests/test_app_browser.py) drive Debian's Chromium with Playwright;
+# The browser tests (tests/functional/test_app_browser.py) drive Debian's Chromium with Playwright;
 # install it when missing (CI runs as root with Debian's package registry).
 CHROMIUM ?= /usr/bin/chromium
 chromium:

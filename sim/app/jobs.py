@@ -157,6 +157,16 @@ def _work(kind: str, payload: dict[str, Any], out: Any) -> None:
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
+LIVE: set[Job] = set()
+"""Jobs whose process may still run; `stop_all` ends them when the server stops."""
+
+
+def stop_all() -> None:
+    """End every job's process (the server is stopping)."""
+    for job in list(LIVE):
+        job.cancel()
+
+
 @dataclass
 class Event:
     """What a job reported: ``progress`` (done, total), ``done`` (result) or ``error`` (message)."""
@@ -193,6 +203,7 @@ class Job:
         self._timeout_s = timeout_s
         self.finished = False
         self._process.start()
+        LIVE.add(self)
 
     def poll(self) -> list[Event]:
         """Every event reported since the last poll (never blocks)."""
@@ -228,6 +239,7 @@ class Job:
 
     def _end(self) -> None:
         self.finished = True
+        LIVE.discard(self)
         if self._process.is_alive():
             self._process.terminate()
         self._process.join(timeout=5)

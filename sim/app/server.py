@@ -7,6 +7,7 @@ line, ``staffsim app: serving SCENARIO at http://HOST:PORT/``, which scripts can
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -46,7 +47,7 @@ def serve(
     """
     import panel as pn
 
-    from sim.app.jobs import context
+    from sim.app.jobs import context, stop_all
     from sim.app.page import create_app
 
     context()  # the fork server starts before the first job, with staffsim preloaded
@@ -76,5 +77,14 @@ def serve(
         import webbrowser
 
         webbrowser.open(url)
+    loop = server.io_loop
+
+    def stop(signum: int, frame: Any) -> None:  # SIGTERM: stop serving, end the jobs, exit normally
+        loop.add_callback_from_signal(loop.stop)
+
+    signal.signal(signal.SIGTERM, stop)
     server.start()
-    server.io_loop.start()
+    try:
+        loop.start()
+    finally:
+        stop_all()

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.builders import ROOT
 
 CHROMIUM = Path(os.environ.get("STAFFSIM_CHROMIUM", "/usr/bin/chromium"))
 SHOTS = ROOT / "test-artifacts" / "app"
@@ -69,7 +69,8 @@ def app_url() -> Iterator[str]:
             lines.put(line)
         lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     deadline = time.monotonic() + START_TIMEOUT_S
     seen: list[str] = []
     url = None
@@ -86,9 +87,10 @@ def app_url() -> Iterator[str]:
     except queue.Empty:
         pytest.fail("the app did not say it was serving:\n" + "".join(seen))
     finally:
-        proc.terminate()
+        proc.terminate()  # the app ends its worker processes on SIGTERM, then its output ends
         proc.wait(timeout=30)
-        if proc.stdout is not None:
+        reader.join(timeout=30)
+        if proc.stdout is not None and not reader.is_alive():
             proc.stdout.close()
 
 
@@ -181,6 +183,8 @@ def test_edit_run_matches_cli_and_download(browser: Any, app_url: str, tmp_path:
 
 def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path) -> None:
     page = _page(browser, app_url)
+    _set(page, ".f-agents-phone_team-cost_per_hour", 25)
+    _set(page, ".f-agents-blended_team-cost_per_hour", 30)
     _tab(page, "Move vs hire")
     page.locator(".wi-from select").select_option("phone_team")
     page.locator(".wi-to select").select_option("blended_team")
@@ -212,11 +216,23 @@ def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path
                 if expected is None:
                     continue
                 assert _value(page, selector) == expected, selector
+    # cost: agents are paid on duty all week, whatever the load: hiring 2 blended agents adds
+    # 2 × 168 h × 30, moving 2 from the phone team adds 2 × 168 h × (30 − 25)
+    hours = data["horizon_hours"] - data.get("warmup_hours", 0)
+    assert _value(page, '[data-diff="hire.overall.cost"] .diff-mean') == pytest.approx(2 * hours * 30)
+    assert _value(page, '[data-diff="move.overall.cost"] .diff-mean') == pytest.approx(2 * hours * 5)
     page.close()
 
 
-def test_validation_error_is_the_cli_message(browser: Any, app_url: str, tmp_path: Path) -> None:
+def test_cancel_then_validation_error_is_the_cli_message(browser: Any, app_url: str, tmp_path: Path) -> None:
     page = _page(browser, app_url)
+    _tab(page, "Run")
+    _set(page, ".run-reps", 500)
+    page.locator(".do-run button").click()
+    page.locator(".cancel-run button").click()
+    page.get_by_text("cancelled").wait_for()
+    assert page.locator(".do-run button").is_enabled()
+    _tab(page, "Scenario")
     _set(page, ".f-agents-phone_team-count", -3)
     error = page.locator(".f-agents-phone_team-count-error .field-message")
     error.wait_for()
