@@ -27,10 +27,10 @@ class Task:
         watch: Callable[[], None],
     ):
         self.button = pn.widgets.Button(
-            name=label, button_type="primary", css_classes=[f"do-{label.split()[0].lower()}"]
+            label=label, button_type="primary", css_classes=[f"do-{label.split()[0].lower()}"]
         )
         self.cancel_button = pn.widgets.Button(
-            name="Cancel", disabled=True, css_classes=[f"cancel-{label.split()[0].lower()}"]
+            label="Cancel", disabled=True, css_classes=[f"cancel-{label.split()[0].lower()}"]
         )
         self.progress = pn.indicators.Progress(value=0, max=100, active=False, width=300, visible=False)
         self.status = pn.pane.HTML("", css_classes=["status"])

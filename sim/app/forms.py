@@ -98,11 +98,7 @@ def _numbers(text: Any) -> list[float]:
 def _widget(path: KeyPath, name: str, annotation: Any, value: Any, channels: list[str]) -> Field | None:
     """The widget for a scalar field, or None when the field is not a plain value."""
     base, members = _unwrap(annotation)
-    label = (
-        dotted(path[-2:]) if isinstance(path[-2], str) and path[-2] not in ("agents", "channels") else name
-    )
-    label = name
-    kw: dict[str, Any] = {"name": label, "css_classes": [css(path)], "width": 220}
+    kw: dict[str, Any] = {"label": name, "css_classes": [css(path)], "width": 220}
     if members:
         return None
     if base is bool:

@@ -208,22 +208,15 @@ class Job:
     def poll(self) -> list[Event]:
         """Every event reported since the last poll (never blocks)."""
         events: list[Event] = []
-        if self.finished:
-            return events
-        while True:
+        while not self.finished:
             try:
                 item = self._queue.get_nowait()
             except queue_module.Empty:
                 break
-            if item[0] == "progress":
-                events.append(Event("progress", done=item[1], total=item[2]))
-            elif item[0] == "done":
-                events.append(Event("done", result=item[1]))
-            else:
-                events.append(Event("error", message=item[1]))
-        if any(e.kind in ("done", "error") for e in events):
-            self._end()
-        elif not self._process.is_alive():
+            events.append(self._take(item))
+        if self.finished:
+            return events
+        if not self._process.is_alive():
             self._end()
             events.append(
                 Event("error", message=f"the worker process stopped (exit code {self._process.exitcode})")
@@ -232,6 +225,32 @@ class Job:
             self._end()
             events.append(Event("error", message=f"stopped after {self._timeout_s:g} s without an answer"))
         return events
+
+    def wait(self, timeout_s: float) -> list[Event]:
+        """Block until the job reports its result or error (for scripts and tests).
+
+        Raises:
+            TimeoutError: no result or error within `timeout_s` (the job is stopped).
+        """
+        events: list[Event] = []
+        deadline = time.monotonic() + timeout_s
+        while not self.finished:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue_module.Empty:
+                self.cancel()
+                raise TimeoutError(f"no answer from the {self.kind} job within {timeout_s:g} s") from None
+            events.append(self._take(item))
+        return events
+
+    def _take(self, item: tuple[Any, ...]) -> Event:
+        """One queued report as an event; a result or an error ends the job."""
+        if item[0] == "progress":
+            return Event("progress", done=item[1], total=item[2])
+        self._end()
+        if item[0] == "done":
+            return Event("done", result=item[1])
+        return Event("error", message=item[1])
 
     def cancel(self) -> None:
         """Stop the job now (its process is terminated)."""

@@ -45,9 +45,9 @@ class Planner:
         self.report: bytes | None = None
         self._callback: Any = None
         self.picker = pn.widgets.Select(
-            name="Shipped scenario", options=list(self.shipped), width=300, css_classes=["pick"]
+            label="Shipped scenario", options=list(self.shipped), width=300, css_classes=["pick"]
         )
-        self.open_button = pn.widgets.Button(name="Open", css_classes=["open"])
+        self.open_button = pn.widgets.Button(label="Open", css_classes=["open"])
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, css_classes=["upload"])
         self.upload_note = pn.pane.HTML("", css_classes=["upload-status"])
         self.problems = pn.pane.HTML("", css_classes=["problems"])

@@ -30,7 +30,7 @@ FULL_RECORDS_MAX = 2e6
 
 
 def _int_input(name: str, value: int, css: str, start: int = 0) -> pn.widgets.IntInput:
-    return pn.widgets.IntInput(name=name, value=value, start=start, width=140, css_classes=[css])
+    return pn.widgets.IntInput(label=name, value=value, start=start, width=140, css_classes=[css])
 
 
 class RunPanel:
@@ -98,10 +98,10 @@ class WhatIfPanel:
     def __init__(self, planner: Planner) -> None:
         self.planner = planner
         self.origin = pn.widgets.Select(
-            name="Move from group A", options=[], width=200, css_classes=["wi-from"]
+            label="Move from group A", options=[], width=200, css_classes=["wi-from"]
         )
         self.dest = pn.widgets.Select(
-            name="to group B (or hire into B)", options=[], width=200, css_classes=["wi-to"]
+            label="to group B (or hire into B)", options=[], width=200, css_classes=["wi-to"]
         )
         self.k = _int_input("k agents", 2, "wi-k", start=1)
         self.replications = _int_input("Replications", 5, "wi-reps", start=2)
@@ -160,14 +160,14 @@ class OptimisePanel:
     def __init__(self, planner: Planner) -> None:
         self.planner = planner
         self.targets = pn.widgets.TextAreaInput(
-            name="Targets, one per line (CHANNEL.METRIC>=BOUND)",
+            label="Targets, one per line (CHANNEL.METRIC>=BOUND)",
             value="",
             rows=3,
             width=420,
             css_classes=["opt-targets"],
         )
         self.groups = pn.widgets.MultiChoice(
-            name="Groups the plan may change", options=[], width=420, css_classes=["opt-groups"]
+            label="Groups the plan may change", options=[], width=420, css_classes=["opt-groups"]
         )
         self.replications = _int_input("Replications", 3, "opt-reps", start=1)
         self.seed = _int_input("Seed", 0, "opt-seed")

@@ -117,8 +117,8 @@ def _page(browser: Any, url: str) -> Any:
     return page
 
 
-def _shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def _shot(page: Any, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def _set(page: Any, css: str, value: Any) -> None:
@@ -195,6 +195,7 @@ def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path
     cell = page.locator('[data-diff="hire.phone.service_level"] .diff-mean')
     cell.wait_for()
     _shot(page, "03-move-vs-hire")
+    _shot(page, "readme-move-vs-hire", full_page=False)  # the README's picture (docs/app.png)
 
     data = yaml.safe_load(_download_yaml(page, tmp_path).read_text())
     count = data["agents"]["phone_team"]["count"]
