@@ -9,9 +9,12 @@ returns plain values (mappings, numbers, PNG bytes), which pickle across the pro
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import multiprocessing
 import queue as queue_module
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -62,7 +65,6 @@ def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
 def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Replications of a scenario: its `run --json` object, the report's figures and HTML page."""
     import sim
-    from sim.report import plots
     from sim.report.html import write_report
     from sim.report.output import manifest, write_json
 
@@ -76,13 +78,6 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
     result = sim.run(scenario, replications=n, seed=payload["seed"], records=records, progress=step)
     intervals = result.intervals()
-    figures = {
-        "Queue and busy agents over the day": _png(plots.queue_and_busy_over_day(intervals)),
-        "Service level by interval": _png(plots.service_level_by_interval(intervals)),
-    }
-    if records == "full":
-        targets = {ch: c.target.seconds for ch, c in scenario.channels.items() if c.target is not None}
-        figures["Wait distribution"] = _png(plots.wait_cdf(result.contacts(), targets))
     with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
         out = Path(folder)
         scenario_file = out / payload.get("source", "scenario.yaml")
@@ -105,7 +100,16 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
             ),
         )
         report = write_report(out).read_bytes()
-    return {"result": result.to_dict(), "figures": figures, "report": report}
+    return {"result": result.to_dict(), "figures": report_figures(report), "report": report}
+
+
+FIGURE = re.compile(rb'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+"""A figure embedded in a report page (`sim.report.html.render_html`)."""
+
+
+def report_figures(page: bytes) -> dict[str, bytes]:
+    """The report's figures as PNG bytes by caption, drawn once for the page and the report."""
+    return {html.unescape(alt.decode("utf-8")): base64.b64decode(data) for alt, data in FIGURE.findall(page)}
 
 
 def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:

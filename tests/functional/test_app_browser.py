@@ -28,6 +28,8 @@ import yaml
 
 from tests.builders import ROOT
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path(os.environ.get("STAFFSIM_CHROMIUM", "/usr/bin/chromium"))
 SHOTS = ROOT / "test-artifacts" / "app"
 START_TIMEOUT_S = 120.0
