@@ -1,6 +1,7 @@
 # staffsim: two commands on a fresh machine.
 #   make run   create .venv, install staffsim, run the baseline scenario
-#   make test  create or update .venv with test extras; ruff, mypy, pytest
+#   make test  create or update .venv with test and app extras (and Debian's chromium); ruff, mypy, pytest
+#   make app   serve the planner's browser app on http://127.0.0.1:8765/
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin

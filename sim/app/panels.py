@@ -111,7 +111,7 @@ class WhatIfPanel:
         self.view = pn.Column(
             "Move k agents from group A to group B, or hire k more into B? Both are run on the same "
             "customers as today's staffing (common random numbers); the table gives each one's paired "
-            "difference from today with its 95 % CI (`*`: the CI excludes 0).",
+            "difference from today with its 95 % CI (starred when the CI excludes 0).",
             pn.Row(self.origin, self.dest, self.k),
             pn.Row(self.replications, self.seed),
             self.task.view,
