@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 Progress = Callable[[int, int], None]
 """Called by a task with (done, total); total 0 when unknown."""
 
-PRELOAD = ["sim.api", "sim.config", "sim.report.plots", "sim.report.html", "sim.planning.headcount"]
+PRELOAD = ["sim.api", "sim.report.plots", "sim.report.html", "sim.planning.headcount"]
 """Modules the worker processes' parent (the fork server) imports once, so each job starts quickly."""
 
 
@@ -62,47 +60,6 @@ def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
             raise ValueError(str(exc).replace(str(Path(folder)) + "/", "")) from None
 
 
-def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Replications of a scenario: its `run --json` object, the report's figures and HTML page."""
-    import sim
-    from sim.report.html import write_report
-    from sim.report.output import manifest, write_json
-
-    scenario = sim.load_scenario(payload["data"])
-    n, records = payload["replications"], payload["records"]
-    done = [0]
-
-    def step(k: int) -> None:
-        done[0] += k
-        progress(done[0], n)
-
-    result = sim.run(scenario, replications=n, seed=payload["seed"], records=records, progress=step)
-    intervals = result.intervals()
-    with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
-        out = Path(folder)
-        scenario_file = out / payload.get("source", "scenario.yaml")
-        scenario_file.write_text(yaml.safe_dump(payload["data"], sort_keys=False), encoding="utf-8")
-        result.summary().to_csv(out / "summary.csv", index=False)
-        result.replications().to_csv(out / "replications.csv", index=False)
-        intervals.to_csv(out / "intervals.csv", index=False)
-        if records == "full":
-            result.contacts().to_parquet(out / "contacts.parquet", index=False)
-        write_json(out / "result.json", result.to_dict())
-        write_json(
-            out / "manifest.json",
-            manifest(
-                [str(scenario_file)],
-                scenario.model_dump_json(),
-                seed=result.seed,
-                replications=result.n,
-                records=records,
-                scenario=scenario.model_dump(mode="json"),
-            ),
-        )
-        report = write_report(out).read_bytes()
-    return {"result": result.to_dict(), "figures": report_figures(report), "report": report}
-
-
 FIGURE = re.compile(rb'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 """A figure embedded in a report page (`sim.report.html.render_html`)."""
 
@@ -112,13 +69,44 @@ def report_figures(page: bytes) -> dict[str, bytes]:
     return {html.unescape(alt.decode("utf-8")): base64.b64decode(data) for alt, data in FIGURE.findall(page)}
 
 
+def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Replications of a scenario: its `run --json` object, the report's figures and HTML page."""
+    import sim
+    from sim.report.html import write_report
+
+    n, records = payload["replications"], payload["records"]
+    done = [0]
+
+    def step(k: int) -> None:
+        done[0] += k
+        progress(done[0], n)
+
+    result = sim.run(payload["data"], replications=n, seed=payload["seed"], records=records, progress=step)
+    with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
+        out = result.save(Path(folder) / "run")  # what `staffsim run --out` writes
+        report = write_report(out).read_bytes()
+    return {"result": result.to_dict(), "figures": report_figures(report), "report": report}
+
+
 def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Move vs hire, paired on common random numbers: the comparison table as records."""
     import sim
 
-    progress(0, 0)
-    table = sim.compare(payload["experiment"], replications=payload["replications"], seed=payload["seed"])
-    return {"table": table.to_dict(orient="records")}
+    total, done = [0], [0]
+
+    def grow(n: int) -> None:
+        total[0] = n
+        progress(done[0], total[0])
+
+    def step(k: int) -> None:
+        done[0] += k
+        progress(done[0], total[0])
+
+    result = sim.compare(
+        payload["experiment"], replications=payload["replications"], seed=payload["seed"],
+        progress=step, on_total=grow,
+    )  # fmt: skip
+    return {"table": result.table().to_dict(orient="records")}
 
 
 def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -126,11 +114,20 @@ def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]
     import sim
     from sim.app.charts import plan_chart
 
-    progress(0, 0)
-    plan = sim.optimize(
-        payload["data"], payload["targets"], groups=payload["groups"] or None,
-        replications=payload["replications"], seed=payload["seed"],
-    )  # fmt: skip
+    total, done = [0], [0]
+
+    def grow(n: int) -> None:
+        total[0] = n
+        progress(done[0], total[0])
+
+    def step(k: int) -> None:
+        done[0] += k
+        progress(done[0], total[0])
+
+    settings = sim.OptimizeSettings(
+        groups=tuple(payload["groups"]) or None, replications=payload["replications"], seed=payload["seed"]
+    )
+    plan = sim.optimize(payload["data"], payload["targets"], settings=settings, progress=step, on_total=grow)
     found = plan.to_dict()
     current = {g: payload["data"]["agents"][g].get("count") for g in found["agents"]}
     return {"plan": found, "chart": _png(plan_chart(found, current))}

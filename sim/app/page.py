@@ -20,7 +20,7 @@ from sim.app.draft import Check, Draft, KeyPath, over_budget, scenario_data, siz
 from sim.app.forms import Field, scenario_forms
 from sim.app.jobs import Job
 from sim.app.panels import OptimisePanel, RunPanel, WhatIfPanel
-from sim.config.loader import MAX_FILE_BYTES
+from sim.config.yaml_lines import MAX_FILE_BYTES
 
 UPLOAD_TIMEOUT_S = 60.0
 """An upload that the loader has not accepted or refused by then is refused."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.config.loader import MAX_FILE_BYTES
+from sim.config.yaml_lines import MAX_FILE_BYTES
 
 LOCAL = "127.0.0.1"
 READY = "staffsim app: serving"

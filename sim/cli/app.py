@@ -1,7 +1,6 @@
 """`staffsim app`: serve the planner's browser app on this machine.
 
-Registered on the main command group with ``main.add_command(app)`` in `sim.cli`. The
-command only parses and calls `sim.app.server.serve`; Panel (the optional ``app``
+Registered in `sim.cli.COMMANDS` as ``"app": "sim.cli.app:app"``. The command only parses and calls `sim.app.server.serve`; Panel (the optional ``app``
 dependencies) is imported when the command runs, and a missing install is one message
 with exit status 2.
 """
@@ -11,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from sim.cli._common import fail, load_scenario_file
 
 
 @click.command()
@@ -35,16 +36,12 @@ def app(scenario: Path | None, port: int, host: str, no_browser: bool) -> None:
     Every tab gets its own scenario and results; runs happen in worker processes. Stop the
     server with Ctrl-C.
     """
-    from sim.cli import _fail
-
     if scenario is not None:
-        from sim.cli import _load
-
-        _load(scenario)  # a bad file fails here, as `staffsim run` would, before serving
+        load_scenario_file(scenario)  # a bad file fails here, as `staffsim run` would, before serving
     try:
         from sim.app.server import serve
     except ImportError as exc:
-        _fail(f"the app needs its optional dependencies: pip install 'staffsim[app]' ({exc})")
+        fail(f"the app needs its optional dependencies: pip install 'staffsim[app]' ({exc})")
     if host not in ("127.0.0.1", "localhost"):
         click.echo(
             f"staffsim: warning: serving on {host}: anyone who can reach this address can use the app "
