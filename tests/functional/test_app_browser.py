@@ -292,3 +292,33 @@ def test_hostile_uploads_leave_other_tabs_working(browser: Any, app_url: str, tm
     _shot(other, "07-other-tab-still-works")
     hostile.close()
     other.close()
+
+
+def test_optimise_matches_cli(browser: Any, app_url: str, tmp_path: Path) -> None:
+    page = _page(browser, app_url)
+    page.locator(".pick select").select_option("examples/empirical_handle.yaml")
+    page.locator(".open button").click()
+    page.locator(".f-agents-team-count input").wait_for()
+    _tab(page, "Optimise")
+    assert page.locator(".opt-targets textarea").input_value() == "phone.service_level>=0.8"
+    box = page.locator(".opt-targets textarea")
+    box.fill("phone.service_level>=0.9")
+    box.press("Tab")
+    _set(page, ".opt-reps", 3)
+    _set(page, ".opt-seed", SEED)
+    page.locator(".do-optimise button").click()
+    plan = page.locator('[data-plan="team"]')
+    plan.wait_for()
+    _shot(page, "08-optimise")
+
+    path = _download_yaml(page, tmp_path)
+    cli = json.loads(
+        _cli(
+            "optimize", str(path), "-t", "phone.service_level>=0.9", "-g", "team", "-n", "3",
+            "--seed", str(SEED), "--json",
+        ).stdout
+    )  # fmt: skip
+    assert int(plan.get_attribute("data-value")) == cli["agents"]["team"]
+    assert cli["agents"]["team"] != 7  # the file has 7 agents: the plan is the search's, not today's
+    assert page.locator(".opt-table ~ div img, img").count() >= 1  # the chart
+    page.close()
