@@ -227,29 +227,39 @@ def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path
     page.close()
 
 
-def test_cancel_then_validation_error_is_the_cli_message(browser: Any, app_url: str, tmp_path: Path) -> None:
+def test_page_answers_during_a_run_cancel_and_the_cli_message(
+    browser: Any, app_url: str, tmp_path: Path
+) -> None:
     page = _page(browser, app_url)
     _tab(page, "Run")
-    _set(page, ".run-reps", 500)
+    _set(page, ".run-reps", 500)  # minutes of work: it is still running when cancelled below
     page.locator(".do-run button").click()
-    page.locator(".cancel-run button").click()
-    page.get_by_text("cancelled").wait_for()
-    assert page.locator(".do-run button").is_enabled()
+    page.get_by_text("working").wait_for()
+    # the page still answers while the worker simulates: an edit is validated at once
     _tab(page, "Scenario")
     _set(page, ".f-agents-phone_team-count", -3)
     error = page.locator(".f-agents-phone_team-count-error .field-message")
     error.wait_for()
-    _shot(page, "04-validation-error")
+    _shot(page, "04-validation-error-during-a-run")
     shown = error.inner_text().strip()
     assert shown.startswith("agents.phone_team.count: ")
     _tab(page, "Run")
-    assert page.locator(".do-run button").is_disabled()
+    assert page.locator(".cancel-run button").is_enabled()  # the run goes on
+    page.locator(".cancel-run button").click()
+    page.get_by_text("cancelled").wait_for()
+    assert page.locator(".do-run button").is_disabled()  # the scenario is invalid now
 
     path = _download_yaml(page, tmp_path)
     done = _cli("check", str(path), check=False)
     assert done.returncode == 2
     message = shown.removeprefix("agents.phone_team.count: ")
     assert "agents.phone_team.count" in done.stderr and message in done.stderr
+
+    _tab(page, "Scenario")
+    _set(page, ".f-agents-phone_team-count", 15)
+    page.locator(".f-agents-phone_team-count-error .field-message").wait_for(state="detached")
+    _tab(page, "Run")
+    assert page.locator(".do-run button").is_enabled()
     page.close()
 
 
