@@ -27,7 +27,7 @@ class Task:
         watch: Callable[[], None],
     ):
         self.button = pn.widgets.Button(
-            label=label, button_type="primary", css_classes=[f"do-{label.split()[0].lower()}"]
+            label=label, color="primary", css_classes=[f"do-{label.split()[0].lower()}"]
         )
         self.cancel_button = pn.widgets.Button(
             label="Cancel", disabled=True, css_classes=[f"cancel-{label.split()[0].lower()}"]

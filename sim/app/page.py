@@ -42,6 +42,8 @@ class Planner:
         self.draft = Draft({"name": "empty", "channels": {}, "agents": {}}, "(none)")
         self.checked = Check(None)
         self.fields: list[Field] = []
+        self.unparsed: dict[KeyPath, str] = {}
+        """Fields whose text is not a value (letters in a list of numbers), with the reason."""
         self.report: bytes | None = None
         self._callback: Any = None
         self.picker = pn.widgets.Select(
@@ -55,7 +57,7 @@ class Planner:
         self.form_area = pn.Column()
         self.yaml_download = pn.widgets.FileDownload(
             callback=self._yaml_bytes, filename="scenario.yaml", label="Download scenario YAML",
-            button_type="success", css_classes=["download-yaml"],
+            color="success", css_classes=["download-yaml"],
         )  # fmt: skip
         self.report_download = pn.widgets.FileDownload(
             callback=self._report_bytes, filename="report.html", label="Download HTML report",
@@ -95,6 +97,7 @@ class Planner:
     def set_draft(self, draft: Draft) -> None:
         """Show a new draft: its forms, its check, the what-if groups."""
         self.draft = draft
+        self.unparsed = {}
         self.title.object = f"### {draft.data.get('name', '')}  \n{draft.source}"
         forms, self.fields = scenario_forms(draft, self.edit)
         self.form_area.objects = [forms]
@@ -106,25 +109,22 @@ class Planner:
 
     def edit(self, path: KeyPath, value: Any) -> None:
         """A form changed one key path: update the draft, check it again."""
-        field = next(f for f in self.fields if f.path == path)
-        if isinstance(value, Exception):
-            field.show([str(value)])
-            return
-        self.draft.set(path, value)
+        if isinstance(value, Exception):  # text that is not a value: nothing runs until it is fixed
+            self.unparsed[path] = str(value)
+        else:
+            self.unparsed.pop(path, None)
+            self.draft.set(path, value)
         self.recheck()
 
     def recheck(self) -> None:
         """Validate the draft; put each message under its field, the whole one at the top."""
         self.checked = self.draft.check()
-        shown: set[str] = set()
         for f in self.fields:
-            messages = self.checked.at(f.path)
-            f.show(messages)
-            if messages:
-                shown.add(".".join(map(str, f.path)))
+            f.show(self.checked.at(f.path) + ([self.unparsed[f.path]] if f.path in self.unparsed else []))
         self.problems.object = error_html(self.checked.message) if not self.checked.ok else ""
+        ready = self.checked.ok and not self.unparsed
         for task in self.tasks()[1:]:
-            task.button.disabled = not self.checked.ok or task.job is not None
+            task.button.disabled = not ready or task.job is not None
 
     def _yaml_bytes(self) -> io.BytesIO:
         name = str(self.draft.data.get("name") or "scenario")

@@ -124,3 +124,20 @@ def test_upload_job_returns_the_scenario() -> None:
     events = _finish(Job("load", {"name": "mmc.yaml", "raw": raw}))
     assert events[-1].kind == "done"
     assert events[-1].result["data"] == scenario_data(sim.load_scenario(yaml.safe_load(raw)))
+
+
+def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invalid() -> None:
+    from sim.app.page import Planner
+
+    planner = Planner(str(ROOT / "scenarios" / "baseline.yaml"))
+    run = planner.run_panel.task.button
+    assert not run.disabled
+    rates = next(f for f in planner.fields if f.path[-1] == "day_of_week")
+    rates.widget.value = "1, 1, x"
+    assert run.disabled and "write numbers" in rates.error.object
+    rates.widget.value = "1, 1, 1, 1, 1, 1, 1"
+    assert not run.disabled and not rates.error.visible
+    count = next(f for f in planner.fields if f.path == ("agents", "phone_team", "count"))
+    count.widget.value = -1
+    assert run.disabled and "agents.phone_team.count" in count.error.object
+    assert "invalid scenario baseline.yaml" in planner.problems.object
