@@ -86,7 +86,7 @@ from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgemen
 from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
 from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
-from sim.planning.search import Knob, Vector, search_setup
+from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
@@ -204,6 +204,11 @@ def optimize_intervals(
         scenario_or_experiment, targets, replications, seed, max_agents, confident
     )
     names = table_groups(scenario, groups)
+    kept: list[str] = []
+    if groups is None:
+        names, kept = targeted_groups(scenario, parsed, names)
+        if not names and kept:
+            raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
     check_interval_targets(parsed, scenario, names)
     grid = table_grid(scenario)
     first = (
@@ -322,7 +327,11 @@ def optimize_intervals(
         seed=base_seed,
         note=note,
         steps=tuple(steps),
-        warnings=_warnings(parsed, current, labels),
+        warnings=(
+            *([kept_warning(scenario, kept)] if kept else []),
+            *_warnings(parsed, current, labels),
+            *unstaffed_warnings(result.scenario),
+        ),
         confident=confident,
         trials=tuple(
             IntervalTrial(
