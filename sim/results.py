@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.records import CONTACT_COLUMNS, interval_ratios
 from sim.runner.simulate import ReplicationOutput
 from sim.types import Outcome
@@ -52,20 +52,20 @@ class RunResult:
         return np.array([getattr(o, table)[name][metric] for o in self.outputs], dtype=np.float64)
 
     def estimate(self, channel: str, metric: str) -> Estimate:
-        """Mean and 95 % CI of a channel metric."""
-        return mean_ci(self.values("channel", channel, metric))
+        """Mean and 95 % CI of a channel metric (inside the metric's range: `sim.metrics.stats`)."""
+        return metric_ci(self.values("channel", channel, metric), metric)
 
     def channel_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Channel → metric → estimate."""
         return {
-            ch: {m: mean_ci(self.values("channel", ch, m)) for m in CHANNEL_METRICS}
+            ch: {m: metric_ci(self.values("channel", ch, m), m) for m in CHANNEL_METRICS}
             for ch in self.outputs[0].channels
         }
 
     def group_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Group (and ``"overall"``) → metric → estimate."""
         return {
-            g: {m: mean_ci(self.values("group", g, m)) for m in metrics}
+            g: {m: metric_ci(self.values("group", g, m), m) for m in metrics}
             for g, metrics in self.outputs[0].groups.items()
         }
 

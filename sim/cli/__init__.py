@@ -530,6 +530,8 @@ def compare(
         ),
     )  # fmt: skip
     payload = result.to_dict()
+    if result.precision is not None and not result.precision.reached:
+        click.echo(f"staffsim: warning: {result.precision.message(result.n)}", err=True)
     if store is not None:
         from sim.report.output import manifest, write_json
 

@@ -58,7 +58,7 @@ from typing import Any
 
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.planning.erlang_start import analytic_start as analytic_start
 from sim.planning.erlang_start import available
 from sim.planning.erlang_start import channel_agents as channel_agents
@@ -153,7 +153,7 @@ class _Search(SearchBase[Evaluation]):
 
 
 def _estimate(result: RunResult, target: Target) -> Estimate:
-    return mean_ci(result.values(target.scope, target.name, target.metric))
+    return metric_ci(result.values(target.scope, target.name, target.metric), target.metric)
 
 
 # --- the plan ------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
 from sim.config.variants import Experiment
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
@@ -410,7 +410,7 @@ def optimize_shifts(
         labels=labels,
         targets=tuple(parsed),
         intervals=current.judgements,
-        overall=tuple(mean_ci(result.values(t.scope, t.name, t.metric)) for t in parsed),
+        overall=tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed),
         met=current.all_met,
         evaluated=len(search.cache),
         replications=n,

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.config.schema import DEFAULT_TARGET_S
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.report import plots
 from sim.report.tables import fmt_estimate, fmt_value
 
@@ -340,7 +340,7 @@ def _sweep(folder: Path, manifest: dict[str, Any], report: Report) -> None:
     rows: list[Any] = []
     for key, sub in channels.groupby(["point", *dims, "name"], sort=False):
         cells = {
-            m: fmt_estimate(str(m), mean_ci(g["value"].to_numpy(dtype=np.float64)))
+            m: fmt_estimate(str(m), metric_ci(g["value"].to_numpy(dtype=np.float64), str(m)))
             for m, g in sub.groupby("metric", sort=False)
         }
         rows.append([*tuple(key), *(cells.get(m, "") for m in SWEEP_METRICS)])
@@ -377,7 +377,7 @@ def _curves(table: pd.DataFrame, x: str, scope: str, metric: str) -> tuple[pd.Da
     names: list[str] = []
     xs = plots.axis_values(rows[x])
     for name, sub in rows.groupby("name", sort=False):
-        estimates = [mean_ci(sub.loc[sub[x] == v, "value"].to_numpy(dtype=np.float64)) for v in xs]
+        estimates = [metric_ci(sub.loc[sub[x] == v, "value"].to_numpy(dtype=np.float64), metric) for v in xs]
         if not any(math.isfinite(e.mean) for e in estimates):
             continue
         names.append(str(name))

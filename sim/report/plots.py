@@ -29,7 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 from numpy.typing import NDArray
-from scipy import stats as _stats
+
+from sim.metrics.stats import bounded_ci, scale_of
 
 if TYPE_CHECKING:
     from sim.planning.intervals.optimize import IntervalPlan
@@ -75,15 +76,20 @@ def _colour(name: str, names: Sequence[str]) -> str:
 
 
 def _mean_ci(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
-    """Mean and 95 % Student-t interval of `value` over the rows of each `by` group (NaN ignored)."""
+    """Mean and 95 % interval of `value` over the rows of each `by` group (NaN ignored).
+
+    The interval is the one tables and JSON show (`sim.metrics.stats.bounded_ci`, on the
+    scale of the metric `value`: inside [0, 1] for a proportion, above 0 for a count); with
+    one row it is left undefined (no band).
+    """
     g = frame.groupby(by, observed=True, sort=True)[value]
     out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
     n = out["n"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, _stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = t * out["sd"].to_numpy(dtype=np.float64) / np.sqrt(n)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    lo, hi = bounded_ci(
+        out["mean"].to_numpy(dtype=np.float64), out["sd"].to_numpy(dtype=np.float64), n, scale_of(value)
+    )
+    out["ci_low"] = np.where(n > 1, lo, np.nan)
+    out["ci_high"] = np.where(n > 1, hi, np.nan)
     return out.reset_index()
 
 

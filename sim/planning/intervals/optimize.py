@@ -67,7 +67,7 @@ from typing import Any
 from sim.config.loader import validate
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
-from sim.metrics.stats import mean_ci
+from sim.metrics.stats import metric_ci
 from sim.planning.erlang_start import interval_start as interval_start
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import DAY_S as DAY_S
@@ -309,7 +309,7 @@ def optimize_intervals(
 
     tables = {g: [x[where[g, k]] for k in range(grid.n_knobs)] for g in names}
     result = current.result
-    overall = tuple(mean_ci(result.values(t.scope, t.name, t.metric)) for t in parsed)
+    overall = tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed)
     labels = tuple(grid.label(k) for k in range(grid.n_knobs))
     return IntervalPlan(
         scenario=result.scenario,
