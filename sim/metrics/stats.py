@@ -15,8 +15,9 @@ where the bound is out of reach, and mapped back (the delta method):
 
 A mean of exactly 0 (or 1 for a proportion) comes from replications that all agree on the
 bound: its interval is that single point, as is any interval with zero spread. One
-replication gives no interval (±inf whatever the scale; JSON shows null). Paired differences (variant − baseline, per replication on common random numbers)
-are real numbers and keep the plain t interval.
+replication gives no interval (±inf whatever the scale; JSON shows null). Paired
+differences (variant − baseline, per replication on common random numbers) are real
+numbers and keep the plain t interval.
 """
 
 from __future__ import annotations
