@@ -29,9 +29,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _stats
 
 from sim.metrics.contacts import NON_NEGATIVE, PROPORTIONS
+from sim.metrics.student_t import t_quantile
 
 Scale = Literal["real", "proportion", "non_negative"]
 """Which range a figure's interval must respect."""
@@ -85,7 +85,8 @@ def bounded_ci(
         "non_negative": (0.0, np.inf),
     }[scale]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        t = np.where(k > 1, _stats.t.ppf(0.5 + level / 2, np.maximum(k - 1, 1)), np.nan)
+        quantiles = {int(d): t_quantile(0.5 + level / 2, int(d)) for d in np.unique(k[k > 1] - 1)}
+        t = np.array([quantiles.get(int(d), np.nan) for d in (k - 1).ravel()]).reshape(k.shape)
         half = t * s / np.sqrt(k)
         if scale == "real":
             lo, hi = m - half, m + half
