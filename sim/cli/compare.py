@@ -61,7 +61,7 @@ def compare(
     """Compare every variant of SCENARIO with its baseline on common random numbers."""
     from sim.experiment.compare import Precision
     from sim.experiment.compare import compare as run_compare
-    from sim.report.tables import comparison_table, render
+    from sim.report.tables import comparison_table, render, shown_metrics
 
     exp = load_experiment_file(scenario)
     if not exp.variants:
@@ -118,6 +118,7 @@ def compare(
                     seed=base_seed,
                     replications=result.n,
                     variants=exp.overrides,
+                    shown=shown_metrics([exp.baseline, *exp.variants.values()], SHOWN),
                 ),
             )
 

@@ -67,7 +67,7 @@ def run(
 ) -> None:
     """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
     import sim
-    from sim.report.tables import render, summary_table
+    from sim.report.tables import run_tables
 
     sc = load_scenario_file(scenario)
     if out is not None and out.exists() and not overwrite:
@@ -92,14 +92,14 @@ def run(
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
-    title = f"{sc.name}: {result.n} replications, seed {result.seed}, mean [95% CI]"
-    click.echo(render(summary_table(title, result.channel_estimates(), result.group_estimates())), nl=False)
+    click.echo(run_tables(result), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")
 
 
 def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> None:
     from sim.report.output import manifest
+    from sim.report.tables import shown_metrics
     from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
 
     try:
@@ -120,6 +120,7 @@ def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> 
                     replications=result.n,
                     records=result.records,
                     scenario=result.scenario.model_dump(mode="json"),
+                    shown=shown_metrics([result.scenario]),
                 ),
             )
     except OutputExistsError as exc:

@@ -198,6 +198,13 @@ def _estimates(frame: pd.DataFrame, rows: str, first: str) -> pd.DataFrame:
     return pd.DataFrame(body, columns=[first, *heads])
 
 
+def _shown(manifest: dict[str, Any], key: str) -> list[str] | None:
+    """The metrics the command chose to show (`sim.report.tables.shown_metrics`), if recorded."""
+    shown = manifest.get("shown")
+    value = shown.get(key) if isinstance(shown, dict) else None
+    return [str(m) for m in value] if isinstance(value, list) else None
+
+
 def _add(report: Report, caption: str, fig: Figure) -> None:
     report.figures.append((caption, fig))
 
@@ -209,6 +216,9 @@ def _run(folder: Path, manifest: dict[str, Any], report: Report) -> None:
     n = int(summary["n"].max()) if len(summary) else 0
     report.facts = _facts("run", report.title, manifest, n)
     channels = summary[summary["scope"] == "channel"]
+    rows = _shown(manifest, "rows")
+    if rows is not None:
+        channels = channels[channels["metric"].isin(rows)]
     report.tables.append(
         (f"Channels: mean [95% CI] over {n} replications", _estimates(channels, "metric", "metric"))
     )
@@ -245,6 +255,7 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
     n = int(manifest.get("replications", result.get("replications", 0)) or 0)
     report.facts = _facts("compare", report.title, manifest, n)
     base = result.get("channels")
+    shown_rows = _shown(manifest, "rows")
     if isinstance(base, dict) and base:
         flat = pd.DataFrame(
             [
@@ -256,6 +267,7 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
                 }
                 for ch, metrics in base.items()
                 for m, e in metrics.items()
+                if shown_rows is None or m in shown_rows
             ]
         )
         report.tables.append(
@@ -270,8 +282,8 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
         frame = pd.DataFrame(described, columns=["variant", "overrides"])
         report.tables.append(("Variants (key path = value)", frame))
     shown = table[
-        ((table["scope"] == "channel") & table["metric"].isin(SHOWN_METRICS))
-        | ((table["scope"] == "group") & (table["metric"] == "occupancy"))
+        ((table["scope"] == "channel") & table["metric"].isin(_shown(manifest, "channel") or SHOWN_METRICS))
+        | ((table["scope"] == "group") & table["metric"].isin(_shown(manifest, "group") or ["occupancy"]))
     ]
     rows: list[Any] = []
     for r in shown.to_dict("records"):
