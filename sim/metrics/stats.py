@@ -15,7 +15,7 @@ where the bound is out of reach, and mapped back (the delta method):
 
 A mean of exactly 0 (or 1 for a proportion) comes from replications that all agree on the
 bound: its interval is that single point, as is any interval with zero spread. One
-replication gives no interval (±inf whatever the scale; JSON shows null). Paired
+replication gives no interval (NaN, null in JSON). Paired
 differences (variant − baseline, per replication on common random numbers) are real
 numbers and keep the plain t interval.
 """
@@ -57,7 +57,7 @@ class Estimate:
 
     @property
     def half_width(self) -> float:
-        """Half the width of the interval (inf with fewer than 2 replications of a real figure)."""
+        """Half the width of the interval (NaN with fewer than 2 replications)."""
         return (self.ci_high - self.ci_low) / 2
 
     def as_dict(self) -> dict[str, float]:
@@ -74,7 +74,7 @@ def bounded_ci(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Interval ends for means with standard deviations `sd` over `n` replications (arrays).
 
-    See the module notes for the scales. NaN means give NaN ends; n = 1 gives ±inf (no interval).
+    See the module notes for the scales. NaN means give NaN ends; n = 1 gives NaN (no interval).
     """
     m = np.asarray(mean, dtype=np.float64)
     s = np.asarray(sd, dtype=np.float64)
@@ -108,9 +108,7 @@ def bounded_ci(
         if scale != "real":
             lo = np.clip(lo, low_bound, high_bound)
             hi = np.clip(hi, low_bound, high_bound)
-        lo = np.where(k <= 1, -np.inf, lo)
-        hi = np.where(k <= 1, np.inf, hi)
-    nan = np.isnan(m) | (k < 1)
+    nan = np.isnan(m) | (k <= 1)
     return np.where(nan, np.nan, lo), np.where(nan, np.nan, hi)
 
 
@@ -123,7 +121,8 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95, scale: Sc
         scale: the figure's range (`scale_of` gives it for a metric name); the interval
             stays inside it (see the module notes).
 
-    With one value there is no interval (±inf); with none, everything is NaN.
+    With one value the interval is undefined (NaN, and null in JSON); with none, everything
+    is NaN.
     """
     x = np.asarray(values, dtype=np.float64)
     x = x[~np.isnan(x)]

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
+from sim.metrics.shown import JOURNEY_FIGURES as JOURNEY_FIGURES
+from sim.metrics.shown import JOURNEY_METRICS as JOURNEY_METRICS
+from sim.metrics.shown import channel_rows, compare_metrics, has_journeys, is_priced
+from sim.metrics.shown import shown_metrics as shown_metrics
 from sim.metrics.stats import Estimate, metric_ci
 
 if TYPE_CHECKING:
@@ -33,16 +36,8 @@ _COUNTS = {
 _MONEY = {"cost", "cost_per_resolved_journey"}
 _AGENTS = {"busy_agents", "on_duty", "queue_length", "public_sentiment", "contacts_per_journey"}
 
-JOURNEY_METRICS = (
-    "journeys", "journeys_resolved", "journeys_gave_up", "journeys_open_end", "first_response_s",
-    "resolution_time_s", "contacts_per_journey", "fcr", "resolution_rate", "csat",
-)  # fmt: skip
-"""Channel metrics of customers' journeys: shown only when a scenario configures journeys."""
-JOURNEY_FIGURES = ("first_response_s", "resolution_time_s", "fcr", "csat")
-"""The journey figures `compare` shows when configured."""
 GROUP_COLUMNS = ("occupancy", "busy_agents", "on_duty", "cost")
 """Columns of the agent-group table."""
-_JOURNEY_KEYS = ("intents", "resolution", "handoff", "retrial", "follow_up", "auto_reply")
 
 
 def replications_text(n: int) -> str:
@@ -101,57 +96,6 @@ def fmt_estimate(metric: str, e: Estimate) -> str:
     if e.n < 2 or not math.isfinite(e.ci_low) or not math.isfinite(e.ci_high) or e.ci_low == e.ci_high:
         return mean
     return f"{mean} [{fmt_value(metric, e.ci_low, unit)}, {fmt_value(metric, e.ci_high, unit)}]"
-
-
-# --- which figures a scenario configures --------------------------------------------------
-
-
-def has_journeys(scenario: Scenario) -> bool:
-    """Whether the scenario models customers' journeys (some channel's mechanics, or an outcome model)."""
-    if "outcome" in scenario.model_fields_set:
-        return True
-    return any(
-        getattr(ch, key, None) is not None for ch in scenario.channels.values() for key in _JOURNEY_KEYS
-    )
-
-
-def is_priced(scenario: Scenario) -> bool:
-    """Whether some agent group has a cost per hour."""
-    return any(g.cost_per_hour > 0 for g in scenario.agents.values())
-
-
-def channel_rows(scenarios: Iterable[Scenario]) -> list[str]:
-    """The channel metrics worth a row for these scenarios (see the module notes)."""
-    scenarios = list(scenarios)
-    journeys = any(has_journeys(s) for s in scenarios)
-    intents = any(ch.intents is not None for s in scenarios for ch in s.channels.values())
-    return [
-        m for m in CHANNEL_METRICS if (journeys or m not in JOURNEY_METRICS) and (intents or m != "no_action")
-    ]
-
-
-def compare_metrics(scenarios: Iterable[Scenario], base: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The channel and group metrics `compare` shows.
-
-    They are `base`, plus the journey figures and cost when the scenarios configure them.
-    """
-    scenarios = list(scenarios)
-    channel = list(base)
-    if any(has_journeys(s) for s in scenarios):
-        channel += [m for m in JOURNEY_FIGURES if m not in channel]
-    group = ["occupancy", *(["cost"] if any(is_priced(s) for s in scenarios) else [])]
-    return channel, group
-
-
-def shown_metrics(scenarios: Iterable[Scenario], base: Sequence[str] = ()) -> dict[str, list[str]]:
-    """What reports show, kept in a result folder's manifest (``shown``).
-
-    That is the channel metric rows (`channel_rows`) and, for a comparison, its channel and
-    group metrics (`compare_metrics`).
-    """
-    scenarios = list(scenarios)
-    channel, group = compare_metrics(scenarios, base)
-    return {"rows": channel_rows(scenarios), "channel": channel, "group": group}
 
 
 # --- tables ----------------------------------------------------------------------------------
