@@ -23,6 +23,7 @@ from matplotlib.collections import PolyCollection
 
 import sim
 from sim.analytic.erlang import erlang_c_service_level
+from sim.config.variants import load_experiment
 from sim.experiment.compare import Precision, compare
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS, NON_NEGATIVE, PROPORTIONS
 from sim.metrics.stats import mean_ci, scale_of
@@ -207,7 +208,10 @@ PAIR: dict[str, Any] = {
 
 def test_precision_not_reached_is_reported() -> None:
     result = compare(
-        PAIR, replications=3, precision=Precision.parse("phone.service_level=0.0001"), max_replications=5
+        load_experiment(PAIR),
+        replications=3,
+        precision=Precision.parse("phone.service_level=0.0001"),
+        max_replications=5,
     )
     assert result.n == 5
     assert result.precision is not None and not result.precision.reached
@@ -217,7 +221,10 @@ def test_precision_not_reached_is_reported() -> None:
 
 def test_precision_reached_is_reported_too() -> None:
     result = compare(
-        PAIR, replications=3, precision=Precision.parse("phone.offered=1000"), max_replications=5
+        load_experiment(PAIR),
+        replications=3,
+        precision=Precision.parse("phone.offered=1000"),
+        max_replications=5,
     )
     assert result.precision is not None and result.precision.reached and result.n == 3
     assert result.to_dict()["precision"]["reached"] is True
