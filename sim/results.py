@@ -202,6 +202,45 @@ class RunResult(SavesItself):
                 )
         return pd.concat(frames, ignore_index=True)
 
+    def group_intervals(self) -> pd.DataFrame:
+        """Per replication, agent group and interval: agents busy, agents on duty, occupancy.
+
+        `busy_agents` and `on_duty` are time averages over the interval (as the group
+        metrics of the same names are over the run); `occupancy` is busy ÷ on duty in the
+        interval (NaN where no agent of the group was on duty). Unlike the all-group
+        `busy_agents` and `on_duty` of `intervals()`, these can be summed over groups
+        without counting anyone twice. Needs records ``"summary"`` or ``"full"``.
+        """
+        import pandas as pd
+
+        frames = []
+        for o in self.outputs:
+            if o.intervals is None:
+                raise ValueError("interval statistics need records='summary' or 'full'")
+            iv = o.intervals
+            levels = IntervalLevels.between(iv["areas"])
+            n_iv = len(levels.sentiment)
+            starts = np.arange(n_iv) * iv["interval_s"]
+            widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
+            widths = np.where(widths > 0, widths, np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                occupancy = np.where(levels.on_duty > 0, levels.busy / levels.on_duty, np.nan)
+            for j, g in enumerate(iv["groups"]):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "replication": o.replication,
+                            "group": g,
+                            "interval": np.arange(n_iv),
+                            "start_s": starts,
+                            "busy_agents": levels.busy[:, j] / widths,
+                            "on_duty": levels.on_duty[:, j] / widths,
+                            "occupancy": occupancy[:, j],
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
     def contacts(self) -> pd.DataFrame:
         """One row per contact of every replication (columns: `sim.records.CONTACT_COLUMNS`).
 
@@ -264,6 +303,7 @@ class RunResult(SavesItself):
         self.replications().to_csv(folder / "replications.csv", index=False)
         if self.records in ("summary", "full"):
             self.intervals().to_csv(folder / "intervals.csv", index=False)
+            self.group_intervals().to_csv(folder / "group_intervals.csv", index=False)
         if self.records == "full":
             self.contacts().to_parquet(folder / "contacts.parquet", index=False)
         write_json(folder / "result.json", self.to_dict())

@@ -235,6 +235,12 @@ def _run(folder: Path, manifest: dict[str, Any], report: Report) -> None:
             _add(report, caption, plots.service_level_by_interval(intervals))
     else:
         report.notes.append("intervals.csv not found (records 'none'): no figures by interval.")
+    groups_path = folder / "group_intervals.csv"
+    if groups_path.is_file():
+        by_group = _read_table(groups_path)
+        if len(by_group):
+            caption = "Agents on duty, busy and occupancy per group, by time of day"
+            _add(report, caption, plots.groups_over_day(by_group))
     contacts_path = folder / "contacts.parquet"
     if contacts_path.is_file():
         contacts = _read_table(contacts_path)

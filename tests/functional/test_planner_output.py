@@ -159,3 +159,40 @@ def test_sweep_prints_a_table_like_run(tmp_path: Path) -> None:
     assert "service_level" in out and "agents.phone_team.count" in out
     phone = [line for line in out.splitlines() if "phone" in line and "%" in line]
     assert len(phone) == 2 and all("[" in line for line in phone), out  # mean [95% CI] per point
+
+
+def test_group_intervals_add_up_to_the_group_figures(tmp_path: Path) -> None:
+    """Per group and interval: busy, on duty and occupancy; their time-weighted totals give
+    each group's run-long figures (occupancy = busy time ÷ on-duty time), and groups sum to
+    the all-group columns of intervals() without double counting."""
+    import numpy as np
+
+    import sim
+
+    data = centre(False)
+    result = sim.run(sim.load_scenario(data), replications=2, records="summary")
+    frame = result.group_intervals()
+    assert set(frame.columns) >= {
+        "replication",
+        "group",
+        "interval",
+        "start_s",
+        "busy_agents",
+        "on_duty",
+        "occupancy",
+    }
+    for (r, g), sub in frame.groupby(["replication", "group"]):
+        busy, on = sub["busy_agents"].mean(), sub["on_duty"].mean()  # equal-width intervals, no warm-up
+        figures = result.outputs[int(r)].groups[str(g)]
+        assert busy == pytest.approx(figures["busy_agents"], rel=1e-9)
+        assert on == pytest.approx(figures["on_duty"], rel=1e-9)
+        assert busy / on == pytest.approx(figures["occupancy"], rel=1e-9)
+        assert ((sub["occupancy"] >= 0) & (sub["occupancy"] <= 1 + 1e-12)).all()
+    totals = frame.groupby(["replication", "interval"])["busy_agents"].sum().to_numpy()
+    channel_rows = result.intervals()
+    first = channel_rows[channel_rows["channel"] == "phone"].sort_values(["replication", "interval"])
+    np.testing.assert_allclose(totals, first["busy_agents"].to_numpy(), rtol=1e-9)
+    out = tmp_path / "run"
+    code, _, _ = invoke("run", write(tmp_path, data), "-q", "-n", "2", "--out", out, "--report")
+    assert code == 0 and (out / "group_intervals.csv").is_file()
+    assert "occupancy per group, by time of day" in (out / "report.html").read_text(encoding="utf-8")
