@@ -39,9 +39,14 @@ def app(scenario: Path | None, port: int, host: str, no_browser: bool) -> None:
     if scenario is not None:
         load_scenario_file(scenario)  # a bad file fails here, as `staffsim run` would, before serving
     try:
+        import panel  # noqa: F401  (the server imports it only once it starts: check it is installed first)
+
         from sim.app.server import serve
     except ImportError as exc:
-        fail(f"the app needs its optional dependencies: pip install 'staffsim[app]' ({exc})")
+        fail(
+            "the app needs its optional dependencies, which `make run` does not install: "
+            f"run `make app`, or `.venv/bin/pip install -e '.[app]'` in the project folder ({exc})"
+        )
     if host not in ("127.0.0.1", "localhost"):
         click.echo(
             f"staffsim: warning: serving on {host}: anyone who can reach this address can use the app "
