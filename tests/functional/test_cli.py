@@ -377,7 +377,9 @@ def test_sweep_invalid_grid_point_names_file_point_and_key(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"], "no output folder, not even partial"
 
 
-def test_app_without_its_optional_dependencies_says_how_to_install_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_without_its_optional_dependencies_says_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # `make run` installs no app extras: a missing Panel must be one message and exit 2, not a traceback
     monkeypatch.setitem(sys.modules, "panel", None)  # `import panel` now raises ImportError
     result = CliRunner().invoke(main, ["app", "--no-browser", "--port", "0"])
