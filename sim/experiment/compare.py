@@ -139,7 +139,14 @@ class CompareResult(SavesItself):
         return self.baseline.n
 
     def diff(self, variant: str, channel: str, metric: str, scope: str = "channel") -> Estimate:
-        """Mean and 95 % CI of the paired difference variant − baseline."""
+        """Mean and 95 % CI of the paired difference variant − baseline.
+
+        Raises:
+            KeyError: no such variant (the message lists the variants), or no such channel,
+                group or metric.
+        """
+        if variant not in self.variants:
+            raise KeyError(f"no variant '{variant}'; the variants are: {', '.join(self.variants)}")
         return paired_ci(
             self.variants[variant].values(scope, channel, metric),
             self.baseline.values(scope, channel, metric),

@@ -167,6 +167,8 @@ def test_hiring_lowers_wait_and_diverting_raises_it() -> None:
     assert result.diff("hire_one", "phone", "asa_s").ci_high < 0
     assert result.diff("divert_one", "phone", "asa_s").ci_low > 0
     assert (result.diff("hire_one", "phone", "asa_s").mean) <= 0
+    with pytest.raises(KeyError, match=r"the variants are: .*hire_one.*divert_one"):
+        result.diff("hire_two", "phone", "asa_s")
 
 
 def test_executors_give_identical_numbers() -> None:
