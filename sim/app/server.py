@@ -7,6 +7,7 @@ line, ``staffsim app: serving SCENARIO at http://HOST:PORT/``, which scripts can
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 import sys
@@ -26,6 +27,25 @@ def free_port(host: str = LOCAL) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Bind (and release) every address the server would listen on, before it tries.
+
+    Raises:
+        OSError: the port is taken, or the address is not one of this machine's.
+    """
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if family == socket.AF_INET6 and exc.errno == errno.EADDRNOTAVAIL:
+                    continue  # a machine without IPv6: the server skips that address too
+                raise
 
 
 def serve(
@@ -59,17 +79,22 @@ def serve(
     def factory() -> Any:  # Panel calls this once per browser tab
         return create_app(path)
 
-    server: Any = pn.serve(
-        {"/": factory},
-        port=port,
-        address=host,
-        websocket_origin=origins,
-        show=False,
-        start=False,
-        title="staffsim: the planner's app",
-        # an upload travels base64-encoded inside one websocket message
-        websocket_max_message_size=int(MAX_FILE_BYTES * 1.4) + 1_000_000,
-    )
+    try:
+        check_can_listen(host, port)
+        server: Any = pn.serve(
+            {"/": factory},
+            port=port,
+            address=host,
+            websocket_origin=origins,
+            show=False,
+            start=False,
+            title="staffsim: the planner's app",
+            # an upload travels base64-encoded inside one websocket message
+            websocket_max_message_size=int(MAX_FILE_BYTES * 1.4) + 1_000_000,
+        )
+    except OSError:  # the port is taken or the address is not this machine's: nothing was served
+        stop_all()
+        raise
     url = f"http://{host}:{port}/"
     say(f"{READY} {scenario or 'the shipped scenarios'} at {url}")
     sys.stdout.flush()

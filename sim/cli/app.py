@@ -53,4 +53,9 @@ def app(scenario: Path | None, port: int, host: str, no_browser: bool) -> None:
             "and run simulations on this machine",
             err=True,
         )
-    serve(scenario, port=port, host=host, open_browser=not no_browser)
+    try:
+        serve(scenario, port=port, host=host, open_browser=not no_browser)
+    except OSError as exc:  # raised before anything is served: a taken port, an address not ours
+        fail(
+            f"cannot serve at {host}:{port}: {exc.strerror or exc}; choose another --port (0 picks a free one) or --host"
+        )

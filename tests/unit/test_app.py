@@ -101,6 +101,21 @@ def test_cli_app_warns_when_not_on_localhost(monkeypatch: pytest.MonkeyPatch) ->
     assert "warning" not in result.output and calls[0]["host"] == "127.0.0.1"
 
 
+def test_cli_app_on_a_taken_port_is_one_message_and_exit_2() -> None:
+    import socket
+
+    from sim.cli import main
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["app", "--port", str(port), "--no-browser"])
+    assert result.exit_code == 2, result.output
+    assert f"cannot serve at 127.0.0.1:{port}" in result.output and "--port" in result.output
+    assert "Traceback" not in result.output
+
+
 def _finish(job: Any) -> list[Any]:
     return job.wait(timeout_s=120)
 
