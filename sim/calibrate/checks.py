@@ -77,6 +77,10 @@ class LogError(Exception):
         super().__init__(self._render())
 
     def _render(self) -> str:
+        if self.source.startswith("--"):  # a bad command-line option, not a bad file
+            return "\n".join(
+                [f"invalid {self.source}:"] + [f"  {p.message}" for p in self.problems[:MAX_SHOWN]]
+            )
         lines = [f"invalid {self.what} {self.source}:"]
         for p in self.problems[:MAX_SHOWN]:
             where = []

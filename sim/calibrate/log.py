@@ -47,6 +47,7 @@ Interface for the commands built on it (``staffsim fit``, ``staffsim backtest``)
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +104,8 @@ def parse_days(text: str) -> frozenset[int]:
     if key in named:
         return frozenset(named[key])
     days = set()
-    for part in filter(None, (p.strip()[:3].lower() for p in key.split(","))):
-        matches = [i for i, name in enumerate(DAY_NAMES) if name.lower() == part]
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        matches = [i for i, name in enumerate(DAY_NAMES) if name.lower() == part[:3].lower()]
         if not matches:
             allowed = "all, weekdays, weekends or day names such as Sun,Mon,Tue,Wed,Thu"
             raise LogError("--days", [LogProblem(f"{text!r}: unknown day {part!r}; allowed: {allowed}")])
@@ -218,6 +219,19 @@ class ContactLog:
         return parts.groupby(["date", "interval", "channel"]).sum()
 
 
+def check_zone(tz: str) -> None:
+    """Refuse a ``--tz`` that is not a time zone, even for a log whose stamps carry none.
+
+    Raises:
+        LogError: not an IANA zone name such as ``UTC`` or ``Europe/Paris``.
+    """
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problem = f"{tz!r}: unknown time zone; give an IANA name such as UTC, Europe/Paris or Asia/Jerusalem"
+        raise LogError("--tz", [LogProblem(problem)]) from None
+
+
 def read_log(
     path: str | Path,
     columns: Mapping[str, str] | None = None,
@@ -241,6 +255,7 @@ def read_log(
         LogError: the file is missing, unreadable, too large, lacks a required column, or
             has rows that break the format (every such row is listed, up to a screenful).
     """
+    check_zone(tz)
     path = Path(path)
     source = str(path)
     limits = limits or LogLimits()

@@ -151,8 +151,17 @@ def test_days() -> None:
     assert parse_days("weekdays") == frozenset(range(5))
     assert parse_days("Sun,Mon,Tue,Wed,Thu") == frozenset({6, 0, 1, 2, 3})
     assert parse_days("sunday, monday") == frozenset({6, 0})
-    with pytest.raises(LogError, match="unknown day 'fun'"):
-        parse_days("Mon,Fun")
+    with pytest.raises(LogError, match="unknown day 'Funday'") as bad:
+        parse_days("Mon,Funday")  # named as typed, not cut to three letters
+    assert str(bad.value).startswith("invalid --days:\n") and "(file)" not in str(bad.value)
+
+
+def test_an_unknown_time_zone_is_refused_even_when_no_stamp_has_a_zone(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)  # stamps without a zone: --tz would otherwise be ignored silently
+    with pytest.raises(LogError, match="'Mars/Olympus': unknown time zone") as bad:
+        read_log(path, tz="Mars/Olympus")
+    assert str(bad.value).startswith("invalid --tz:")
+    assert len(read_log(path, tz="Asia/Jerusalem").frame) == len(GOOD)
 
 
 def test_the_bank_log_reads_and_tallies() -> None:

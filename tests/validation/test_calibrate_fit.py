@@ -237,7 +237,7 @@ def test_missing_columns_and_bad_options_exit_2(tmp_path: Path) -> None:
     ok = CliRunner().invoke(main, ["fit", str(log), "--out", out, *mapped, "--roster", str(log)])
     assert ok.exit_code == 2 and "column start: missing required column" in ok.output  # not a roster
     days = CliRunner().invoke(main, ["fit", str(log), "--out", out, *mapped, "--days", "Mon,Fun"])
-    assert days.exit_code == 2 and "unknown day 'fun'" in days.output
+    assert days.exit_code == 2 and "invalid --days:\n  'Mon,Fun': unknown day 'Fun'" in days.output
 
 
 def test_the_bank_fit_runs_on_the_shipped_copy(tmp_path: Path) -> None:
