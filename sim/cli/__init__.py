@@ -29,6 +29,7 @@ from sim.cli._common import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, after_sto
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_INPUT", "EXIT_INTERRUPTED", "main"]
 
 COMMANDS: dict[str, str] = {
+    "app": "sim.cli.app:app",
     "backtest": "sim.cli.backtest:backtest",
     "check": "sim.cli.check:check",
     "compare": "sim.cli.compare:compare",
