@@ -50,7 +50,7 @@ class Report:
     """The content of a report page, before it is rendered.
 
     Attributes:
-        kind: ``"run"``, ``"compare"`` or ``"sweep"``.
+        kind: ``"run"``, ``"compare"``, ``"sweep"`` or ``"backtest"`` (a page of `staffsim backtest`).
         title: the scenario's name.
         facts: (label, value) pairs of the scenario summary.
         tables: (caption, table of strings) in page order.
