@@ -16,10 +16,10 @@ from sim.experiment.compare import Precision
 from sim.experiment.compare import compare as _compare
 from sim.experiment.sweep import sweep as _sweep
 from sim.model.policies import Policy, policy_names
-from sim.records import RECORD_MODES
+from sim.records import RECORD_MODES, ReplicationOutput
 from sim.results import RunResult
 from sim.runner.executors import make_executor, run_tasks
-from sim.runner.simulate import ReplicationOutput, simulate
+from sim.runner.simulate import simulate
 
 
 def check_runnable(scenario: Scenario, label: str | None = None, path: Path | None = None) -> None:

@@ -18,8 +18,7 @@ import pandas as pd
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate, mean_ci
-from sim.records import CONTACT_COLUMNS, IntervalLevels, interval_ratios
-from sim.runner.simulate import ReplicationOutput
+from sim.records import CONTACT_COLUMNS, IntervalLevels, ReplicationOutput, interval_ratios
 from sim.types import Outcome
 
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sim.records import ReplicationOutput
 from sim.runner.atomic import atomic_dir, write_json
-from sim.runner.simulate import ReplicationOutput
 
 
 class StoreError(Exception):

@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sim.config.schema import Scenario
+from sim.records import ReplicationOutput
 from sim.runner.executors import Executor
-from sim.runner.simulate import ReplicationOutput, simulate
+from sim.runner.simulate import simulate
 from sim.runner.store import TaskStore
 
 
