@@ -23,7 +23,7 @@ from sim.model.distributions import make_sampler
 from sim.model.entities import ChannelState, GroupState
 from sim.model.journeys import build_mechanics, demand_multipliers, opening_steps
 from sim.model.policies import Policy, make_policy
-from sim.model.processes import Centre, ContactSink
+from sim.model.processes import ArrivalFeed, Centre, ContactSink
 from sim.model.roster import roster
 from sim.types import ChannelKind
 
@@ -130,7 +130,7 @@ def build(
         patience = None
         if ch_spec.patience is not None:
             patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
-        centre.start_arrivals(ch, times, handle, patience)
+        centre.start_arrivals(ArrivalFeed(ch, times, handle, patience))
     return Built(env, centre, horizon)
 
 
