@@ -1,12 +1,13 @@
 # staffsim: two commands on a fresh machine.
 #   make run   create .venv, install staffsim, run the baseline scenario
 #   make test  create or update .venv with test extras; ruff, mypy, pytest
+#   make test-fast  the same without the tests marked slow (under 90 s on 2 cores)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck pytest fuzz bench clean
+.PHONY: run test test-fast pytest-fast lint typecheck pytest fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,11 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
+
+test-fast: $(VENV)/.installed-test lint typecheck pytest-fast
+
+pytest-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" --durations=10
 
 # Hostile input at scale: 10,000 mutated scenario files through the CLI (tests/functional/test_hostile.py)
 # and 1,000 generated scenarios per property (tests/validation/test_properties.py).

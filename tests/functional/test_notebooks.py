@@ -68,6 +68,7 @@ def test_notebooks_are_committed_without_outputs() -> None:
 
 
 @pytest.mark.parametrize("name", FILES)
+@pytest.mark.slow
 def test_notebook_runs(name: str, kernel: str) -> None:
     """The notebook executes in quick mode with no cell raising, and draws its figures."""
     nb = _execute(name, kernel)
@@ -76,6 +77,7 @@ def test_notebook_runs(name: str, kernel: str) -> None:
     assert "quick mode: True" in _text(nb)
 
 
+@pytest.mark.slow
 def test_real_data_notebook_without_the_shared_folder(kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the shared data the back-test says so and skips the comparison, raising nothing."""
     monkeypatch.setenv("STAFFSIM_SHARED_DATA", str(Path(sys.prefix) / "no-such-folder"))

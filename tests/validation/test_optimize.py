@@ -246,6 +246,7 @@ def test_search_reaches_the_minimum_from_a_wrong_start(
 # --- two groups ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_groups_plan_is_minimal(executor: Executor) -> None:
     """Every target is met; one agent fewer in any group misses one (checked with sim.run)."""
     plan = optimize(two_groups(), TWO_TARGETS, executor=executor)
@@ -269,6 +270,7 @@ def test_two_groups_plan_is_minimal(executor: Executor) -> None:
         assert missed, f"{group} at {count - 1} still meets every target"
 
 
+@pytest.mark.slow
 def test_groups_restriction_keeps_other_counts(executor: Executor) -> None:
     """`groups=` changes only those groups; the others keep the scenario's counts."""
     plan = optimize(two_groups(phone_team=12), TWO_TARGETS, groups=["email_team"], executor=executor)
@@ -506,6 +508,7 @@ def test_cli_missing_scenario_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "file not found" in result.stderr
 
 
+@pytest.mark.slow
 def test_python_m_sim_optimize(scenario_file: Path) -> None:
     """`python -m sim optimize` works end to end: the command is registered with the others."""
     base = [sys.executable, "-m", "sim", "optimize", str(scenario_file), "-n", "3", "-j", "1", "-q"]
