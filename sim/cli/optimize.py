@@ -1,9 +1,8 @@
 """`staffsim optimize`: the fewest agents per group that meet service targets.
 
-Registered on the main command group with ``main.add_command(optimize)`` in `sim.cli`;
-the command itself only parses, calls `sim.planning.headcount.optimize` and prints. The
-helpers it shares with `sim.cli` are imported when the command runs, not when this module
-is imported, so `sim.cli` may import this module at its top without an import cycle.
+Listed in `sim.cli.COMMANDS`; the command itself only parses, calls the optimiser and
+prints. `plan_file` and `write_plan` turn a plan into a scenario file that extends the
+one searched; the three `render_*` functions print each kind of plan.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.config import ScenarioError
+from sim.cli._common import check_budget, fail, load_experiment_file, open_executor, progress_bar
 
 if TYPE_CHECKING:
     from sim.planning.headcount import Plan
@@ -125,23 +124,19 @@ def optimize(
     With --per-interval, each group gets a count per interval and every target must hold in
     every interval; with --shifts, the groups' shifts are sized instead.
     """
-    from sim.cli import _check_budget, _executor, _fail, _load_experiment, _progress
+    from sim.api import optimize as run_optimize
+    from sim.config.errors import ScenarioError
     from sim.experiment.study import search_runs
     from sim.planning.headcount import Plan, group_knobs, parse_targets
-    from sim.planning.headcount import optimize as run_optimize
-    from sim.planning.intervals.optimize import (
-        EXPECTED_STAFFINGS,
-        check_interval_targets,
-        optimize_intervals,
-        table_groups,
-    )
-    from sim.planning.shifts import ShiftPlan, optimize_shifts, shift_groups
+    from sim.planning.intervals.optimize import EXPECTED_STAFFINGS, check_interval_targets, table_groups
+    from sim.planning.settings import OptimizeMode, OptimizeSettings
+    from sim.planning.shifts import ShiftPlan, shift_groups
 
     if per_interval and size_shifts:
-        _fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
+        fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
     if save is not None and save.exists() and not overwrite:
-        _fail(f"{save} exists; choose another --save file or pass --overwrite")
-    exp = _load_experiment(scenario)
+        fail(f"{save} exists; choose another --save file or pass --overwrite")
+    exp = load_experiment_file(scenario)
     base = exp.baseline
     try:
         parsed = parse_targets(targets, base)
@@ -154,34 +149,32 @@ def optimize(
         else:
             staffings = search_runs(len(group_knobs(base, list(groups) or None)))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not force:
         records = "summary" if per_interval or size_shifts else "none"
-        _check_budget(scenario, [base] * staffings, replications, records)
-    bar = _progress(0, quiet, base.name)
-    executor = _executor(workers, dask)
+        check_budget(scenario, [base] * staffings, replications, records)
+    bar = progress_bar(0, quiet, base.name)
+    executor = open_executor(workers, dask)
 
     def grow(total: int) -> None:
         bar.total = total
         bar.refresh()
 
+    mode: OptimizeMode = "intervals" if per_interval else "shifts" if size_shifts else "headcount"
+    settings = OptimizeSettings(
+        groups=groups or None,
+        replications=replications,
+        seed=seed,
+        max_agents=max_agents,
+        confident=confident,
+    )
     plan: AnyPlan
-    search: Any = optimize_intervals if per_interval else optimize_shifts if size_shifts else run_optimize
     try:
-        plan = search(
-            base,
-            parsed,
-            groups=list(groups) or None,
-            replications=replications,
-            seed=seed,
-            executor=executor,
-            max_agents=max_agents,
-            progress=bar.update,
-            on_total=grow,
-            confident=confident,
+        plan = run_optimize(
+            exp, parsed, mode=mode, settings=settings, executor=executor, progress=bar.update, on_total=grow
         )
     except (ValueError, ScenarioError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         bar.close()
         executor.close()
@@ -253,8 +246,6 @@ def write_plan(path: Path, source: Path, plan: AnyPlan) -> None:
     import os
     import tempfile
 
-    from sim.cli import _fail
-
     text = plan_file(path, source, plan)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -263,7 +254,7 @@ def write_plan(path: Path, source: Path, plan: AnyPlan) -> None:
             fh.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        _fail(f"{path}: cannot write the plan: {exc.strerror or exc}")
+        fail(f"{path}: cannot write the plan: {exc.strerror or exc}")
 
 
 def render_plan(plan: Plan) -> str:
@@ -373,4 +364,5 @@ def render_shift_plan(plan: ShiftPlan) -> str:
         missed = [plan.labels[k] for k, ok in enumerate(j.met) if not ok]
         shown = ", ".join(missed[:6]) + (f" and {len(missed) - 6} more" if len(missed) > 6 else "")
         targets.add_row(str(t), fmt_estimate(t.metric, e), shown or "none")
-    return header + render(shifts) + render(targets) + f"{plan.note}\n"
+    notes = [plan.note, *(f"warning: {w}" for w in plan.warnings)]
+    return header + render(shifts) + render(targets) + "".join(f"{line}\n" for line in notes)

@@ -130,7 +130,12 @@ def build(
         patience = None
         if ch_spec.patience is not None:
             patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
-        centre.start_arrivals(ArrivalFeed(ch, times, handle, patience))
+        feed = ArrivalFeed(ch, times, handle, patience)
+        profile = ch_spec.handle_time_profile
+        if profile is not None:
+            feed.handle_interval_s = profile.interval_min * 60.0
+            feed.handle_mult = list(profile.multipliers)
+        centre.start_arrivals(feed)
     return Built(env, centre, horizon)
 
 

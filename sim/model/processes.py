@@ -3,7 +3,8 @@
 The story, as the code tells it:
 
 1. A customer arrives on a channel (`_on_arrival`). Their handle time and patience are
-   drawn now, from the channel's own streams. They join the channel's queue, and every
+   drawn now, from the channel's own streams (the handle time times the channel's
+   time-of-day multiplier, if it has one). They join the channel's queue, and every
    agent group skilled for the channel that has an idle agent is offered work.
 2. Offering work (`_offer`) asks the routing policy which queue the group's free agent
    should serve; the agent takes that queue's oldest contact (`_start`).
@@ -101,6 +102,8 @@ class Centre:
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
+        if feed.handle_mult is not None:
+            handle *= feed.handle_mult[int(now % 86_400.0 // feed.handle_interval_s)]
         if ch.open or ch.kind is not PHONE:  # a closed phone line takes no calls
             c = Contact(self.next_id, ch, now, handle, patience)
             self.next_id += 1
@@ -533,10 +536,14 @@ class ArrivalFeed:
     """A channel's arrivals: their times and each customer's handle time and patience draws.
 
     What an arrival event carries (see `Centre.start_arrivals`); patience is None on a
-    channel where customers never give up.
+    channel where customers never give up. `handle_mult`, when set, scales each handle-time
+    draw by the multiplier of the interval of the day (`handle_interval_s` long) the contact
+    arrives in.
     """
 
     channel: ChannelState
     times: Iterator[float]
     handle: Iterator[float]
     patience: Iterator[float] | None
+    handle_interval_s: float = 86_400.0
+    handle_mult: list[float] | None = None

@@ -22,8 +22,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_public_api_is_curated() -> None:
     """`sim.__all__` lists exactly the supported entry points, and each exists."""
     expected = {
-        "Experiment", "RunResult", "Scenario", "ScenarioError", "__version__",
-        "compare", "load_experiment", "load_scenario", "optimize", "run", "sweep",
+        "CompareResult", "Experiment", "IntervalPlan", "OptimizeSettings", "Plan", "Policy", "RunResult",
+        "Scenario", "ScenarioError", "ShiftPlan", "StudyResult", "SweepResult", "__version__",
+        "compare", "load", "load_experiment", "load_scenario", "optimize", "register", "run", "study", "sweep",
     }  # fmt: skip
     assert set(sim.__all__) == expected
     for name in sim.__all__:
@@ -57,9 +58,13 @@ def test_readme_documents_every_contact_column(name: str) -> None:
 
 def test_readme_documents_every_command() -> None:
     """Every CLI command appears in the README, as do the two make targets."""
+    import click
+
     from sim.cli import main
 
-    for command in main.commands:
+    commands = main.list_commands(click.Context(main))
+    assert {"run", "compare", "sweep", "optimize", "study", "report", "erlang", "check"} <= set(commands)
+    for command in commands:
         assert f"staffsim {command}" in README, command
     assert "make run" in README and "make test" in README
 

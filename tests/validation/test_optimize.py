@@ -510,7 +510,7 @@ def test_cli_missing_scenario_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_python_m_sim_optimize(scenario_file: Path) -> None:
-    """`python -m sim optimize` works end to end: the command is registered with the others."""
+    """`python -m sim optimize` works end to end: the command is registered in sim.cli."""
     base = [sys.executable, "-m", "sim", "optimize", str(scenario_file), "-n", "3", "-j", "1", "-q"]
     done = subprocess.run(
         [*base, "--target", "phone.service_level>=0.85", "--json"],

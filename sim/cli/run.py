@@ -1,0 +1,100 @@
+"""`staffsim run`: replications of one scenario, per-channel and per-group figures with CIs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from sim.cli._common import (
+    check_budget,
+    fail,
+    force_option,
+    guard,
+    load_experiment_file,
+    progress_bar,
+    report_option,
+    save_result,
+    write_html_report,
+)
+from sim.records import RECORD_MODES
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replications", "-n", type=click.IntRange(min=1), help="Replications (default: the scenario's)."
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@click.option(
+    "--records",
+    type=click.Choice(RECORD_MODES),
+    help="What to keep: none, summary (default) or full; --out defaults to full.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to run replications on.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write results to this folder (atomically).",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an existing --out folder (once the new one is complete)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@force_option
+@report_option
+def run(
+    scenario: Path,
+    replications: int | None,
+    seed: int | None,
+    records: str | None,
+    workers: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    quiet: bool,
+    force: bool,
+    report: bool,
+) -> None:
+    """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
+    from sim.api import run as run_replications
+    from sim.report.tables import run_tables
+
+    exp = load_experiment_file(scenario)
+    sc = exp.baseline
+    if out is not None and out.exists() and not overwrite:
+        fail(f"{out} exists; choose another --out or pass --overwrite")
+    mode = records or ("full" if out is not None else "summary")
+    n = replications or sc.replications
+    if not force:
+        check_budget(scenario, [sc], n, mode)
+    bar = progress_bar(n, quiet, sc.name)
+    try:
+        result = guard(
+            lambda: run_replications(
+                exp, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update
+            )
+        )
+    finally:
+        bar.close()
+    if report and out is None:
+        fail("--report needs --out (the report is written into the result folder)")
+    if out is not None:
+        save_result(result, out, overwrite)
+        if report:
+            write_html_report(out)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), allow_nan=False))
+        return
+    click.echo(run_tables(result), nl=False)
+    if out is not None:
+        click.echo(f"results written to {out}")
