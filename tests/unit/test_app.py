@@ -16,8 +16,21 @@ from tests.builders import ROOT
 pytest.importorskip("panel")
 
 
+COUNTS = {"phone_team": 15, "blended_team": 4, "digital_team": 3}
+"""The baseline's teams at constant counts instead of shifts: moving and hiring agents, and
+the count fields, work on groups staffed by a count."""
+
+
+def _baseline_data() -> dict[str, Any]:
+    data = scenario_data(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    for group, n in COUNTS.items():
+        data["agents"][group].pop("shifts", None)
+        data["agents"][group]["count"] = n
+    return data
+
+
 def _baseline() -> Draft:
-    return Draft(scenario_data(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")), "baseline.yaml")
+    return Draft(_baseline_data(), "baseline.yaml")
 
 
 def test_draft_problem_is_the_loader_message_at_its_key_path(tmp_path: Path) -> None:
@@ -126,10 +139,12 @@ def test_upload_job_returns_the_scenario() -> None:
     assert events[-1].result["data"] == scenario_data(sim.load_scenario(yaml.safe_load(raw)))
 
 
-def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invalid() -> None:
+def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invalid(tmp_path: Path) -> None:
     from sim.app.page import Planner
 
-    planner = Planner(str(ROOT / "scenarios" / "baseline.yaml"))
+    path = tmp_path / "baseline.yaml"
+    path.write_text(yaml.safe_dump(_baseline_data()), encoding="utf-8")
+    planner = Planner(str(path))
     run = planner.run_panel.task.button
     assert not run.disabled
     rates = next(f for f in planner.fields if f.path[-1] == "day_of_week")
