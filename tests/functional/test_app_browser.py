@@ -55,12 +55,28 @@ def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return done
 
 
+COUNTS = {"phone_team": 15, "blended_team": 4, "digital_team": 3}
+"""The baseline's teams at constant counts instead of shifts: the count fields, moving and
+hiring work on groups staffed by a count."""
+
+
 @pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    """`staffsim app --port 0 --no-browser` in a subprocess; its URL once it says it is serving."""
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`staffsim app BASELINE --port 0 --no-browser` in a subprocess; its URL once it says it is serving.
+
+    BASELINE is `scenarios/baseline.yaml` with its teams at constant counts (`COUNTS`) and
+    no shrinkage.
+    """
+    data = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+    for group, n in COUNTS.items():
+        data["agents"][group].pop("shifts", None)
+        data["agents"][group]["count"] = n
+        data["agents"][group]["shrinkage"] = 0  # every head on duty, so costs follow head counts
+    baseline = tmp_path_factory.mktemp("app") / "baseline.yaml"
+    baseline.write_text(yaml.safe_dump(data), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "app", "--port", "0", "--no-browser"],
+        [sys.executable, "-m", "sim", "app", str(baseline), "--port", "0", "--no-browser"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     )  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()
