@@ -20,8 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim.calibrate.backtest import BacktestError, backtest, day_scenario
+from sim.calibrate.backtest import BacktestError, backtest
 from sim.calibrate.bands import METRICS, log_tallies, ratio_band
+from sim.calibrate.days import day_scenario, scenario_channels
 from sim.calibrate.log import log_from_contacts
 from sim.cli import main
 from sim.metrics.stats import mean_ci
@@ -370,8 +371,6 @@ def test_bank_replay_is_bracketed_by_the_staffing_bounds() -> None:
 def test_contacts_go_to_the_class_channels_of_a_fitted_scenario(own_log: pd.DataFrame) -> None:
     """A scenario with a channel per class (as `staffsim fit` writes it) receives each class's
     contacts; a class it lacks is refused for replay, naming it."""
-    from sim.calibrate.backtest import scenario_channels
-
     base = known()
     phone = base.channels["phone"]
     two = base.model_copy(
