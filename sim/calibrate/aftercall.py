@@ -43,13 +43,30 @@ LONGEST_GAP_S = 1800.0
 MIN_GAPS = 50
 """A class with fewer gaps takes the gaps of its whole channel (then of the whole log)."""
 QUANTILES = 200
+MAX_OVERLAP = 0.05
+"""Share of an agent label's consecutive contacts that may overlap for it to name one person (the
+bank's agents: 0.9 %, clock jitter and transfers; a team of two or more under load: most of them)."""
 DAY_S = 86_400
 
 
 def has_agents(log: ContactLog) -> bool:
-    """Whether the log names the agent of (some of) its answered contacts."""
+    """Whether the log names the individual agent of its answered contacts.
+
+    An agent label counts only if it names one person: one whose contacts overlap (the next
+    answered more than a second before the previous one ended) in over `MAX_OVERLAP` of the
+    consecutive pairs is a team or a queue, and such a log gives no gaps or sessions.
+    """
     f = log.frame
-    return "agent" in f and bool((f["agent"].notna() & (f["outcome"] == "answered")).any())
+    if "agent" not in f or not bool((f["agent"].notna() & (f["outcome"] == "answered")).any()):
+        return False
+    origin = f["arrived_at"].min().normalize()
+    calls = _answered_calls(f, origin)
+    previous_end = calls.groupby("agent", sort=False)["end"].shift(1)
+    pairs = previous_end.notna()
+    if not pairs.any():
+        return True
+    overlap = (calls["start"] < previous_end - 1.0)[pairs]
+    return float(overlap.mean()) <= MAX_OVERLAP
 
 
 def _answered_calls(frame: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
