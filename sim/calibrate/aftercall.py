@@ -110,7 +110,8 @@ class WrapUpFit:
         n: gaps used.
         mean_s, median_s, p90_s: their mean, median and 90th percentile.
         quantiles: `QUANTILES` values, scaled to keep the sample mean (the scenario's values).
-        source: whose gaps they are: ``"class"``, ``"channel"`` or ``"log"`` (pooled).
+        source: whose gaps they are: ``"class"``, ``"channel"``, ``"channel, too few"`` (the
+            class had too few) or ``"log"`` (the channel too).
     """
 
     n: int

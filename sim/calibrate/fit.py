@@ -161,6 +161,7 @@ def fit_log(
     class_by: str = "class",
     min_class: int = MIN_CLASS,
     staffing_by: str = "auto",
+    wrap_up_by: str = "class",
 ) -> Fit:
     """Fit a scenario's figures from a contact log (already restricted to the days wanted).
 
@@ -171,6 +172,8 @@ def fit_log(
         class_by: one of `CLASS_BY`.
         min_class: classes with fewer contacts are pooled into ``other``.
         staffing_by: one of `STAFFING_BY`.
+        wrap_up_by: ``class`` (each class its own after-call work, from the gaps after its
+            contacts) or ``channel`` (one for all classes of a channel).
 
     Raises:
         ValueError: an empty log, an interval that is not 15, 30 or 60, or an unknown `class_by`.
@@ -183,6 +186,8 @@ def fit_log(
         raise ValueError(f"class_by must be one of {', '.join(CLASS_BY)}, got {class_by!r}")
     if staffing_by not in STAFFING_BY:
         raise ValueError(f"staffing_by must be one of {', '.join(STAFFING_BY)}, got {staffing_by!r}")
+    if wrap_up_by not in ("class", "channel"):
+        raise ValueError(f"wrap_up_by must be class or channel, got {wrap_up_by!r}")
     if staffing_by == "auto":
         staffing_by = "logged-in" if has_agents(log) else "busy"
     elif staffing_by == "logged-in" and not has_agents(log):
@@ -226,10 +231,12 @@ def fit_log(
             wrap = None
             if staffing_by == "logged-in":
                 own = gaps[gaps.index.isin(sub.index)]
-                if len(own) >= MIN_GAPS:
+                if wrap_up_by == "class" and len(own) >= MIN_GAPS:
                     wrap = fit_wrap_up(own, "class")
                 elif len(channel_gaps) >= MIN_GAPS:
-                    wrap = fit_wrap_up(channel_gaps, "channel")
+                    wrap = fit_wrap_up(
+                        channel_gaps, "channel" if wrap_up_by == "channel" else "channel, too few"
+                    )
                 else:
                     wrap = fit_wrap_up(gaps, "log")
             classes.append(

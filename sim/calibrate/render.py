@@ -121,7 +121,8 @@ def _channel(fit: Fit, c: ClassFit) -> list[str]:
     if w is not None:
         whose = {
             "class": "this class's",
-            "channel": "its channel's (too few of this class's)",
+            "channel": "its channel's",
+            "channel, too few": "its channel's (too few of this class's)",
             "log": "the whole log's (too few of this class's)",
         }[w.source]
         out += [

@@ -65,6 +65,13 @@ from sim.cli._common import fail
     "busy while callers wait, without after-call work; auto: logged-in when the log names its agents.",
 )
 @click.option(
+    "--wrap-up-by",
+    type=click.Choice(["class", "channel"]),
+    default="class",
+    show_default=True,
+    help="After-call work per class (from the gaps after its contacts) or one per channel.",
+)
+@click.option(
     "--tz", default="UTC", show_default=True, help="Zone that time stamps with a zone are converted to."
 )
 @click.option("--name", help="The scenario's name (default: fitted-LOG).")
@@ -78,6 +85,7 @@ def fit(
     roster: Path | None,
     class_by: str,
     staffing_by: str,
+    wrap_up_by: str,
     tz: str,
     name: str | None,
     overwrite: bool,
@@ -101,7 +109,14 @@ def fit(
         log = read_log(log_file, parse_column_options(columns), tz=tz).on_days(selected)
         if len(log) == 0:
             fail(f"{log_file}: no contacts on the days {days!r}; choose other --days")
-        result = fit_log(log, int(interval_min), roster=roster, class_by=class_by, staffing_by=staffing_by)
+        result = fit_log(
+            log,
+            int(interval_min),
+            roster=roster,
+            class_by=class_by,
+            staffing_by=staffing_by,
+            wrap_up_by=wrap_up_by,
+        )
         write_scenario(result, out, name)
     except LogError as exc:
         fail(str(exc))
