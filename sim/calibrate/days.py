@@ -28,8 +28,8 @@ from sim.calibrate.log import ContactLog
 from sim.calibrate.staffing import infer_staffing
 from sim.config.schema import Arrivals, Scenario, Trace
 from sim.config.staffing import StaffingTable
+from sim.records import ReplicationOutput
 from sim.runner.executors import make_executor
-from sim.runner.simulate import ReplicationOutput
 from sim.runner.tasks import Task, run_all
 
 DAY_S = 86_400.0

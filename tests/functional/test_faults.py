@@ -91,6 +91,7 @@ def worker_pids(parent: int) -> list[int]:
     return [c.pid for c in me.children() if c.cmdline() == me.cmdline()]
 
 
+@pytest.mark.slow
 def test_killed_worker_is_reported_and_its_replications_rerun(
     scenario_file: Path, undisturbed: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -125,6 +126,7 @@ def _default_sigint() -> None:
 
 
 @pytest.mark.parametrize("how", ["SIGINT to the command (-j 1)", "Ctrl-C in a terminal (-j 2)"])
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_replications_and_resume_completes(
     scenario_file: Path, undisturbed: pd.DataFrame, tmp_path: Path, how: str
 ) -> None:
@@ -167,6 +169,7 @@ def test_ctrl_c_keeps_finished_replications_and_resume_completes(
     pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), undisturbed)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_run_says_nothing_was_written(scenario_file: Path, tmp_path: Path) -> None:
     """`staffsim run` interrupted: exit 130, one line, no traceback, no --out folder."""
     out = tmp_path / "run-out"
@@ -199,6 +202,7 @@ def _import_sim_cpu_s() -> float:
 
 
 @pytest.mark.parametrize("entry", ["python -m sim", "staffsim script"])
+@pytest.mark.slow
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, tmp_path: Path) -> None:
     """Ctrl-C while the command still imports pandas, scipy and the model: exit 130, one line.
 

@@ -70,6 +70,7 @@ def _id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
+@pytest.mark.slow
 def test_every_figure_for_every_shipped_scenario(path: Path) -> None:
     """Run figures, sweep heatmaps and scaling curves for each scenario; compare bars with variants."""
     exp = load_experiment(path)
@@ -109,6 +110,7 @@ def _most_channels() -> Path:
     return max(FILES, key=lambda p: (len(load_experiment(p).baseline.channels), str(p)))
 
 
+@pytest.mark.slow
 def test_run_figures_draw_for_the_widest_scenario() -> None:
     """Drawing to pixels works for the shipped scenario with the most channels (the report tests draw the rest)."""
     scenario = _short(load_experiment(_most_channels()).baseline)
@@ -272,6 +274,7 @@ def test_compare_report_holds_tables_and_every_figure(folders: dict[str, Path]) 
     assert page.count("<img") == 5
 
 
+@pytest.mark.slow
 def test_sweep_reports_hold_tables_and_every_figure(folders: dict[str, Path]) -> None:
     """2-D sweep: a heatmap per channel for service level and ASA, and occupancy; 1-D: four curves."""
     page = _page(folders["sweep2d"])
@@ -305,6 +308,7 @@ def test_report_refuses_a_missing_or_foreign_folder(tmp_path: Path) -> None:
         write_report(tmp_path / "other")
 
 
+@pytest.mark.slow
 def test_report_command_is_registered_on_staffsim(folders: dict[str, Path], tmp_path: Path) -> None:
     """`python -m sim report OUTDIR` works end to end: the command is registered in sim.cli."""
     done = subprocess.run(

@@ -143,4 +143,4 @@ def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invali
     count = next(f for f in planner.fields if f.path == ("agents", "team", "count"))
     count.widget.value = -1
     assert run.disabled and "agents.team.count" in count.error.object
-    assert "invalid scenario empirical_handle.yaml" in planner.problems.object
+    assert "invalid scenario examples/empirical_handle.yaml" in planner.problems.object
