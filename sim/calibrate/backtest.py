@@ -39,11 +39,11 @@ from sim.calibrate.days import (
     BacktestError,
     StaffingFn,
     day_scenario,
-    inferred_staffing,
     pooled_channels,
     replay_scenarios,
     scenario_channels,
     simulate_days,
+    staffing_for,
 )
 from sim.config.schema import Scenario
 from sim.metrics.stats import Estimate
@@ -185,7 +185,8 @@ def backtest(
         interval_min: 15, 30 or 60.
         seed: base seed; default the scenario's.
         replay: replay the log's arrivals and inferred staffing.
-        staffing: the staffing inference for `replay` (default `inferred_staffing`).
+        staffing: the staffing inference for `replay` (default `staffing_for(scenario)`: as
+            `staffsim fit` inferred it, agents logged in for a scenario with after-call work).
         hours: (first, end) hour of the day of the intervals shown and judged; default all.
         workers: local processes.
         staffing_min: with `replay`, the length of the intervals the staffing is inferred
@@ -208,7 +209,7 @@ def backtest(
     base_seed = scenario.seed if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="staffsim-replay-") as tmp:
         if replay:
-            infer = staffing or inferred_staffing
+            infer = staffing or staffing_for(scenario)
             if staffing_min is None:
                 tables = [g.staffing for g in scenario.agents.values() if g.staffing is not None]
                 staffing_min = tables[0].interval_min if tables else interval_min

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.calibrate.aftercall import logged_in_per_day
 from sim.calibrate.bands import TALLIES, Tallies
 from sim.calibrate.log import ContactLog
 from sim.calibrate.staffing import infer_staffing
@@ -39,11 +40,27 @@ minutes) → one count per interval of the day."""
 
 
 def inferred_staffing(day: pd.DataFrame, interval_min: int) -> NDArray[np.float64]:
-    """Agents on duty per interval of one day's log, inferred as `staffsim fit` does.
+    """Agents on duty per interval of one day's log, as ``staffsim fit --staffing busy`` infers them.
 
     That is `sim.calibrate.staffing.infer_staffing`: the mean number busy while callers wait.
     """
     return np.asarray(infer_staffing(ContactLog(day), interval_min).means, dtype=np.float64)
+
+
+def logged_in_staffing(day: pd.DataFrame, interval_min: int) -> NDArray[np.float64]:
+    """Agents logged in per interval of one day's log, as ``staffsim fit --staffing logged-in`` infers them."""
+    return logged_in_per_day(day, interval_min)
+
+
+def staffing_for(scenario: Scenario) -> StaffingFn:
+    """The staffing inference `staffsim fit` used for a scenario.
+
+    Agents logged in when a channel has after-call work (``wrap_up``, which the fit writes
+    only with that staffing), else agents busy while callers wait.
+    """
+    if any(spec.wrap_up is not None for spec in scenario.channels.values()):
+        return logged_in_staffing
+    return inferred_staffing
 
 
 class BacktestError(ValueError):

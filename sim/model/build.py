@@ -130,6 +130,8 @@ def build(
         patience = None
         if ch_spec.patience is not None:
             patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
+        if ch_spec.wrap_up is not None:
+            ch.wrap = make_sampler(ch_spec.wrap_up).stream(streams("wrap_up", ch.name))
         feed = ArrivalFeed(ch, times, handle, patience)
         profile = ch_spec.handle_time_profile
         if profile is not None:

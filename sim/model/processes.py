@@ -357,6 +357,19 @@ class Centre:
             self.sink(c, now, ANSWERED)
         if ch.mech is not None:  # without mechanics, journey tallies follow from the above
             self._after_answer(c, now)
+        if ch.wrap is not None:  # after-call work: the agent stays busy, the contact is done
+            wrap = next(ch.wrap)
+            if wrap > 0.0:
+                self.at(now + wrap, self._on_wrapped, group)
+                return
+        self._free(group, now)
+
+    def _on_wrapped(self, event: Due) -> None:
+        """An agent of the group carried has finished its after-call work."""
+        self._free(event.value, event.at)
+
+    def _free(self, group: GroupState, now: float) -> None:
+        """An agent of `group`, counted busy, has finished a contact and its after-call work."""
         if group.leaving:  # the agent's shift has ended: off duty after the contact in hand
             group.leaving -= 1
             group.on_duty -= 1
