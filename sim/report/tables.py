@@ -105,7 +105,7 @@ def summary_table(
     title: str, channels: Mapping[str, Mapping[str, Estimate]], metrics: Sequence[str] | None = None
 ) -> Table:
     """Metrics as rows, channels as columns, each cell `mean [95% CI]`."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", min_width=len(title))  # the title on one line
     table.add_column("metric")
     for ch in channels:
         table.add_column(ch, justify="right")
@@ -160,11 +160,11 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
     n = comparison.n
     scenarios = [comparison.baseline.scenario, *(r.scenario for r in comparison.variants.values())]
     channel, group = compare_metrics(scenarios, metrics)
-    table = Table(
-        title=f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replication"
-        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; * the CI excludes 0)",
-        title_justify="left",
+    title = (
+        f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replication"
+        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; * the CI excludes 0)"
     )
+    table = Table(title=title, title_justify="left", min_width=len(title))  # the title on one line
     for col in ("variant", "channel or group", "metric", "baseline", "variant mean", "difference", ""):
         table.add_column(col, justify="left" if col in ("variant", "channel or group", "metric") else "right")
     frame = comparison.table()

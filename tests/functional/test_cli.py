@@ -386,3 +386,16 @@ def test_app_without_its_optional_dependencies_says_how_to_install_them(
     assert result.exit_code == 2, result.output
     assert "make app" in result.output and ".[app]" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_and_compare_titles_stay_on_one_line(tmp_path: Path) -> None:
+    # a one-channel table is narrower than its title: the title used to wrap mid-word ("[95%\nCI]")
+    path = tmp_path / "one.yaml"
+    text = SMALL.split("  email:")[0] + "agents:\n  phones: {count: 5, skills: [phone]}\n"
+    path.write_text(text + "variants:\n  more: {agents.phones.count: 6}\n", encoding="utf-8")
+    code, out, err = invoke("run", path, "-q")
+    assert code == 0, err
+    assert "small: 3 replications, seed 5, mean [95% CI]" in out.splitlines()[0]
+    code, out, err = invoke("compare", path, "-q", "-j", "1")
+    assert code == 0, err
+    assert out.splitlines()[0].rstrip().endswith("* the CI excludes 0)")
