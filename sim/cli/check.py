@@ -23,6 +23,7 @@ def check(scenario: Path) -> None:
     staff = [f"{agents} agents"] if scheduled < len(sc.agents) else []
     staff += [f"{scheduled} scheduled group{'s' if scheduled > 1 else ''}"] if scheduled else []
     click.echo(
-        f"{scenario}: valid — {len(sc.channels)} channels, {' and '.join(staff)}, "
+        f"{scenario}: valid — {len(sc.channels)} channel{'s' if len(sc.channels) > 1 else ''}, "
+        f"{' and '.join(staff)}, "
         f"about {expected_contacts(sc):,.0f} contacts per replication"
     )

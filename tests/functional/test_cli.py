@@ -271,6 +271,13 @@ def test_check_reports_a_valid_scenario(scenario: Path) -> None:
     assert str(scenario) in stdout
     assert "valid" in stdout
     assert "2 channels" in stdout and "7 agents" in stdout
+    one = scenario.with_name("one.yaml")
+    one.write_text(
+        SMALL.split("  email:")[0] + "agents:\n  phones: {count: 5, skills: [phone]}\n", encoding="utf-8"
+    )
+    code, stdout, stderr = invoke("check", one)
+    assert code == 0, stderr
+    assert "valid — 1 channel, 5 agents," in stdout
 
 
 # --- erlang ------------------------------------------------------------------------------
