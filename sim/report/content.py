@@ -70,6 +70,11 @@ def detect_kind(outdir: str | Path) -> str:
         return "sweep"
     if (folder / "comparison.csv").is_file():
         return "compare"
+    if (folder / "conclusions.json").is_file():  # its summary.csv is the study's, not a run's
+        raise ReportError(
+            f"{folder} is a study folder (staffsim study --out), which has its figures already; "
+            "staffsim report reads folders written by run, compare or sweep --out"
+        )
     if (folder / "summary.csv").is_file():
         return "run"
     raise ReportError(

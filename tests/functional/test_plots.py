@@ -307,6 +307,13 @@ def test_report_refuses_a_missing_or_foreign_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "other" / "report.html").exists()
     with pytest.raises(ReportError):
         write_report(tmp_path / "other")
+    study = tmp_path / "study"  # a study folder has a summary.csv too, not a run's
+    study.mkdir()
+    (study / "summary.csv").write_text("scale,design,agents\n1,pooled,13\n")
+    (study / "conclusions.json").write_text("{}")
+    code, _, stderr = _report(study)
+    assert code == 2 and "is a study folder" in stderr and "run, compare or sweep" in stderr
+    assert not (study / "report.html").exists()
 
 
 @pytest.mark.slow
