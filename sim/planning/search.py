@@ -72,13 +72,11 @@ def group_knobs(scenario: Scenario, groups: Sequence[str] | None = None) -> list
         modes = ""
         if any(spec.shifts for spec in scenario.agents.values()):
             modes = (
-                "; groups on shifts are sized with `optimize --shifts` (shifts=True in Python), or "
-                "planned as a count per interval with `optimize --per-interval` (per_interval=True)"
+                "; groups on shifts are sized with `optimize --shifts` (mode='shifts' in Python), or "
+                "planned as a count per interval with `optimize --per-interval` (mode='intervals')"
             )
         elif any(spec.staffing is not None for spec in scenario.agents.values()):
-            modes = (
-                "; groups staffed by tables are planned with `optimize --per-interval` (per_interval=True)"
-            )
+            modes = "; groups staffed by tables are planned with `optimize --per-interval` (mode='intervals' in Python)"
         raise ValueError(
             f"no agent group to staff: give at least one group with a count (the head-count search "
             f"changes counts); groups are: {', '.join(scenario.agents)}{modes}"

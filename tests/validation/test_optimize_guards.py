@@ -14,8 +14,9 @@ Each test pins one way a plan could be wrong or silently useless:
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ from sim.analytic.erlang import min_agents_erlang_c
 from sim.cli.optimize import optimize as optimize_command
 from sim.model.roster import roster
 from sim.planning.headcount import analytic_start, optimize, parse_targets
+from sim.planning.settings import OptimizeMode
 from sim.planning.shifts import optimize_shifts
 
 
@@ -205,5 +207,8 @@ def test_head_count_search_on_shifts_names_the_modes(tmp_path: Path) -> None:
     result = CliRunner().invoke(optimize_command, [str(path), "-t", "phone.service_level>=0.8", "-q"])
     assert result.exit_code == 2
     assert "--shifts" in result.stderr and "--per-interval" in result.stderr
-    with pytest.raises(ValueError, match="shifts=True"):
+    with pytest.raises(ValueError, match="mode='shifts' in Python") as refused:
         optimize(phone_and_email_shifts(), ["phone.service_level>=0.8"])
+    # the hint names values `sim.optimize(..., mode=...)` takes (it named keywords it never had)
+    for mode in re.findall(r"mode='(\w+)'", str(refused.value)):
+        assert mode in get_args(OptimizeMode)
