@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import sys
 
+from sim.runner.lifecycle import EXIT_TERMINATED, Terminated, handle_terminate, ready
+
 EXIT_INTERRUPTED = 130
 """The exit status of an interrupted command (as `sim.cli.EXIT_INTERRUPTED`)."""
 
 
 def main() -> None:
-    """Import the command-line interface and run it; an interrupt while importing exits 130."""
+    """Import the command-line interface and run it; an interrupt while importing exits 130.
+
+    SIGTERM is handled like Ctrl-C from here on (exit 143); the readiness point `started`
+    is reported once both are guarded (see `sim.runner.lifecycle`).
+    """
     try:
+        handle_terminate()
+        ready("started")
         from sim.cli import main as cli
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sys.stderr.write("\nstaffsim: interrupted; no results were written\n")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
     cli()
 
 

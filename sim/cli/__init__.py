@@ -1,14 +1,16 @@
 """The `staffsim` command: parse arguments, call the Python API, print. No model logic here.
 
 Exit codes: 0 success; 2 a bad scenario, bad arguments, a run over budget (see
-`sim.runner.budget`; `--force` runs it anyway) or an output folder that would be overwritten (with
-a one-screen message on stderr, no traceback, no partial output); 1 worker processes that
-kept dying; 130 interrupted (Ctrl-C), saying how to resume.
+`sim.runner.budget`; `--force` runs it anyway), a replication stopped by the running guard, or
+an output folder that cannot be used (see `sim.runner.outdir`) (with a one-screen message on
+stderr, no traceback, no partial output); 1 worker processes that kept dying; 130 interrupted
+(Ctrl-C) and 143 terminated (SIGTERM), saying how to resume.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,9 @@ import click
 from sim.config import ScenarioError, load_scenario
 from sim.records import RECORD_MODES
 from sim.report.output import OutputExistsError
+from sim.runner.budget import BudgetError
+from sim.runner.lifecycle import EXIT_TERMINATED, Terminated, handle_terminate, ready
+from sim.runner.outdir import OutputError, release
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1
@@ -48,14 +53,24 @@ class _Main(click.Group):
         """Run the subcommand; turn an interrupt or a broken worker pool into a message."""
         from concurrent.futures.process import BrokenProcessPool
 
+        previous = handle_terminate()
+        ready("command")
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo(f"\nstaffsim: interrupted; {_after_stop(ctx)}", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            what = "terminated" if terminated else "interrupted"
+            click.echo(f"\nstaffsim: {what}; {_after_stop(ctx)}", err=True)
+            sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+        except (OutputError, BudgetError) as exc:
+            click.echo(f"staffsim: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
         except BrokenProcessPool as exc:
             click.echo(f"staffsim: worker processes kept dying ({exc}); {_after_stop(ctx)}", err=True)
             sys.exit(EXIT_FAILED)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 def _after_stop(ctx: click.Context) -> str:
@@ -183,13 +198,14 @@ def run(
     from sim.report.tables import render, summary_table
 
     sc = _load(scenario)
-    if out is not None and out.exists() and not overwrite:
-        _fail(f"{out} exists; choose another --out or pass --overwrite")
     mode = records or ("full" if out is not None else "summary")
     n = replications or sc.replications
     if not force:
         _check_budget(scenario, [sc], n, mode)
+    if out is not None:
+        _prepare_out(out, overwrite, [scenario], _results_bytes([sc], n, mode))
     bar = _progress(n, quiet, sc.name)
+    ready("simulating")
     try:
         result = _guard(
             lambda: sim.run(sc, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update)
@@ -200,6 +216,7 @@ def run(
         _fail("--report needs --out (the report is written into the result folder)")
     if out is not None:
         _write_run(out, overwrite, scenario, result)
+        release(out)
         if report:
             _report(out)
     if as_json:
@@ -209,6 +226,26 @@ def run(
     click.echo(render(summary_table(title, result.channel_estimates(), result.group_estimates())), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")
+
+
+def _prepare_out(out: Path, overwrite: bool, protect: list[Any], need_bytes: float = 0.0) -> None:
+    """Before simulating: --out may be written, is not another run's, and has room (else exit 2)."""
+    from sim.runner.outdir import prepare
+
+    try:
+        prepare(out, overwrite, [Path(p) for p in protect], need_bytes)
+    except OutputError as exc:
+        _fail(str(exc))
+
+
+def _results_bytes(scenarios: list[Any], replications: int | None, records: str) -> float:
+    """Disk the results may take: the per-contact records (about 60 bytes each in Parquet)."""
+    from sim.runner.budget import estimate
+
+    if records != "full":
+        return 0.0
+    size = estimate(scenarios, replications, records)
+    return size.contacts * 60.0 if size.contacts < 1e15 else 0.0
 
 
 def _load(path: Path) -> Any:
@@ -397,13 +434,16 @@ def _with_executor(
         executor.close()
 
 
-def _store(out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool) -> Any:
+def _store(
+    out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool, protect: list[Any] | None = None
+) -> Any:
     from sim.runner.store import StoreError, TaskStore
 
     if out is None:
         if resume:
             _fail("--resume needs --out (the folder of the interrupted run)")
         return None
+    _prepare_out(out, overwrite, protect or [])
     try:
         return TaskStore(out, key, resume=resume, overwrite=overwrite)
     except StoreError as exc:
@@ -520,7 +560,9 @@ def compare(
         _experiment_key("compare", exp, base_seed, replications=replications, precision=precision),
         resume,
         overwrite,
+        [scenario, *exp.files],
     )
+    ready("simulating")
     _resumable(store, f"--out {out} --resume")
     result = _with_executor(
         exp.baseline.name, quiet, workers, dask,
@@ -619,8 +661,13 @@ def sweep(
     if not force:
         _check_budget(scenario, points, replications or exp.baseline.replications, "none")
     store = _store(
-        out, _experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
+        out,
+        _experiment_key("sweep", exp, base_seed, replications=replications, grid=grid),
+        resume,
+        overwrite,
+        [scenario, *exp.files],
     )
+    ready("simulating")
     _resumable(store, f"--out {out} --resume")
     table = _with_executor(
         exp.baseline.name, quiet, workers, dask,

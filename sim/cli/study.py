@@ -43,14 +43,14 @@ def study(
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
-    from sim.cli import _check_budget, _executor, _fail
+    from sim.cli import _check_budget, _executor, _fail, _prepare_out
     from sim.experiment.study import run_study, study_scenarios
     from sim.report.output import OutputExistsError, atomic_dir, write_json
 
-    if out is not None and out.exists() and not overwrite:
-        _fail(f"{out} exists; choose another --out or pass --overwrite")
     if not force:
         _check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
+    if out is not None:
+        _prepare_out(out, overwrite, [])
     executor = _executor(workers, None)
     try:
         result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)

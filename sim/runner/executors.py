@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
+
+from sim.runner.lifecycle import worker_start
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,15 +65,6 @@ class SerialExecutor:
         """Nothing to release."""
 
 
-def _ignore_interrupt() -> None:
-    """Worker initializer: Ctrl-C is for the parent, which stops the workers itself.
-
-    A terminal sends SIGINT to every process of the foreground group; workers that took it
-    would die with tracebacks of their own, and their deaths would look like crashes.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a pool's workers now instead of waiting for their tasks (interrupt, error)."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -105,7 +97,8 @@ class PoolExecutor:
             pool = ProcessPoolExecutor(
                 max_workers=min(self.workers, len(pending)),
                 mp_context=self._context,
-                initializer=_ignore_interrupt,
+                initializer=worker_start,
+                initargs=(os.getpid(),),
             )
             done: set[int] = set()
             stopped = True  # until the tasks are all done, or the pool broke by itself
