@@ -23,7 +23,7 @@ from sim.records import RECORD_MODES
 from sim.report.output import OutputExistsError
 from sim.runner.budget import BudgetError
 from sim.runner.lifecycle import EXIT_TERMINATED, Terminated, handle_terminate, ready
-from sim.runner.outdir import OutputError, release
+from sim.runner.outdir import OutputError, release, release_all
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1
@@ -69,6 +69,7 @@ class _Main(click.Group):
             click.echo(f"staffsim: worker processes kept dying ({exc}); {_after_stop(ctx)}", err=True)
             sys.exit(EXIT_FAILED)
         finally:
+            release_all()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 

@@ -173,6 +173,12 @@ def release(dest: str | Path) -> None:
     os.close(fd)
 
 
+def release_all() -> None:
+    """Drop every lock this process holds (a command ends, whichever way)."""
+    for path in list(_held):
+        release(path)
+
+
 @contextlib.contextmanager
 def claimed(dest: str | Path) -> Iterator[Path]:
     """Hold the lock of a result folder while the block runs (kept if it was already held)."""
@@ -261,4 +267,5 @@ __all__ = [
     "mark",
     "prepare",
     "release",
+    "release_all",
 ]
