@@ -53,6 +53,8 @@ class _Main(click.Group):
         """Run the subcommand; turn an interrupt or a broken worker pool into a message."""
         from concurrent.futures.process import BrokenProcessPool
 
+        from sim.model.guard import RunawayError
+
         previous = handle_terminate()
         ready("command")
         try:
@@ -62,7 +64,7 @@ class _Main(click.Group):
             what = "terminated" if terminated else "interrupted"
             click.echo(f"\nstaffsim: {what}; {_after_stop(ctx)}", err=True)
             sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
-        except (OutputError, BudgetError) as exc:
+        except (OutputError, BudgetError, RunawayError) as exc:
             click.echo(f"staffsim: {exc}", err=True)
             sys.exit(EXIT_INPUT)
         except BrokenProcessPool as exc:

@@ -20,6 +20,7 @@ from sim.model.build import build
 from sim.model.entities import IN_SERVICE, WAITING, Level
 from sim.model.policies import Policy
 from sim.records import RECORD_MODES, FullSink, IntervalSink
+from sim.runner.budget import guard_for
 from sim.runner.rng import stream
 
 
@@ -73,6 +74,7 @@ def simulate(
         sink = FullSink(len(targets), n_intervals, interval_s, targets, warmup)
     built = build(scenario, functools.partial(stream, seed, replication), sink=sink, policy=policy)
     env, centre = built.env, built.centre
+    guard_for(scenario, records, f"replication {replication}").install(centre)
     # Areas: queue per channel, busy per group, on duty per group, then public sentiment.
     levels: list[Level] = (
         [ch.queue_level for ch in centre.channels]
