@@ -11,6 +11,10 @@ import sys
 
 from sim.runner.lifecycle import EXIT_TERMINATED, Terminated, handle_terminate, ready
 
+TYPE_CHECKING = False  # importing typing before the guard would lengthen the unguarded start
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 EXIT_INTERRUPTED = 130
 """The exit status of an interrupted command (as `sim.cli.EXIT_INTERRUPTED`)."""
 
@@ -27,8 +31,27 @@ def main() -> None:
         from sim.cli import main as cli
     except KeyboardInterrupt as exc:
         sys.stderr.write("\nstaffsim: interrupted; no results were written\n")
-        sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
-    cli()
+        _exit_interrupted(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
+    try:
+        cli()
+    except SystemExit as exc:
+        if exc.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            _exit_interrupted(exc.code)
+        raise
+
+
+def _exit_interrupted(code: int) -> NoReturn:
+    """Exit 130 (143 after SIGTERM) now, the message already printed.
+
+    Not `sys.exit`: under `python -m`, CPython 3.11 turns the exit status into death by
+    SIGINT (-2) whenever a KeyboardInterrupt once escaped an `exec` of a string during the
+    run, even one that was caught later, and scipy runs such an `exec` while it imports.
+    """
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

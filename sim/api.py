@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.config.errors import Problem, ScenarioError
 from sim.config.schema import Scenario
@@ -20,6 +18,9 @@ from sim.records import RECORD_MODES
 from sim.results import RunResult
 from sim.runner.executors import make_executor, run_tasks
 from sim.runner.simulate import ReplicationOutput, simulate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def check_runnable(scenario: Scenario, label: str | None = None, path: Path | None = None) -> None:

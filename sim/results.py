@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
@@ -21,6 +20,9 @@ from sim.metrics.stats import Estimate, mean_ci
 from sim.records import CONTACT_COLUMNS, interval_ratios
 from sim.runner.simulate import ReplicationOutput
 from sim.types import Outcome
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -73,6 +75,8 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """One row per (scope, name, metric): mean, ci_low, ci_high, n."""
+        import pandas as pd
+
         rows = []
         for scope, estimates in (("channel", self.channel_estimates()), ("group", self.group_estimates())):
             for name, metrics in estimates.items():
@@ -82,6 +86,8 @@ class RunResult:
 
     def replications(self) -> pd.DataFrame:
         """One row per replication × (scope, name) × metric, with the value."""
+        import pandas as pd
+
         rows = []
         for o in self.outputs:
             for scope, table in (("channel", o.channels), ("group", o.groups)):
@@ -96,6 +102,8 @@ class RunResult:
         Contacts are attributed to the interval in which they arrived; queue length and busy
         agents and agents on duty (all groups) are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
         """
+        import pandas as pd
+
         frames = []
         for o in self.outputs:
             if o.intervals is None:
@@ -146,6 +154,8 @@ class RunResult:
         Raises:
             ValueError: the run did not keep full records.
         """
+        import pandas as pd
+
         frames = []
         channel_names = list(self.scenario.channels)
         group_names = [*self.scenario.agents, ""]

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from sim.cli._common import check_budget, fail, open_executor, prepare_out
+
 
 @click.command()
 @click.argument("name", type=click.Choice(["scalability"]))
@@ -43,15 +45,14 @@ def study(
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
-    from sim.cli import _check_budget, _executor, _fail, _prepare_out
     from sim.experiment.study import run_study, study_scenarios
     from sim.report.output import OutputExistsError, atomic_dir, write_json
 
     if not force:
-        _check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
+        check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
     if out is not None:
-        _prepare_out(out, overwrite, [])
-    executor = _executor(workers, None)
+        prepare_out(out, overwrite, [])
+    executor = open_executor(workers, None)
     try:
         result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)
     finally:
@@ -73,7 +74,7 @@ def study(
                 for fname, fig in study_figures(result).items():
                     fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
         except OutputExistsError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if as_json:
         click.echo(json.dumps(payload))
         return

@@ -21,9 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.config.variants import BASELINE, Experiment, load_experiment
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
@@ -32,6 +30,9 @@ from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class Comparison:
         A channel or group that only the variant has (a newly opened channel, a new team)
         gets its variant mean, with NaN for the baseline and the difference.
         """
+        import pandas as pd
+
         rows = []
         for v, result in self.variants.items():
             for scope, metrics, table in (

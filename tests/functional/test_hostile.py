@@ -14,7 +14,7 @@ Three parts:
    never take longer than `CASE_TIMEOUT_S`. Bases have a 0.05 h horizon and the fuzz runs
    under small budgets, so mutations that grow a run are refused quickly rather than run.
    `make test` runs `FUZZ_CASES_DEFAULT` cases; `make fuzz` runs `FUZZ_CASES=10000`.
-   Reproduce one case with `FUZZ_ONLY=1234 .venv/bin/python -m pytest tests/test_hostile.py -k fuzz`.
+   Reproduce one case with `FUZZ_ONLY=1234 .venv/bin/python -m pytest tests/functional/test_hostile.py -k fuzz`.
 2. **Named hostile inputs**, one test each, and the budget (`sim.runner.budget`, `--force`).
 3. **Safety**: YAML tags are refused, nothing in a scenario is executed, and paths inside a
    scenario resolve relative to the scenario file, not the working directory.

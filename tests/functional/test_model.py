@@ -17,7 +17,7 @@ import pytest
 
 import sim
 from sim.metrics.stats import mean_ci
-from tests.conftest import mmc
+from tests.builders import mmc
 
 
 def _trace_scenario(

@@ -21,7 +21,7 @@ from scipy.special import gammaln
 
 import sim
 from sim.model.distributions import BLOCK, Sampler, make_sampler
-from tests.conftest import mmc
+from tests.builders import mmc
 
 N = 400_000
 Z = float(stats.norm.ppf(0.9995))  # two-sided 99.9 %

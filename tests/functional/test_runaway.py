@@ -158,7 +158,7 @@ def test_cli_forced_runaway_exits_2_within_bounds(
     path = tmp_path / "s.yaml"
     kind = "phone" if "retrial" in mechanics else "email"
     path.write_text(yaml.safe_dump(email(kind, **mechanics)), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "run", str(path), "-q", "--force"],
         capture_output=True,

@@ -24,7 +24,7 @@ import pytest
 import sim
 from sim.analytic import erlang_a, erlang_c, erlang_c_asa, erlang_c_service_level
 from sim.metrics.stats import Estimate, mean_ci
-from tests.conftest import mmc
+from tests.builders import mmc
 
 LEVEL = 0.99
 MEAN_S = 60.0

@@ -12,8 +12,8 @@ import yaml
 import sim
 from sim.config.schema import Scenario
 from sim.config.variants import load_experiment
+from tests.builders import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 FILES = sorted(SCENARIOS.rglob("*.yaml")) + sorted(SCENARIOS.rglob("*.yml"))
 SHORT_HOURS = 12.0

@@ -28,6 +28,7 @@ from click.testing import CliRunner
 import sim.runner.tasks
 from sim.cli import main
 from sim.runner.executors import PoolExecutor
+from tests.builders import ROOT
 
 SCENARIO = {
     "name": "faults",
@@ -221,7 +222,7 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, stage:
     when a subcommand starts, before it imports the model. The signal is sent right after
     each report, so it lands during those imports however busy the machine is.
     """
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    scenario = ROOT / "scenarios" / "baseline.yaml"
     prog = (
         [sys.executable, "-m", "sim"]
         if entry == "python -m sim"

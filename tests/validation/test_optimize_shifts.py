@@ -1,6 +1,6 @@
 """Sizing shifts (`sim.planning.shifts`, `staffsim optimize --shifts`).
 
-The central case reuses the stationary day of `tests/test_optimize_intervals.py`: hour-long
+The central case reuses the stationary day of `tests/validation/test_optimize_intervals.py`: hour-long
 intervals of M/M/c load where the plan per hour is exactly Erlang C's minimum (6, 6, 7, 7,
 8, 8 agents from 08:00 to 14:00, with the CIs at c* and c* − 1 on either side of the goal,
 asserted there). Two shifts, 08:00–12:00 and 12:00–14:00, must then carry max(6, 6, 7, 7) = 7
@@ -33,7 +33,7 @@ from sim.planning.shifts import (
     shift_grid,
 )
 from sim.runner.executors import Executor, make_executor
-from tests.test_optimize_intervals import GOAL, STATIONARY, erlang_table
+from tests.validation.test_optimize_intervals import GOAL, STATIONARY, erlang_table
 
 MORNING_SHIFTS = [
     {"start": "08:00", "end": "12:00", "count": 1},

@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.builders import ROOT
+
 NOTEBOOKS = ROOT / "notebooks"
 FILES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "staffsim-tests"

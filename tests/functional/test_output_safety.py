@@ -52,7 +52,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def staffsim(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`python -m sim ARGS` in `cwd`."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     return subprocess.run(
         [sys.executable, "-m", "sim", *map(str, args)],
         cwd=cwd,
@@ -137,7 +137,7 @@ def test_a_second_writer_of_the_same_out_is_always_refused(
     starts the second only after reading that line, so the outcome never depends on timing.
     """
     out = tmp_path / "res"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(out)],
         stdin=subprocess.PIPE,
@@ -187,7 +187,7 @@ def test_the_lock_is_exclusive_between_processes_and_reentrant_within_one(tmp_pa
     try:
         assert claim(out) is False  # already ours
         code = "import sys\nfrom sim.runner.outdir import claim\ntry:\n claim(sys.argv[1])\nexcept Exception as e:\n print(type(e).__name__, e)\n"
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         proc = subprocess.run(
             [sys.executable, "-c", code, str(out)], capture_output=True, text=True, env=env, timeout=60
         )
@@ -206,7 +206,7 @@ def test_unwritable_out_is_refused_before_simulating(project: Path, tmp_path: Pa
     ready = tmp_path / "ready.txt"
     env = {
         **os.environ,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         "STAFFSIM_READY_FILE": str(ready),
     }
     proc = subprocess.run(

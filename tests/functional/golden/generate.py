@@ -15,7 +15,7 @@ import yaml
 
 import sim
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).with_name("shipped_scenarios.json.gz")
 SEED, REPLICATIONS = 7, 2
 COMPARED = ["variant", "scope", "name", "metric", "baseline_mean", "variant_mean", "diff_mean"]

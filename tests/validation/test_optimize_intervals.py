@@ -42,8 +42,8 @@ from sim.planning.intervals.optimize import (
     table_grid,
 )
 from sim.runner.executors import Executor, make_executor
+from tests.builders import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MARGIN = 0.08
 """Least distance between Erlang C's service level (at c* and c* − 1) and the goal."""
 
