@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim.config.errors import Problem, ScenarioError
-from sim.config.loader import read_yaml, validate
+from sim.config.loader import MAX_VALUES, read_yaml, validate, yaml_values
 from sim.config.schema import Scenario
 
 MAX_EXTENDS_DEPTH = 16
@@ -225,6 +225,19 @@ def _extend(chain: _Chain, path: Path | None, label: str, via: list[tuple[Path |
         raise ScenarioError(named, [Problem("extends", f"more than {MAX_EXTENDS_DEPTH} files deep", line)])
     parent = _read_chain(target, parent_label, here)
     parent.data.pop("variants", None)  # variants belong to the file that declares them
+    values = sum(yaml_values(Path(f)) for f in chain.files + parent.files)
+    if values > MAX_VALUES:  # refused before the merge, which would expand every alias
+        raise ScenarioError(
+            named,
+            [
+                Problem(
+                    "extends",
+                    f"with the files it extends, holds {values:,} values once YAML aliases (*name) "
+                    f"are expanded; a scenario may hold at most {MAX_VALUES:,}",
+                    line,
+                )
+            ],
+        )
     lines, sources = _merge_index(parent, chain)
     try:
         merged = deep_merge(parent.data, chain.data)
