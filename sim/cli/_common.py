@@ -19,6 +19,8 @@ from typing import Any, NoReturn
 
 import click
 
+from sim.text import excerpt
+
 EXIT_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -150,14 +152,49 @@ def load_experiment_file(path: Path) -> Any:
     return exp
 
 
-def open_executor(workers: int | None, dask: str | None) -> Any:
-    """The executor for --workers / --dask, or exit 2 when the Dask scheduler is unreachable."""
-    from sim.runner.executors import make_executor
+STORE = "staffsim.store"
+"""`ctx.meta` key: the command's task store, dropped if the executor cannot start."""
+DASK_TIMEOUT = "staffsim.dask_timeout"
+"""`ctx.meta` key: seconds to wait for the Dask scheduler (`--dask-timeout`)."""
 
+
+def _check_dask(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Validate `--dask` as it is parsed: exit 2 with what is allowed, before anything runs."""
+    from sim.runner.executors import dask_address
+
+    if value is None:
+        return None
     try:
-        return make_executor(workers, dask)
-    except OSError as exc:
-        fail(f"cannot reach the Dask scheduler {dask}: {exc}")
+        return dask_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--dask "), ctx=ctx, param=param) from None
+
+
+def _keep_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    ctx.meta[DASK_TIMEOUT] = value
+    return value
+
+
+def open_executor(workers: int | None, dask: str | None) -> Any:
+    """The executor for --workers / --dask, or exit 2 when the Dask scheduler is unreachable.
+
+    A store the command opened for --out is removed again when it holds no finished
+    replication, so that the corrected command is not refused by an empty partial folder.
+    """
+    from sim.runner.executors import DEFAULT_DASK_TIMEOUT_S, make_executor
+
+    ctx = click.get_current_context(silent=True)
+    timeout = (
+        ctx.meta.get(DASK_TIMEOUT, DEFAULT_DASK_TIMEOUT_S) if ctx is not None else DEFAULT_DASK_TIMEOUT_S
+    )
+    try:
+        return make_executor(workers, dask, timeout)
+    except (OSError, ValueError) as exc:
+        store = ctx.meta.get(STORE) if ctx is not None else None
+        if store is not None:
+            store.discard()
+        reason = f"after {timeout:g} s" if isinstance(exc, TimeoutError) else excerpt(str(exc), 200)
+        fail(f"cannot reach the Dask scheduler {dask}: {reason} (--dask-timeout sets how long to wait)")
 
 
 def with_executor(
@@ -221,9 +258,13 @@ def open_store(
         return None
     prepare_out(out, overwrite, protect or [])
     try:
-        return TaskStore(out, key, resume=resume, overwrite=overwrite)
+        store = TaskStore(out, key, resume=resume, overwrite=overwrite)
     except StoreError as exc:
         fail(str(exc))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[STORE] = store
+    return store
 
 
 def experiment_key(command: str, exp: Any, seed: int, **extra: Any) -> dict[str, Any]:
@@ -244,7 +285,19 @@ _EXECUTOR_OPTIONS = [
         "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."
     ),
     click.option(
-        "--dask", metavar="ADDRESS", help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT."
+        "--dask",
+        metavar="ADDRESS",
+        callback=_check_dask,
+        help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.",
+    ),
+    click.option(
+        "--dask-timeout",
+        type=click.FloatRange(min=0.1, max=3600),
+        default=10.0,
+        show_default=True,
+        expose_value=False,
+        callback=_keep_timeout,
+        help="Seconds to wait for the Dask scheduler before giving up (exit 2).",
     ),
     click.option(
         "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results to this folder."

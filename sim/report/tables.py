@@ -11,6 +11,10 @@ from rich.table import Table
 
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate
+from sim.text import excerpt, visible
+
+MAX_TABLE_CHANNELS = 12
+MAX_TABLE_GROUPS = 40
 
 _PERCENT = {"service_level", "p_wait", "abandon_rate", "occupancy", "fcr", "resolution_rate"}
 _COUNTS = {
@@ -45,17 +49,32 @@ def summary_table(
     channels: dict[str, dict[str, Estimate]],
     groups: dict[str, dict[str, Estimate]],
 ) -> Table:
-    """One table: metrics as rows, channels as columns; then occupancy per group."""
-    table = Table(title=title, title_justify="left")
+    """One table: metrics as rows, channels as columns; then occupancy per group.
+
+    Names are shown with control characters made visible (`sim.text.visible`). At most
+    `MAX_TABLE_CHANNELS` channels and `MAX_TABLE_GROUPS` groups are shown, the title saying
+    how many were left out (`--json` and `--out` give them all): a table of thousands of
+    columns would take minutes to lay out and could not be read anyway.
+    """
+    shown = list(channels)[:MAX_TABLE_CHANNELS]
+    shown_groups = list(groups)[:MAX_TABLE_GROUPS]
+    left_out = []
+    if len(channels) > len(shown):
+        left_out.append(f"{len(channels) - len(shown):,} more channels")
+    if len(groups) > len(shown_groups):
+        left_out.append(f"{len(groups) - len(shown_groups):,} more groups")
+    if left_out:
+        title += f" ({' and '.join(left_out)} not shown; --json or --out give all)"
+    table = Table(title=visible(title), title_justify="left")
     table.add_column("metric")
-    for ch in channels:
-        table.add_column(ch, justify="right")
+    for ch in shown:
+        table.add_column(excerpt(ch, 40), justify="right")
     for metric in CHANNEL_METRICS:
-        table.add_row(metric, *(fmt_estimate(metric, channels[ch][metric]) for ch in channels))
+        table.add_row(metric, *(fmt_estimate(metric, channels[ch][metric]) for ch in shown))
     table.add_section()
-    for group, metrics in groups.items():
-        cells = [fmt_estimate("occupancy", metrics["occupancy"])] + [""] * (len(channels) - 1)
-        table.add_row(f"occupancy: {group}", *cells)
+    for group in shown_groups:
+        cells = [fmt_estimate("occupancy", groups[group]["occupancy"])] + [""] * (len(shown) - 1)
+        table.add_row(f"occupancy: {excerpt(group, 40)}", *cells)
     return table
 
 
@@ -63,7 +82,7 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
     """Per variant: baseline, variant and paired difference [95% CI]; * where the CI excludes 0."""
     n = comparison.n
     table = Table(
-        title=f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replications "
+        title=f"{visible(comparison.baseline.scenario.name)}: variants vs baseline, {n} paired replications "
         "(difference = variant − baseline, mean [95% CI]; * the CI excludes 0)",
         title_justify="left",
     )
@@ -78,8 +97,8 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
         last = row.variant
         diff = Estimate(row.diff_mean, row.diff_ci_low, row.diff_ci_high, n)
         table.add_row(
-            row.variant,
-            row.name,
+            excerpt(str(row.variant), 40),
+            excerpt(str(row.name), 40),
             row.metric,
             fmt_value(row.metric, row.baseline_mean),
             fmt_value(row.metric, row.variant_mean),

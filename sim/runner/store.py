@@ -96,6 +96,12 @@ class TaskStore:
         data = json.loads(self._path(task).read_text(encoding="utf-8"))
         return ReplicationOutput(data["replication"], data["channels"], data["groups"])
 
+    def discard(self) -> None:
+        """Remove the partial folder if it holds no finished task (a run that could not start)."""
+        if self.partial.exists() and not self.done():
+            shutil.rmtree(self.partial, ignore_errors=True)
+        release(self.dest)
+
     def finish(self, write: Callable[[Path], None], overwrite: bool = False) -> None:
         """Write the final results with `write(folder)`, put them in place, drop the partial folder."""
         with atomic_dir(self.dest, overwrite=overwrite) as tmp:
