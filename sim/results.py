@@ -17,7 +17,7 @@ import numpy as np
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate, mean_ci
-from sim.records import CONTACT_COLUMNS, interval_ratios
+from sim.records import CONTACT_COLUMNS, IntervalLevels, interval_ratios
 from sim.runner.simulate import ReplicationOutput
 from sim.types import Outcome
 
@@ -111,16 +111,15 @@ class RunResult:
             iv = o.intervals
             length = iv["interval_s"]
             names = iv["channels"]
-            areas = np.asarray(iv["areas"], dtype=np.float64)
-            n_iv = areas.shape[0] - 1
+            levels = IntervalLevels.between(iv["areas"])
+            n_iv = len(levels.sentiment)
             starts = np.arange(n_iv) * length
             widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
             widths = np.where(widths > 0, widths, np.nan)
-            per = np.diff(areas, axis=0) / widths[:, None]
-            n_groups = len(iv["groups"])
-            busy = per[:, len(names) : len(names) + n_groups].sum(axis=1)
-            on_duty = per[:, len(names) + n_groups : len(names) + 2 * n_groups].sum(axis=1)
-            sentiment = 100.0 * per[:, len(names) + 2 * n_groups]
+            queue = levels.queue / widths[:, None]
+            busy = (levels.busy / widths[:, None]).sum(axis=1)
+            on_duty = (levels.on_duty / widths[:, None]).sum(axis=1)
+            sentiment = 100.0 * (levels.sentiment / widths)
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
             }
@@ -139,7 +138,7 @@ class RunResult:
                             "service_level": ratios["service_level"][i],
                             "p_wait": ratios["p_wait"][i],
                             "asa_s": ratios["asa_s"][i],
-                            "queue_length": per[:, i],
+                            "queue_length": queue[:, i],
                             "busy_agents": busy,
                             "on_duty": on_duty,
                             "public_sentiment": sentiment,

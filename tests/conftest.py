@@ -1,4 +1,4 @@
-"""Shared fixtures: small scenarios as dicts, the shared real-data folder, a CLI runner."""
+"""Shared fixtures: small scenarios as dicts, the project's real-data folder, a CLI runner."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import pytest
 from tests.builders import ROOT
 
 SCENARIOS = ROOT / "scenarios"
-SHARED_DATA = ROOT.parent / "shared" / "data" / "real"
+BANK_DATA = ROOT / "data" / "anonymous_bank"
 
 
 @pytest.fixture
-def shared_data() -> Path:
-    """The shared real-data folder; the test is skipped when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared real data not found at {SHARED_DATA}")
-    return SHARED_DATA
+def bank_data() -> Path:
+    """The project's copy of the Anonymous Bank extracts (data/anonymous_bank/, see its README)."""
+    return BANK_DATA

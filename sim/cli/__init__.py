@@ -1,7 +1,7 @@
 """The `staffsim` command: parse arguments, call the Python API, print. No model logic here.
 
 Each command lives in its own module (`sim.cli.run`, `compare`, `sweep`, `optimize`,
-`study`, `report`, `erlang`, `check`) and shares helpers from `sim.cli._common` (failing with
+`study`, `report`, `erlang`, `check`, `fit`) and shares helpers from `sim.cli._common` (failing with
 exit 2, progress bars, budgets, executors, result stores). This package only holds the
 command group and the table of commands, which are imported when invoked (or when `--help`
 lists them), so `staffsim erlang` never loads the simulator.
@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "check": "sim.cli.check:check",
     "compare": "sim.cli.compare:compare",
     "erlang": "sim.cli.erlang:erlang",
+    "fit": "sim.cli.fit:fit",
     "optimize": "sim.cli.optimize:optimize",
     "report": "sim.cli.report:report",
     "run": "sim.cli.run:run",

@@ -100,7 +100,8 @@ def compare(
     )  # fmt: skip
     payload = result.to_dict()
     if store is not None:
-        from sim.report.output import manifest, write_json
+        from sim.report.output import manifest
+        from sim.runner.atomic import write_json
 
         def write(folder: Path) -> None:
             result.table().to_csv(folder / "comparison.csv", index=False)

@@ -105,7 +105,8 @@ def run(
 
 
 def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> None:
-    from sim.report.output import OutputExistsError, atomic_dir, manifest, write_json
+    from sim.report.output import manifest
+    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
 
     try:
         with atomic_dir(out, overwrite=overwrite) as tmp:

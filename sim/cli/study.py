@@ -46,7 +46,7 @@ def study(
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
     from sim.experiment.study import run_study, study_scenarios
-    from sim.report.output import OutputExistsError, atomic_dir, write_json
+    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
 
     if not force:
         check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")

@@ -92,7 +92,8 @@ def sweep(
             progress=progress, on_total=on_total, scenarios=points,
         ),
     )  # fmt: skip
-    from sim.report.output import manifest, write_json
+    from sim.report.output import manifest
+    from sim.runner.atomic import write_json
 
     def write(folder: Path) -> None:
         table.to_csv(folder / "sweep.csv", index=False)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim.config.errors import Problem, ScenarioError
-from sim.config.loader import MAX_VALUES, read_yaml, validate, yaml_values
 from sim.config.schema import Scenario
+from sim.config.validate import validate
+from sim.config.yaml_lines import MAX_VALUES, Loc, read_yaml, yaml_values
 
 MAX_EXTENDS_DEPTH = 16
 BASELINE = "baseline"
@@ -52,12 +54,24 @@ class Experiment:
     files: list[str] = field(default_factory=list)
 
 
-def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experiment:
+def is_experiment(data: Mapping[str, Any]) -> bool:
+    """True when the mapping uses `extends`, `variants` or `x-` blocks."""
+    return any(k in ("extends", "variants") or (isinstance(k, str) and k.startswith("x-")) for k in data)
+
+
+def load_experiment(
+    source: str | Path | dict[str, Any] | Scenario, *, policies: Collection[str] | None = None
+) -> Experiment:
     """Load a scenario file with its `extends` chain and `variants`.
 
     A problem in a file that the scenario extends (directly or through other files) names
     that file, its line and the chain it was reached through, e.g.
     ``parent.yaml (extended by child.yaml): line 7: channels.phone.arrivals.rate_per_hour: ...``.
+
+    Args:
+        source: a scenario file, a mapping with the same structure, or a `Scenario`.
+        policies: the routing policy names the baseline and variants may use (the
+            registry's names, from the layer that holds it); None: not checked.
 
     Raises:
         ScenarioError: any file is missing or invalid, an `extends` chain loops, or a
@@ -81,7 +95,7 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
         raise ScenarioError(
             label, [Problem("variants", "must map variant names to {key.path: value} overrides")]
         )
-    baseline = validate(data, label=label, lines=lines, base_dir=base_dir, sources=sources)
+    baseline = validate(data, label=label, lines=lines, base_dir=base_dir, sources=sources, policies=policies)
     out: dict[str, Scenario] = {}
     problems: list[Problem] = []
     for name, overrides in variants.items():
@@ -106,7 +120,9 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
             continue
         variant_data["name"] = f"{baseline.name}/{name}"
         try:
-            out[str(name)] = validate(variant_data, label=label, lines={}, base_dir=base_dir)
+            out[str(name)] = validate(
+                variant_data, label=label, lines={}, base_dir=base_dir, policies=policies
+            )
         except ScenarioError as exc:
             for p in exc.problems:
                 match = _matching_override(p.path, overrides)
@@ -115,9 +131,6 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
     if problems:
         raise ScenarioError(label, problems)
     return Experiment(baseline, out, {str(k): dict(v) for k, v in variants.items()}, files)
-
-
-Loc = tuple[str | int, ...]
 
 
 @dataclass

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.experiment.compare import compare
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from sim.config.errors import Problem, ScenarioError
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.config.variants import Experiment, apply_overrides, check_path, load_experiment
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore

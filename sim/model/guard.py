@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from sim.model.engine import queued
 from sim.model.processes import SPAWN_REASONS
 
 GUARD_EVERY = 4096
@@ -81,7 +82,7 @@ class Guard:
         centre.guard_at = min(float(created + self.every), self.contacts + 1)
         if created > self.contacts:
             self._stop(centre, now, f"it created more than {_n(self.contacts)} contacts")
-        pending = len(centre.env._queue)
+        pending = queued(centre.env)
         if pending > self.events:
             self._stop(centre, now, f"more than {_n(self.events)} events wait in its schedule")
         rss = resident_bytes()

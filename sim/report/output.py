@@ -1,75 +1,19 @@
-"""Result folders written atomically, with a manifest that says how they were made.
+"""The manifest of a result folder: what was run, from which files, with which versions.
 
-Everything goes into a temporary folder beside the destination, which is renamed into
-place only when complete: an interrupted run leaves no half-written results, and an
-existing folder is replaced only when asked, only if staffsim wrote it, and then only once
-the new one is whole (see `sim.runner.outdir` for the rules and the lock).
+The folder itself is written atomically by `sim.runner.atomic`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
-import json
-import os
 import platform
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.runner.outdir import OutputError, check_destination, claimed, mark
-
 PACKAGES = ("staffsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow")
-
-
-class OutputExistsError(OutputError):
-    """The destination folder exists and replacing it was not asked for (or is not allowed)."""
-
-
-@contextlib.contextmanager
-def atomic_dir(dest: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder; on success, rename it to `dest`.
-
-    The folder's lock (`sim.runner.outdir.claim`) is held throughout; the temporary folder
-    is marked as staffsim's first, so that `--overwrite` may later replace it. An existing
-    `dest` is replaced only with `overwrite` and only when it holds that marker.
-
-    Raises:
-        OutputExistsError: `dest` exists and may not be replaced (checked before any work),
-            or another process is writing it.
-        OutputError: the results could not be written (no space, no permission); nothing
-            is left behind.
-    """
-    try:
-        with claimed(dest) as path:
-            check_destination(path, overwrite)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-            try:
-                mark(tmp)
-                yield tmp
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            old = None
-            if path.exists():
-                old = path.with_name(f".{path.name}.old-{os.getpid()}")
-                path.rename(old)
-            tmp.rename(path)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-    except OutputExistsError:
-        raise
-    except OutputError as exc:
-        raise OutputExistsError(str(exc)) from None
-    except OSError as exc:
-        raise OutputError(
-            f"could not write the results into {dest}: {exc.strerror or exc}; nothing was written"
-        ) from None
 
 
 def file_sha256(path: str | Path) -> str:
@@ -110,8 +54,3 @@ def manifest(scenario_files: list[str], scenario_json: str, **extra: Any) -> dic
         "versions": versions(),
         **extra,
     }
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write pretty JSON (NaN and infinity are not JSON: callers pass None instead)."""
-    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")

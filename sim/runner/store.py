@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.report.output import atomic_dir, write_json
+from sim.runner.atomic import atomic_dir, write_json
 from sim.runner.outdir import OutputError, check_destination, claim, release
 from sim.runner.simulate import ReplicationOutput
 

@@ -76,8 +76,8 @@ def test_notebook_runs(name: str, kernel: str) -> None:
     assert "quick mode: True" in _text(nb)
 
 
-def test_real_data_notebook_without_the_shared_folder(kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the shared data the back-test says so and skips the comparison, raising nothing."""
-    monkeypatch.setenv("STAFFSIM_SHARED_DATA", str(Path(sys.prefix) / "no-such-folder"))
+def test_real_data_notebook_without_the_data_folder(kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the bank's data the back-test says so and skips the comparison, raising nothing."""
+    monkeypatch.setenv("STAFFSIM_BANK_DATA", str(Path(sys.prefix) / "no-such-folder"))
     nb = _execute("05_real_call_centre.ipynb", kernel)
     assert "not found" in _text(nb)

@@ -93,19 +93,19 @@ def test_scenario_does_not_depend_on_shared_folder(path: Path) -> None:
                 assert resolved.is_relative_to(SCENARIOS.resolve()), f"{_id(path)} {name}: {file}"
 
 
-def test_anonymous_bank_figures_match_the_shared_data(shared_data: Path) -> None:
+def test_anonymous_bank_figures_match_the_project_data(bank_data: Path) -> None:
     import numpy as np
     import pandas as pd
 
     scenario = sim.load_scenario(SCENARIOS / "real" / "anonymous_bank.yaml")
     phone = scenario.channels["phone"]
     assert phone.arrivals.profile is not None
-    profile = pd.read_csv(shared_data / "anonymous_bank_feb1999_hourly_profile_weekdays.csv")
+    profile = pd.read_csv(bank_data / "anonymous_bank_feb1999_hourly_profile_weekdays.csv")
     expected = np.zeros(24)
     expected[profile["hour"].to_numpy()] = profile["calls_per_hour_mean"].to_numpy()
     np.testing.assert_allclose(phone.arrivals.profile.rates_per_hour, expected)
 
-    week = pd.read_csv(shared_data / "anonymous_bank_feb1999_calls_week_0207_0213.csv")
+    week = pd.read_csv(bank_data / "anonymous_bank_feb1999_calls_week_0207_0213.csv")
     service = week.loc[week["outcome"] == "answered", "service_s"].to_numpy(dtype=float)
     handle = phone.handle_time
     assert handle.dist == "lognormal"

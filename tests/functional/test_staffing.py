@@ -380,6 +380,8 @@ def test_custom_policy_object_is_used() -> None:
     """A policy object passed to sim.run decides routing (here: never serve email)."""
 
     class PhoneOnly:
+        preemptive = False
+
         def choose(self, group: Any, now: float) -> Any:
             for q in group.queues:
                 if q.name == "phone" and q.n_waiting:

@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.records import CONTACT_COLUMNS
-from sim.report.output import OutputExistsError, atomic_dir
+from sim.runner.atomic import OutputExistsError, atomic_dir
 from sim.runner.outdir import MARKER
 from tests.builders import ROOT, mmc
 

@@ -265,9 +265,9 @@ def test_trace_with_day_column_puts_each_date_on_the_next_day(tmp_path: Path) ->
     assert np.array_equal(arrived, [100.0, 5000.0, 86_450.0, 172_400.0, 172_810.0])
 
 
-def test_real_bank_week_trace_offers_every_call(shared_data: Path) -> None:
+def test_real_bank_week_trace_offers_every_call(bank_data: Path) -> None:
     """Replaying the Anonymous Bank week (7–13 Feb 1999) over 7 days offers all 7,959 calls."""
-    path = shared_data / "anonymous_bank_feb1999_calls_week_0207_0213.csv"
+    path = bank_data / "anonymous_bank_feb1999_calls_week_0207_0213.csv"
     rows = pd.read_csv(path)
     assert len(rows) == 7959
     scenario = _scenario(
