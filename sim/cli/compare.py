@@ -60,8 +60,8 @@ def compare(
     report: bool,
 ) -> None:
     """Compare every variant of SCENARIO with its baseline on common random numbers."""
+    from sim.api import compare as run_compare
     from sim.experiment.compare import Precision
-    from sim.experiment.compare import compare as run_compare
     from sim.report.tables import comparison_table, render
 
     exp = load_experiment_file(scenario)
@@ -98,38 +98,15 @@ def compare(
             max_replications=max_replications, store=store, progress=progress, on_total=on_total,
         ),
     )  # fmt: skip
-    payload = result.to_dict()
     if store is not None:
-        from sim.report.output import manifest
-        from sim.runner.atomic import write_json
-
-        def write(folder: Path) -> None:
-            result.table().to_csv(folder / "comparison.csv", index=False)
-            frames = [result.baseline.replications().assign(variant="baseline")]
-            frames += [r.replications().assign(variant=v) for v, r in result.variants.items()]
-            import pandas as pd
-
-            pd.concat(frames, ignore_index=True).to_csv(folder / "replications.csv", index=False)
-            write_json(folder / "result.json", payload)
-            write_json(
-                folder / "manifest.json",
-                manifest(
-                    exp.files,
-                    exp.baseline.model_dump_json(),
-                    seed=base_seed,
-                    replications=result.n,
-                    variants=exp.overrides,
-                ),
-            )
-
-        store.finish(write, overwrite=overwrite)
+        store.finish(result.write, overwrite=overwrite)
         if report:
             assert out is not None
             write_html_report(out)
     elif report:
         fail("--report needs --out (the report is written into the result folder)")
     if as_json:
-        click.echo(json.dumps(payload, allow_nan=False))
+        click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
     click.echo(render(comparison_table(result, SHOWN)), nl=False)
     if out is not None:

@@ -124,17 +124,13 @@ def optimize(
     With --per-interval, each group gets a count per interval and every target must hold in
     every interval; with --shifts, the groups' shifts are sized instead.
     """
+    from sim.api import optimize as run_optimize
     from sim.config.errors import ScenarioError
     from sim.experiment.study import search_runs
     from sim.planning.headcount import Plan, group_knobs, parse_targets
-    from sim.planning.headcount import optimize as run_optimize
-    from sim.planning.intervals.optimize import (
-        EXPECTED_STAFFINGS,
-        check_interval_targets,
-        optimize_intervals,
-        table_groups,
-    )
-    from sim.planning.shifts import ShiftPlan, optimize_shifts, shift_groups
+    from sim.planning.intervals.optimize import EXPECTED_STAFFINGS, check_interval_targets, table_groups
+    from sim.planning.settings import OptimizeMode, OptimizeSettings
+    from sim.planning.shifts import ShiftPlan, shift_groups
 
     if per_interval and size_shifts:
         fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
@@ -164,20 +160,18 @@ def optimize(
         bar.total = total
         bar.refresh()
 
+    mode: OptimizeMode = "intervals" if per_interval else "shifts" if size_shifts else "headcount"
+    settings = OptimizeSettings(
+        groups=groups or None,
+        replications=replications,
+        seed=seed,
+        max_agents=max_agents,
+        confident=confident,
+    )
     plan: AnyPlan
-    search: Any = optimize_intervals if per_interval else optimize_shifts if size_shifts else run_optimize
     try:
-        plan = search(
-            base,
-            parsed,
-            groups=list(groups) or None,
-            replications=replications,
-            seed=seed,
-            executor=executor,
-            max_agents=max_agents,
-            progress=bar.update,
-            on_total=grow,
-            confident=confident,
+        plan = run_optimize(
+            exp, parsed, mode=mode, settings=settings, executor=executor, progress=bar.update, on_total=grow
         )
     except (ValueError, ScenarioError) as exc:
         fail(str(exc))

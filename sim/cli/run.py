@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -13,11 +12,12 @@ from sim.cli._common import (
     fail,
     force_option,
     guard,
-    load_scenario_file,
+    load_experiment_file,
     prepare_out,
     progress_bar,
     report_option,
     results_bytes,
+    save_result,
     write_html_report,
 )
 from sim.records import RECORD_MODES
@@ -70,10 +70,11 @@ def run(
     report: bool,
 ) -> None:
     """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
-    import sim
+    from sim.api import run as run_replications
     from sim.report.tables import render, summary_table
 
-    sc = load_scenario_file(scenario)
+    exp = load_experiment_file(scenario)
+    sc = exp.baseline
     mode = records or ("full" if out is not None else "summary")
     n = replications or sc.replications
     if not force:
@@ -84,14 +85,16 @@ def run(
     ready("simulating")
     try:
         result = guard(
-            lambda: sim.run(sc, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update)
+            lambda: run_replications(
+                exp, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update
+            )
         )
     finally:
         bar.close()
     if report and out is None:
         fail("--report needs --out (the report is written into the result folder)")
     if out is not None:
-        _write_run(out, overwrite, scenario, result)
+        save_result(result, out, overwrite)
         release(out)
         if report:
             write_html_report(out)
@@ -102,31 +105,3 @@ def run(
     click.echo(render(summary_table(title, result.channel_estimates(), result.group_estimates())), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")
-
-
-def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> None:
-    from sim.report.output import manifest
-    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
-
-    try:
-        with atomic_dir(out, overwrite=overwrite) as tmp:
-            result.summary().to_csv(tmp / "summary.csv", index=False)
-            result.replications().to_csv(tmp / "replications.csv", index=False)
-            if result.records in ("summary", "full"):
-                result.intervals().to_csv(tmp / "intervals.csv", index=False)
-            if result.records == "full":
-                result.contacts().to_parquet(tmp / "contacts.parquet", index=False)
-            write_json(tmp / "result.json", result.to_dict())
-            write_json(
-                tmp / "manifest.json",
-                manifest(
-                    [str(scenario_file)],
-                    result.scenario.model_dump_json(),
-                    seed=result.seed,
-                    replications=result.n,
-                    records=result.records,
-                    scenario=result.scenario.model_dump(mode="json"),
-                ),
-            )
-    except OutputExistsError as exc:
-        fail(str(exc))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-from sim.cli._common import check_budget, fail, open_executor, prepare_out
+from sim.cli._common import check_budget, open_executor, prepare_out, save_result
 
 
 @click.command()
@@ -45,8 +44,8 @@ def study(
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
-    from sim.experiment.study import run_study, study_scenarios
-    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
+    from sim.api import study as run_study
+    from sim.experiment.study import study_scenarios
 
     if not force:
         check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
@@ -57,26 +56,10 @@ def study(
         result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)
     finally:
         executor.close()
-    payload = {
-        "study": name,
-        "quick": quick,
-        "conclusions": [
-            {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in result.conclusions
-        ],
-    }
     if out is not None:
-        try:
-            with atomic_dir(out, overwrite=overwrite) as tmp:
-                result.scaling.to_csv(tmp / "scaling.csv", index=False)
-                result.summary().to_csv(tmp / "summary.csv", index=False)
-                result.diversion.to_csv(tmp / "diversion.csv", index=False)
-                write_json(tmp / "conclusions.json", payload)
-                for fname, fig in study_figures(result).items():
-                    fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
-        except OutputExistsError as exc:
-            fail(str(exc))
+        save_result(result, out, overwrite)
     if as_json:
-        click.echo(json.dumps(payload))
+        click.echo(json.dumps(result.to_dict()))
         return
     summary = result.summary()
     cols = ["scale", "design", "agents", "agents_per_erlang", "agents_per_1000_contacts",
@@ -91,41 +74,3 @@ def study(
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
-
-
-def study_figures(result: object) -> dict[str, Any]:
-    """The study's figures: agents per 1,000 contacts, cost per resolved journey, quality."""
-    from sim.experiment.study import DESIGNS, StudyResult
-    from sim.report.plots import scaling_curves
-
-    assert isinstance(result, StudyResult)
-    s = result.summary()
-    figures: dict[str, Any] = {}
-    for measure, fname in (
-        ("agents_per_1000_contacts", "agents_per_1000_contacts.png"),
-        ("cost_per_resolved_journey", "cost_per_resolved_journey.png"),
-        ("phone_service_level", "phone_service_level.png"),
-    ):
-        frame = s.pivot(
-            index="scale", columns="design", values=[measure, f"{measure}_ci_low", f"{measure}_ci_high"]
-        )
-        figures[fname] = scaling_curves(
-            _curves(frame, measure), "scale", list(DESIGNS), ylabel=measure.replace("_", " "),
-            title=f"{measure.replace('_', ' ')} by demand scale (95% CI)", logx=True,
-        )  # fmt: skip
-    return figures
-
-
-def _curves(frame: object, measure: str) -> Any:
-    """Reshape a pivoted summary into the columns `scaling_curves` expects."""
-    import pandas as pd
-
-    from sim.experiment.study import DESIGNS
-
-    assert isinstance(frame, pd.DataFrame)
-    out = pd.DataFrame({"scale": frame.index.to_numpy()})
-    for design in DESIGNS:
-        out[design] = frame[(measure, design)].to_numpy()
-        out[f"{design}_ci_low"] = frame[(f"{measure}_ci_low", design)].to_numpy()
-        out[f"{design}_ci_high"] = frame[(f"{measure}_ci_high", design)].to_numpy()
-    return out

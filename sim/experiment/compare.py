@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.config.variants import BASELINE, Experiment, load_experiment
+from sim.config.variants import BASELINE, Experiment
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
-from sim.results import RunResult
+from sim.report.output import manifest
+from sim.results import RunResult, SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
@@ -74,11 +76,20 @@ class Precision:
 
 
 @dataclass
-class Comparison:
-    """A baseline and its variants, replication by replication on common random numbers."""
+class CompareResult(SavesItself):
+    """A baseline and its variants, replication by replication on common random numbers.
+
+    Attributes:
+        baseline: the baseline's replications.
+        variants: variant name → its replications (replication r on the same streams).
+        overrides: variant name → its key-path overrides, as written (for the manifest).
+        files: the scenario files read (for the manifest).
+    """
 
     baseline: RunResult
     variants: dict[str, RunResult]
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -147,13 +158,37 @@ class Comparison:
             "variants": variants,
         }
 
+    def write(self, folder: Path) -> None:
+        """Write the comparison's files into the existing `folder`.
+
+        Files: `comparison.csv` (`table()`), `replications.csv` (every side, with a `variant`
+        column), `result.json` (`to_dict()`) and `manifest.json`.
+        """
+        import pandas as pd
+
+        self.table().to_csv(folder / "comparison.csv", index=False)
+        frames = [self.baseline.replications().assign(variant=BASELINE)]
+        frames += [r.replications().assign(variant=v) for v, r in self.variants.items()]
+        pd.concat(frames, ignore_index=True).to_csv(folder / "replications.csv", index=False)
+        write_json(folder / "result.json", self.to_dict())
+        write_json(
+            folder / "manifest.json",
+            manifest(
+                self.files,
+                self.baseline.scenario.model_dump_json(),
+                seed=self.baseline.seed,
+                replications=self.n,
+                variants=self.overrides,
+            ),
+        )
+
 
 def _clean(d: dict[str, float]) -> dict[str, float | None]:
     return {k: (v if math.isfinite(v) else None) for k, v in d.items()}
 
 
 def compare(
-    source: str | Path | dict[str, Any] | Experiment,
+    exp: Experiment,
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -163,11 +198,11 @@ def compare(
     store: TaskStore | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
-) -> Comparison:
+) -> CompareResult:
     """Run the baseline and every variant on common random numbers.
 
     Args:
-        source: a scenario file (or dict) with `variants:`, or a loaded `Experiment`.
+        exp: the baseline and its variants (`sim.api.load` turns a file or dict into one).
         replications: replications per side (the first round, with `precision`).
         seed: base seed; default the scenario's.
         executor: where tasks run; default in this process.
@@ -179,9 +214,8 @@ def compare(
         on_total: called with the total number of tasks whenever it grows.
 
     Returns:
-        A `Comparison`; `.table()` gives the paired differences as a DataFrame.
+        A `CompareResult`; `.table()` gives the paired differences as a DataFrame.
     """
-    exp = source if isinstance(source, Experiment) else load_experiment(source)
     if not exp.variants:
         raise ValueError(f"{exp.baseline.name}: the scenario has no variants to compare")
     executor = executor or SerialExecutor()
@@ -201,12 +235,14 @@ def compare(
         if on_total is not None:
             on_total(len(results) + len(tasks))
         results.update(run_all(tasks, executor, store, progress))
-        comparison = Comparison(
+        comparison = CompareResult(
             RunResult(exp.baseline, base_seed, [results[f"{BASELINE}-r{r}"] for r in range(n)], "none"),
             {
                 v: RunResult(sc, base_seed, [results[f"{v}-r{r}"] for r in range(n)], "none")
                 for v, sc in exp.variants.items()
             },
+            exp.overrides,
+            exp.files,
         )
         if precision is None or n >= max_replications:
             return comparison
@@ -218,7 +254,7 @@ def compare(
         n = min(max_replications, max(wanted, n + 2))
 
 
-def _worst_half_width(c: Comparison, precision: Precision) -> float:
+def _worst_half_width(c: CompareResult, precision: Precision) -> float:
     worst = 0.0
     for ch, metric in precision.targets(list(c.baseline.scenario.channels)):
         widths = [c.baseline.estimate(ch, metric).half_width]

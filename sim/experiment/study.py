@@ -27,13 +27,15 @@ import pandas as pd
 
 from sim.config.schema import Scenario
 from sim.config.validate import validate
+from sim.config.variants import load_experiment
 from sim.experiment.compare import compare
 from sim.metrics.stats import mean_ci
 from sim.model.distributions import make_sampler
 from sim.planning.headcount import optimize
-from sim.results import RunResult
+from sim.results import RunResult, SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
-from sim.runner.simulate import simulate
+from sim.runner.tasks import run_replications
 
 TARGETS = ["phone.service_level>=0.8", "email.service_level>=0.9", "social.service_level>=0.8"]
 """80/20 on the phone (ICMI), 90 % of emails within 2 h, 80 % of social posts within 60 min."""
@@ -120,7 +122,7 @@ class Conclusion:
 
 
 @dataclass
-class StudyResult:
+class StudyResult(SavesItself):
     """Tables and computed conclusions of the scalability study."""
 
     scaling: pd.DataFrame
@@ -128,6 +130,33 @@ class StudyResult:
     diversion: pd.DataFrame
     """Paired differences (variant − baseline) of the diversion experiment."""
     conclusions: list[Conclusion] = field(default_factory=list)
+    quick: bool = False
+    """Whether this is the quick study (fewer scales, shorter runs)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim study scalability --json` prints: the conclusions."""
+        return {
+            "study": "scalability",
+            "quick": self.quick,
+            "conclusions": [
+                {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in self.conclusions
+            ],
+        }
+
+    def write(self, folder: Path) -> None:
+        """Write the study's tables, conclusions and figures into the existing `folder`.
+
+        Files: `scaling.csv`, `summary.csv`, `diversion.csv`, `conclusions.json` and the
+        figures of `sim.experiment.study_figures` (PNG).
+        """
+        from sim.experiment.study_figures import study_figures  # matplotlib: only when saving
+
+        self.scaling.to_csv(folder / "scaling.csv", index=False)
+        self.summary().to_csv(folder / "summary.csv", index=False)
+        self.diversion.to_csv(folder / "diversion.csv", index=False)
+        write_json(folder / "conclusions.json", self.to_dict())
+        for fname, fig in study_figures(self.summary(), DESIGNS).items():
+            fig.savefig(folder / fname, dpi=110, bbox_inches="tight")
 
     def summary(self) -> pd.DataFrame:
         """Mean and 95 % CI per scale and design of the study's measures."""
@@ -245,18 +274,18 @@ def run_study(
             scenario = _scenario(scaled(base, scale, design))
             plan = optimize(scenario, TARGETS, executor=executor)
             plans[(scale, design)] = plan
-            final = _run(plan.scenario)
+            final = _run(plan.scenario, executor)
             rows.extend(_measures(final, plan.counts, scale, design))
     scaling = pd.DataFrame(rows)
     say(f"diversion: move {divert} phone agents to social vs hire {divert}")
     diversion = _diversion(base, plans[(scales[0], "split")].counts, divert, executor)
-    result = StudyResult(scaling, diversion)
+    result = StudyResult(scaling, diversion, quick=quick)
     result.conclusions = conclude(result, scales)
     return result
 
 
-def _run(scenario: Scenario) -> RunResult:
-    outputs = [simulate(scenario, r, records="none") for r in range(scenario.replications)]
+def _run(scenario: Scenario, executor: Executor) -> RunResult:
+    outputs = run_replications(scenario, scenario.replications, scenario.seed, executor)
     return RunResult(scenario, scenario.seed, outputs, "none")
 
 
@@ -273,7 +302,7 @@ def _diversion(base: dict[str, Any], counts: dict[str, int], k: int, executor: E
         },
         f"hire_{k}_for_social": {"agents.social_team.count": social + k},
     }
-    comparison = compare(data, executor=executor)
+    comparison = compare(load_experiment(data), executor=executor)
     table = comparison.table()
     return table[table.scope == "channel"].reset_index(drop=True)
 

@@ -27,7 +27,7 @@ class Estimate:
 
     @property
     def half_width(self) -> float:
-        """Half the width of the interval (inf with fewer than 2 replications)."""
+        """Half the width of the interval (NaN with fewer than 2 replications)."""
         return (self.ci_high - self.ci_low) / 2
 
     def as_dict(self) -> dict[str, float]:
@@ -38,7 +38,8 @@ class Estimate:
 def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Estimate:
     """Mean and Student-t interval of independent replications, ignoring NaN values.
 
-    With one value the interval is unbounded (±inf); with none, everything is NaN.
+    With one value the interval is undefined (NaN, and null in JSON); with none, everything
+    is NaN.
     """
     x = np.asarray(values, dtype=np.float64)
     x = x[~np.isnan(x)]
@@ -47,7 +48,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Estima
         return Estimate(math.nan, math.nan, math.nan, 0)
     mean = float(x.mean())
     if n == 1:
-        return Estimate(mean, -math.inf, math.inf, 1)
+        return Estimate(mean, math.nan, math.nan, 1)
     sd = float(x.std(ddof=1))
     half = t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half, n)

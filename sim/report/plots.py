@@ -1,7 +1,7 @@
 """Figures of results: queues and agents through the day, service by interval, waits, comparisons.
 
 Every function takes the tables that staffsim's results already are — `RunResult.intervals()`,
-`RunResult.contacts()`, `Comparison.table()`, the sweep table, or the same tables read back
+`RunResult.contacts()`, `CompareResult.table()`, the sweep table, or the same tables read back
 from a result folder — and returns a matplotlib `Figure`. None of them sees the model;
 `staffing_plan` draws an `IntervalPlan`, whose offered load the plan computes itself
 (`IntervalPlan.offered_load`), so this module imports nothing above it.
@@ -336,7 +336,7 @@ def comparison_bars(comparison_table: pd.DataFrame, metric: str, scope: str = "c
     baseline to pair with) are left out. Rates are drawn in percentage points.
 
     Args:
-        comparison_table: the table of `Comparison.table()` (`sim.compare`, `comparison.csv`):
+        comparison_table: the table of `CompareResult.table()` (`sim.compare`, `comparison.csv`):
             columns `variant`, `scope`, `name`, `metric`, `diff_mean`, `diff_ci_low`,
             `diff_ci_high`, `significant`.
         metric: a channel metric (``"service_level"``, ``"asa_s"``…) or, with
@@ -546,7 +546,7 @@ def staffing_plan(plan: IntervalPlan, current: Mapping[str, int | Sequence[int]]
     for a day of half hours, every 12 h for a week).
 
     Args:
-        plan: what `optimize_intervals` (or ``sim.optimize(..., per_interval=True)``) returns.
+        plan: what `optimize_intervals` (or ``sim.optimize(..., mode="intervals")``) returns.
         current: searched group → the staffing to compare with: one count for every interval
             (a constant head count) or one per table interval.
 

@@ -19,14 +19,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sim.runner.lifecycle import worker_start
 from sim.text import excerpt
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 _log = logging.getLogger(__name__)
 
@@ -234,18 +231,3 @@ def make_executor(
         return DaskExecutor(dask, workers, timeout)
     n = default_workers() if workers is None else workers
     return SerialExecutor() if n <= 1 else PoolExecutor(n)
-
-
-def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], workers: int = 1) -> Iterator[R]:
-    """Apply `fn` to every task on `workers` local processes; results in task order."""
-    executor = make_executor(workers)
-    try:
-        results: dict[int, R] = {}
-        next_i = 0
-        for i, result in executor.map_unordered(fn, tasks):
-            results[i] = result
-            while next_i in results:
-                yield results.pop(next_i)
-                next_i += 1
-    finally:
-        executor.close()

@@ -23,8 +23,6 @@ import sim
 from sim.cli.report import report
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, load_experiment
-from sim.experiment.compare import compare
-from sim.experiment.sweep import sweep
 from sim.model.build import expected_contacts
 from sim.planning.intervals.optimize import IntervalPlan, optimize_intervals
 from sim.report import plots
@@ -81,7 +79,7 @@ def test_every_figure_for_every_shipped_scenario(path: Path) -> None:
 
     brief = _short(exp.baseline, BRIEF_HOURS)
     grid = {"warmup_hours": [0.0, brief.horizon_hours / 4], "routing.policy": ["fifo", "priority"]}
-    table = sweep(brief.model_copy(update={"warmup_hours": 0.0}), grid, replications=1)
+    table = sim.sweep(brief.model_copy(update={"warmup_hours": 0.0}), grid, replications=1).table()
     first = next(iter(scenario.channels))
     _built(plots.sweep_heatmap(table, "warmup_hours", "routing.policy", first, "service_level"))
     _built(plots.sweep_heatmap(table, "routing.policy", "warmup_hours", "overall", "occupancy"))
@@ -90,7 +88,7 @@ def test_every_figure_for_every_shipped_scenario(path: Path) -> None:
 
     if exp.variants:
         short = Experiment(brief, {v: _short(s, BRIEF_HOURS) for v, s in exp.variants.items()})
-        comparison = compare(short, replications=2).table()
+        comparison = sim.compare(short, replications=2).table()
         for metric in ("service_level", "asa_s", "abandon_rate"):
             _built(plots.comparison_bars(comparison, metric))
         _built(plots.comparison_bars(comparison, "occupancy", scope="group"))

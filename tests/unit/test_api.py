@@ -23,8 +23,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_public_api_is_curated() -> None:
     """`sim.__all__` lists exactly the supported entry points, and each exists."""
     expected = {
-        "Experiment", "RunResult", "Scenario", "ScenarioError", "__version__",
-        "compare", "load_experiment", "load_scenario", "optimize", "run", "sweep",
+        "CompareResult", "Experiment", "IntervalPlan", "OptimizeSettings", "Plan", "Policy", "RunResult",
+        "Scenario", "ScenarioError", "ShiftPlan", "StudyResult", "SweepResult", "__version__",
+        "compare", "load", "load_experiment", "load_scenario", "optimize", "register", "run", "study", "sweep",
     }  # fmt: skip
     assert set(sim.__all__) == expected
     for name in sim.__all__:

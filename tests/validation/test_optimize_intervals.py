@@ -41,6 +41,7 @@ from sim.planning.intervals.optimize import (
     optimize_intervals,
     table_grid,
 )
+from sim.planning.settings import OptimizeSettings
 from sim.runner.executors import Executor, make_executor
 from tests.builders import ROOT
 
@@ -468,9 +469,12 @@ def test_cli_budget_refuses_a_large_search(morning_file: Path) -> None:
 
 
 def test_api_per_interval() -> None:
-    """`sim.optimize(..., per_interval=True)` returns the per-interval plan."""
+    """`sim.optimize(..., mode="intervals")` returns the per-interval plan."""
     plan = sim.optimize(
-        MORNING, ["email.service_level>=0.9"], groups=["email_team"], replications=2, per_interval=True
+        MORNING,
+        ["email.service_level>=0.9"],
+        mode="intervals",
+        settings=OptimizeSettings(groups=("email_team",), replications=2),
     )
     assert isinstance(plan, IntervalPlan) and set(plan.tables) == {"email_team"}
     assert plan.met
