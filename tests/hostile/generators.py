@@ -39,7 +39,7 @@ def bomb_through_extends(folder: Path) -> Header:
     """A 9-level, 9-key mapping bomb in both parent and child (it once took minutes and 1.8 GB)."""
     (folder / "parent.yaml").write_text(BASE + alias_bomb(9, 9, "p"), encoding="utf-8")
     (folder / "scenario.yaml").write_text("extends: parent.yaml\n" + alias_bomb(9, 9, "c"), encoding="utf-8")
-    return {"args": "check {scenario}", "expect": "2", "says": "YAML aliases"}
+    return {"args": "check {scenario}", "expect": "2", "says": "YAML alias"}
 
 
 def bombs_that_add_up(folder: Path) -> Header:
