@@ -22,7 +22,8 @@ import numpy as np
 
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.shown import shown_metrics
+from sim.metrics.stats import Estimate, metric_ci
 from sim.records import CONTACT_COLUMNS, IntervalLevels, interval_ratios
 from sim.report.output import manifest
 from sim.runner.atomic import atomic_dir, write_json
@@ -87,6 +88,8 @@ class RunResult(SavesItself):
     def estimate(self, name: str, metric: str) -> Estimate:
         """Mean and 95 % CI of one figure of a channel, an agent group or ``"overall"``.
 
+        The interval stays inside the metric's range (`sim.metrics.stats`).
+
         Args:
             name: a channel (``"phone"``), an agent group (``"phone_team"``) or
                 ``"overall"`` (every group together).
@@ -100,7 +103,7 @@ class RunResult(SavesItself):
         first = self.outputs[0]
         for scope, table in (("channel", first.channels), ("group", first.groups)):
             if name in table and metric in table[name]:
-                return mean_ci(self.values(scope, name, metric))
+                return metric_ci(self.values(scope, name, metric), metric)
         if name in first.channels or name in first.groups:
             known = first.channels[name] if name in first.channels else first.groups[name]
             raise KeyError(f"'{name}' has no metric '{metric}'; it has: {', '.join(known)}")
@@ -112,14 +115,14 @@ class RunResult(SavesItself):
     def channel_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Channel → metric → estimate."""
         return {
-            ch: {m: mean_ci(self.values("channel", ch, m)) for m in CHANNEL_METRICS}
+            ch: {m: metric_ci(self.values("channel", ch, m), m) for m in CHANNEL_METRICS}
             for ch in self.outputs[0].channels
         }
 
     def group_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Group (and ``"overall"``) → metric → estimate."""
         return {
-            g: {m: mean_ci(self.values("group", g, m)) for m in metrics}
+            g: {m: metric_ci(self.values("group", g, m), m) for m in metrics}
             for g, metrics in self.outputs[0].groups.items()
         }
 
@@ -199,6 +202,45 @@ class RunResult(SavesItself):
                 )
         return pd.concat(frames, ignore_index=True)
 
+    def group_intervals(self) -> pd.DataFrame:
+        """Per replication, agent group and interval: agents busy, agents on duty, occupancy.
+
+        `busy_agents` and `on_duty` are time averages over the interval (as the group
+        metrics of the same names are over the run); `occupancy` is busy ÷ on duty in the
+        interval (NaN where no agent of the group was on duty). Unlike the all-group
+        `busy_agents` and `on_duty` of `intervals()`, these can be summed over groups
+        without counting anyone twice. Needs records ``"summary"`` or ``"full"``.
+        """
+        import pandas as pd
+
+        frames = []
+        for o in self.outputs:
+            if o.intervals is None:
+                raise ValueError("interval statistics need records='summary' or 'full'")
+            iv = o.intervals
+            levels = IntervalLevels.between(iv["areas"])
+            n_iv = len(levels.sentiment)
+            starts = np.arange(n_iv) * iv["interval_s"]
+            widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
+            widths = np.where(widths > 0, widths, np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                occupancy = np.where(levels.on_duty > 0, levels.busy / levels.on_duty, np.nan)
+            for j, g in enumerate(iv["groups"]):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "replication": o.replication,
+                            "group": g,
+                            "interval": np.arange(n_iv),
+                            "start_s": starts,
+                            "busy_agents": levels.busy[:, j] / widths,
+                            "on_duty": levels.on_duty[:, j] / widths,
+                            "occupancy": occupancy[:, j],
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
     def contacts(self) -> pd.DataFrame:
         """One row per contact of every replication (columns: `sim.records.CONTACT_COLUMNS`).
 
@@ -261,6 +303,7 @@ class RunResult(SavesItself):
         self.replications().to_csv(folder / "replications.csv", index=False)
         if self.records in ("summary", "full"):
             self.intervals().to_csv(folder / "intervals.csv", index=False)
+            self.group_intervals().to_csv(folder / "group_intervals.csv", index=False)
         if self.records == "full":
             self.contacts().to_parquet(folder / "contacts.parquet", index=False)
         write_json(folder / "result.json", self.to_dict())
@@ -273,6 +316,7 @@ class RunResult(SavesItself):
                 replications=self.n,
                 records=self.records,
                 scenario=self.scenario.model_dump(mode="json"),
+                shown=shown_metrics([self.scenario]),
             ),
         )
 

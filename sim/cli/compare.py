@@ -23,6 +23,8 @@ from sim.cli._common import (
 from sim.runner.lifecycle import ready
 
 SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
+"""Channel metrics always shown (the same as `sim.metrics.shown.COMPARE_ROWS`)."""
+
 """The metrics the terminal table shows (every metric is in comparison.csv and the JSON)."""
 
 
@@ -98,6 +100,8 @@ def compare(
             max_replications=max_replications, store=store, progress=progress, on_total=on_total,
         ),
     )  # fmt: skip
+    if result.precision is not None and not result.precision.reached:
+        click.echo(f"staffsim: warning: {result.precision.message(result.n)}", err=True)
     if store is not None:
         store.finish(result.write, overwrite=overwrite)
         if report:

@@ -364,4 +364,5 @@ def render_shift_plan(plan: ShiftPlan) -> str:
         missed = [plan.labels[k] for k, ok in enumerate(j.met) if not ok]
         shown = ", ".join(missed[:6]) + (f" and {len(missed) - 6} more" if len(missed) > 6 else "")
         targets.add_row(str(t), fmt_estimate(t.metric, e), shown or "none")
-    return header + render(shifts) + render(targets) + f"{plan.note}\n"
+    notes = [plan.note, *(f"warning: {w}" for w in plan.warnings)]
+    return header + render(shifts) + render(targets) + "".join(f"{line}\n" for line in notes)

@@ -71,7 +71,7 @@ def run(
 ) -> None:
     """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
     from sim.api import run as run_replications
-    from sim.report.tables import render, summary_table
+    from sim.report.tables import run_tables
 
     exp = load_experiment_file(scenario)
     sc = exp.baseline
@@ -101,7 +101,6 @@ def run(
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
-    title = f"{sc.name}: {result.n} replications, seed {result.seed}, mean [95% CI]"
-    click.echo(render(summary_table(title, result.channel_estimates(), result.group_estimates())), nl=False)
+    click.echo(run_tables(result), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")

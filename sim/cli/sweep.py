@@ -97,13 +97,9 @@ def sweep(
     table = result.table()
     if report:
         write_html_report(out)
-    shown = table[(table.scope == "channel") & table.metric.isin(["service_level", "asa_s", "abandon_rate"])]
-    means = (
-        shown.groupby(["point", *grid, "name", "metric"], sort=True)["value"]
-        .mean()
-        .unstack(["name", "metric"])
-    )
-    click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
+    from sim.report.tables import render, sweep_table
+
+    click.echo(render(sweep_table(table, list(grid))), nl=False)
     click.echo(f"{len(table):,} rows written to {out}/sweep.csv and sweep.parquet")
 
 

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config.variants import BASELINE, Experiment
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
-from sim.metrics.stats import Estimate, mean_ci, paired_ci
+from sim.metrics.shown import COMPARE_ROWS, shown_metrics
+from sim.metrics.stats import Estimate, metric_ci, paired_ci
 from sim.report.output import manifest
 from sim.results import RunResult, SavesItself
 from sim.runner.atomic import write_json
@@ -75,6 +76,45 @@ class Precision:
         return [(ch, name) for ch in channels if not channel or ch == channel]
 
 
+@dataclass(frozen=True)
+class PrecisionReached:
+    """How a `--precision` run ended.
+
+    Attributes:
+        metric: the metric as given (``service_level`` or ``phone.service_level``).
+        half_width: the half-width asked for.
+        achieved: the widest half-width among the baseline's CIs and the paired differences.
+        reached: whether `achieved` is at most `half_width`.
+        max_replications: the cap that stopped it when not reached.
+    """
+
+    metric: str
+    half_width: float
+    achieved: float
+    reached: bool
+    max_replications: int
+
+    def message(self, replications: int) -> str:
+        """One line for the user when the precision was not reached (empty when it was)."""
+        if self.reached:
+            return ""
+        return (
+            f"--precision {self.metric}={self.half_width:g} not reached: stopped at --max-replications "
+            f"{self.max_replications} ({replications} replications) with a 95% CI half-width of "
+            f"{self.achieved:.3g}; raise --max-replications for a tighter answer"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `precision` object of `compare --json`."""
+        return {
+            "metric": self.metric,
+            "half_width": self.half_width,
+            "achieved_half_width": self.achieved if math.isfinite(self.achieved) else None,
+            "reached": self.reached,
+            "max_replications": self.max_replications,
+        }
+
+
 @dataclass
 class CompareResult(SavesItself):
     """A baseline and its variants, replication by replication on common random numbers.
@@ -84,12 +124,14 @@ class CompareResult(SavesItself):
         variants: variant name → its replications (replication r on the same streams).
         overrides: variant name → its key-path overrides, as written (for the manifest).
         files: the scenario files read (for the manifest).
+        precision: how a run with a precision goal ended (None without one).
     """
 
     baseline: RunResult
     variants: dict[str, RunResult]
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    precision: PrecisionReached | None = None
 
     @property
     def n(self) -> int:
@@ -124,9 +166,9 @@ class CompareResult(SavesItself):
                         continue
                     shared = name in base_names
                     for metric in metrics:
-                        m = mean_ci(result.values(scope, name, metric))
+                        m = metric_ci(result.values(scope, name, metric), metric)
                         if shared:
-                            b = mean_ci(self.baseline.values(scope, name, metric))
+                            b = metric_ci(self.baseline.values(scope, name, metric), metric)
                             d = self.diff(v, name, metric, scope)
                         else:
                             b = d = Estimate(math.nan, math.nan, math.nan, 0)
@@ -150,13 +192,16 @@ class CompareResult(SavesItself):
                 if ch in result.outputs[0].channels:
                     diff[ch] = {m: _clean(self.diff(v, ch, m).as_dict()) for m in CHANNEL_METRICS}
             variants[v] = {"channels": result.to_dict()["channels"], "diff": diff}
-        return {
+        out = {
             "baseline": self.baseline.scenario.name,
             "replications": self.n,
             "seed": self.baseline.seed,
             "channels": base["channels"],
             "variants": variants,
         }
+        if self.precision is not None:
+            out["precision"] = self.precision.as_dict()
+        return out
 
     def write(self, folder: Path) -> None:
         """Write the comparison's files into the existing `folder`.
@@ -179,6 +224,9 @@ class CompareResult(SavesItself):
                 seed=self.baseline.seed,
                 replications=self.n,
                 variants=self.overrides,
+                shown=shown_metrics(
+                    [self.baseline.scenario, *(r.scenario for r in self.variants.values())], COMPARE_ROWS
+                ),
             ),
         )
 
@@ -244,10 +292,13 @@ def compare(
             exp.overrides,
             exp.files,
         )
-        if precision is None or n >= max_replications:
+        if precision is None:
             return comparison
         worst = _worst_half_width(comparison, precision)
-        if worst <= precision.half_width:
+        if worst <= precision.half_width or n >= max_replications:
+            comparison.precision = PrecisionReached(
+                precision.metric, precision.half_width, worst, worst <= precision.half_width, max_replications
+            )
             return comparison
         # Half-widths shrink like 1/√n: ask for the n that would reach the target.
         wanted = math.ceil(n * (worst / precision.half_width) ** 2) if math.isfinite(worst) else 2 * n

@@ -69,7 +69,7 @@ def _table_html(caption: str, frame: pd.DataFrame) -> str:
 
 def render_html(report: Report, source: str = "") -> str:
     """The report as one HTML page; figures are embedded as base64 PNG images."""
-    kind = {"run": "run", "compare": "comparison", "sweep": "sweep"}[report.kind]
+    kind = {"run": "run", "compare": "comparison", "sweep": "sweep", "backtest": "back-test"}[report.kind]
     title = f"{report.title}: {kind} report"
     facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in report.facts)
     parts = [

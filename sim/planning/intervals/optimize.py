@@ -67,7 +67,7 @@ from typing import Any
 from sim.config.schema import Scenario
 from sim.config.validate import validate
 from sim.config.variants import Experiment
-from sim.metrics.stats import mean_ci
+from sim.metrics.stats import metric_ci
 from sim.planning.erlang_start import interval_start as interval_start
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import DAY_S as DAY_S
@@ -86,7 +86,7 @@ from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgemen
 from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
 from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
-from sim.planning.search import Knob, Vector, search_setup
+from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
@@ -204,6 +204,11 @@ def optimize_intervals(
         scenario_or_experiment, targets, replications, seed, max_agents, confident
     )
     names = table_groups(scenario, groups)
+    kept: list[str] = []
+    if groups is None:
+        names, kept = targeted_groups(scenario, parsed, names)
+        if not names and kept:
+            raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
     check_interval_targets(parsed, scenario, names)
     grid = table_grid(scenario)
     first = (
@@ -304,7 +309,7 @@ def optimize_intervals(
 
     tables = {g: [x[where[g, k]] for k in range(grid.n_knobs)] for g in names}
     result = current.result
-    overall = tuple(mean_ci(result.values(t.scope, t.name, t.metric)) for t in parsed)
+    overall = tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed)
     labels = tuple(grid.label(k) for k in range(grid.n_knobs))
     return IntervalPlan(
         scenario=result.scenario,
@@ -322,7 +327,11 @@ def optimize_intervals(
         seed=base_seed,
         note=note,
         steps=tuple(steps),
-        warnings=_warnings(parsed, current, labels),
+        warnings=(
+            *([kept_warning(scenario, kept)] if kept else []),
+            *_warnings(parsed, current, labels),
+            *unstaffed_warnings(result.scenario),
+        ),
         confident=confident,
         trials=tuple(
             IntervalTrial(
