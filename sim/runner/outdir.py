@@ -3,7 +3,8 @@
 A run's results go into one folder. Writing it must never cost the user anything else:
 
 - **Only staffsim's folders are replaced.** Every result folder holds a marker file
-  (`MARKER`); `--overwrite` replaces an existing folder only when it holds one, and never
+  (`MARKER`); `--overwrite` replaces an existing folder only when it holds one (or is
+  empty), and never
   the working directory, the folder holding the scenario, or a folder above either.
 - **One writer at a time.** A writer holds an exclusive lock (`fcntl.flock`) on a lock file
   beside the folder (`.NAME.lock`) from before it simulates until its results are in place;
@@ -86,7 +87,7 @@ def check_destination(dest: str | Path, overwrite: bool, protect: Iterable[str |
     if path.exists():
         if not overwrite:
             raise OutputError(f"{path} exists; choose another --out or pass --overwrite")
-        if not (path / MARKER).is_file():
+        if not (path / MARKER).is_file() and any(path.iterdir()):  # an empty folder holds nothing to lose
             raise OutputError(
                 f"{path} was not written by staffsim (it has no {MARKER} file), so --overwrite "
                 "will not replace it; choose another --out, or remove the folder yourself"
