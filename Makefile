@@ -1,13 +1,14 @@
 # staffsim: two commands on a fresh machine.
 #   make run   create .venv, install staffsim, run the baseline scenario
 #   make test  create or update .venv with test and app extras (and Debian's chromium); ruff, mypy, pytest
+#   make test-fast  the same without the tests marked slow (under 90 s on 2 cores)
 #   make app   serve the planner's browser app on http://127.0.0.1:8765/
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck pytest fuzz bench clean app chromium
+.PHONY: run test test-fast pytest-fast lint typecheck pytest fuzz bench clean app chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,11 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
+
+test-fast: $(VENV)/.installed-test lint typecheck pytest-fast
+
+pytest-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" --durations=10
 
 # The browser tests (tests/functional/test_app_browser.py) drive Debian's Chromium with Playwright;
 # install it when missing (CI runs as root with Debian's package registry).

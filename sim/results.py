@@ -24,10 +24,9 @@ from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.shown import shown_metrics
 from sim.metrics.stats import Estimate, metric_ci
-from sim.records import CONTACT_COLUMNS, IntervalLevels, interval_ratios
+from sim.records import CONTACT_COLUMNS, IntervalLevels, ReplicationOutput, interval_ratios
 from sim.report.output import manifest
 from sim.runner.atomic import atomic_dir, write_json
-from sim.runner.simulate import ReplicationOutput
 from sim.types import Outcome
 
 if TYPE_CHECKING:

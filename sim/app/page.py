@@ -72,7 +72,11 @@ class Planner:
         self.whatif_panel = WhatIfPanel(self)
         self.opt_panel = OptimisePanel(self)
         if scenario is not None:
-            self.open_file(scenario)
+            shipped = {str(Path(v).resolve()): k for k, v in self.shipped.items()}
+            label = shipped.get(str(Path(scenario).resolve()))
+            if label is not None:
+                self.picker.value = label
+            self.open_file(scenario, label)
         elif self.shipped:
             base = "baseline.yaml" if "baseline.yaml" in self.shipped else next(iter(self.shipped))
             self.picker.value = base

@@ -8,6 +8,7 @@
 - `fit`: `fit_log` puts them together into a `Fit`; `render` writes it as a commented
   scenario (`write_scenario`).
 - `bands`: observed figures per interval with a 95 % band from the day-to-day variation, and
-  the simulated ones with their CI; `backtest`: the scenario simulated over the log's days
-  (or with its arrivals and staffing replayed) and compared interval by interval.
+  the simulated ones with their CI; `days`: the log's days as runs of the scenario, as
+  written or with the log's arrivals and staffing replayed; `backtest`: the comparison,
+  interval by interval.
 """

@@ -158,8 +158,9 @@ def backtest(
     simulated mean and its 95 % CI; then in how many intervals the simulation lies inside the
     band and which intervals miss.
     """
-    from sim.calibrate.backtest import BacktestError, day_scenario
+    from sim.calibrate.backtest import BacktestError
     from sim.calibrate.backtest import backtest as run_backtest
+    from sim.calibrate.days import day_scenario
     from sim.calibrate.log import LogError, parse_column_options, read_log
 
     window = _hours(hours)

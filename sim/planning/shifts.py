@@ -42,7 +42,7 @@ from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
 from sim.planning.intervals.plan import IntervalTrial
-from sim.planning.intervals.search import _Evaluation, _IntervalSearch
+from sim.planning.intervals.search import Evaluation, IntervalSearch
 from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, targets_json
 from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
@@ -304,7 +304,7 @@ def optimize_shifts(
         for i in range(len(shifts[g]))
     ]
     where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
-    search = _IntervalSearch(
+    search = IntervalSearch(
         grid,
         scenario,
         knobs,
@@ -336,10 +336,10 @@ def optimize_shifts(
         for ti in range(len(parsed))
     }
 
-    def reachable(e: _Evaluation) -> list[tuple[int, int]]:
+    def reachable(e: Evaluation) -> list[tuple[int, int]]:
         return [(ti, k) for ti, k in e.missed() if k not in beyond[ti]]
 
-    def shortfall(e: _Evaluation) -> float:
+    def shortfall(e: Evaluation) -> float:
         return sum(e.judgements[ti].shortfall[k] for ti, k in reachable(e))
 
     flat = 0

@@ -19,20 +19,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.config.schema import DEFAULT_TARGET_S
+from sim.metrics.shown import COMPARE_ROWS
 from sim.metrics.stats import Estimate, metric_ci
 from sim.report import plots
 from sim.report.tables import fmt_estimate, fmt_value
 
-SHOWN_METRICS = (
-    "service_level",
-    "asa_s",
-    "mean_wait_s",
-    "abandon_rate",
-    "p_wait",
-    "queue_length",
-    "backlog_end",
-)
-"""Channel metrics in the comparison table (as `staffsim compare` prints them)."""
 COMPARE_FIGURES = ("service_level", "asa_s", "abandon_rate", "p_wait")
 """Channel metrics drawn as paired-difference bars in a comparison report (plus occupancy)."""
 SWEEP_METRICS = ("service_level", "asa_s", "abandon_rate")
@@ -50,7 +41,7 @@ class Report:
     """The content of a report page, before it is rendered.
 
     Attributes:
-        kind: ``"run"``, ``"compare"`` or ``"sweep"``.
+        kind: ``"run"``, ``"compare"``, ``"sweep"`` or ``"backtest"`` (a page of `staffsim backtest`).
         title: the scenario's name.
         facts: (label, value) pairs of the scenario summary.
         tables: (caption, table of strings) in page order.
@@ -288,7 +279,7 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
         frame = pd.DataFrame(described, columns=["variant", "overrides"])
         report.tables.append(("Variants (key path = value)", frame))
     shown = table[
-        ((table["scope"] == "channel") & table["metric"].isin(_shown(manifest, "channel") or SHOWN_METRICS))
+        ((table["scope"] == "channel") & table["metric"].isin(_shown(manifest, "channel") or COMPARE_ROWS))
         | ((table["scope"] == "group") & table["metric"].isin(_shown(manifest, "group") or ["occupancy"]))
     ]
     rows: list[Any] = []

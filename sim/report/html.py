@@ -25,9 +25,6 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.content import COMPARE_FIGURES as COMPARE_FIGURES
-from sim.report.content import SHOWN_METRICS as SHOWN_METRICS
-from sim.report.content import SWEEP_METRICS as SWEEP_METRICS
 from sim.report.content import Report, ReportError, build_report, detect_kind
 
 __all__ = ["Report", "ReportError", "build_report", "detect_kind", "render_html", "write_report"]

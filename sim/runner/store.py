@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.runner.atomic import atomic_dir, write_json
+from sim.records import ReplicationOutput
+from sim.runner.atomic import atomic_dir, replace_file, write_json
 from sim.runner.outdir import OutputError, check_destination, claim, release
-from sim.runner.simulate import ReplicationOutput
 
 _log = logging.getLogger(__name__)
 
@@ -85,11 +84,8 @@ class TaskStore:
 
     def save(self, task: str, out: ReplicationOutput) -> None:
         """Store one finished task (write to a temporary file, then rename)."""
-        path = self._path(task)
-        tmp = path.with_suffix(".tmp")
         payload = {"replication": out.replication, "channels": out.channels, "groups": out.groups}
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(tmp, path)
+        replace_file(self._path(task), json.dumps(payload))
 
     def load(self, task: str) -> ReplicationOutput:
         """A stored task's output."""

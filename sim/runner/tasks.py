@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from sim.config.schema import Scenario
 from sim.model.policies import Policy
+from sim.records import ReplicationOutput
 from sim.runner.executors import Executor
-from sim.runner.simulate import ReplicationOutput, simulate
+from sim.runner.simulate import simulate
 from sim.runner.store import TaskStore
 
 

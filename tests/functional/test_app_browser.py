@@ -37,6 +37,8 @@ START_TIMEOUT_S = 120.0
 WORK_TIMEOUT_MS = 40_000
 """Upper bound on one simulation job seen from the browser."""
 REPS, SEED = 2, 11
+CENTRE = ROOT / "scenarios" / "myths" / "centre.yaml"
+"""The scenario every tab opens (`staffsim app CENTRE`): three channels, three groups with a count."""
 
 
 def _unavailable(reason: str) -> None:
@@ -60,7 +62,7 @@ def app_url() -> Iterator[str]:
     """`staffsim app --port 0 --no-browser` in a subprocess; its URL once it says it is serving."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "app", "--port", "0", "--no-browser"],
+        [sys.executable, "-m", "sim", "app", str(CENTRE), "--port", "0", "--no-browser"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     )  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()
@@ -149,7 +151,7 @@ def _value(page: Any, selector: str) -> float:
 def test_edit_run_matches_cli_and_download(browser: Any, app_url: str, tmp_path: Path) -> None:
     page = _page(browser, app_url)
     _shot(page, "01-baseline-opened")
-    _set(page, ".f-agents-phone_team-count", 17)
+    _set(page, ".f-agents-phone_team-count", 25)
     _tab(page, "Run")
     _set(page, ".run-reps", REPS)
     _set(page, ".run-seed", SEED)
@@ -160,7 +162,7 @@ def test_edit_run_matches_cli_and_download(browser: Any, app_url: str, tmp_path:
 
     path = _download_yaml(page, tmp_path)
     data = yaml.safe_load(path.read_text())
-    assert data["agents"]["phone_team"]["count"] == 17  # the edit is in the file
+    assert data["agents"]["phone_team"]["count"] == 25  # the edit is in the file
     cli = json.loads(_cli("run", str(path), "-n", str(REPS), "--seed", str(SEED), "--json").stdout)
     for channel, metrics in cli["channels"].items():
         for metric in ("service_level", "asa_s", "abandon_rate"):
@@ -186,10 +188,10 @@ def test_edit_run_matches_cli_and_download(browser: Any, app_url: str, tmp_path:
 def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path) -> None:
     page = _page(browser, app_url)
     _set(page, ".f-agents-phone_team-cost_per_hour", 25)
-    _set(page, ".f-agents-blended_team-cost_per_hour", 30)
+    _set(page, ".f-agents-social_team-cost_per_hour", 30)
     _tab(page, "Move vs hire")
     page.locator(".wi-from select").select_option("phone_team")
-    page.locator(".wi-to select").select_option("blended_team")
+    page.locator(".wi-to select").select_option("social_team")
     _set(page, ".wi-k", 2)
     _set(page, ".wi-reps", 3)
     _set(page, ".wi-seed", SEED)
@@ -201,10 +203,10 @@ def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path
 
     data = yaml.safe_load(_download_yaml(page, tmp_path).read_text())
     count = data["agents"]["phone_team"]["count"]
-    blended = data["agents"]["blended_team"]["count"]
+    social = data["agents"]["social_team"]["count"]
     data["variants"] = {
-        "move": {"agents.phone_team.count": count - 2, "agents.blended_team.count": blended + 2},
-        "hire": {"agents.blended_team.count": blended + 2},
+        "move": {"agents.phone_team.count": count - 2, "agents.social_team.count": social + 2},
+        "hire": {"agents.social_team.count": social + 2},
     }
     experiment = tmp_path / "move_vs_hire.yaml"
     experiment.write_text(yaml.safe_dump(data, sort_keys=False))  # file order matters (routing order)
@@ -219,8 +221,8 @@ def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path
                 if expected is None:
                     continue
                 assert _value(page, selector) == expected, selector
-    # cost: agents are paid on duty all week, whatever the load: hiring 2 blended agents adds
-    # 2 × 168 h × 30, moving 2 from the phone team adds 2 × 168 h × (30 − 25)
+    # cost: agents are paid on duty the whole measured window, whatever the load: hiring 2
+    # social agents adds 2 × hours × 30, moving 2 from the phone team adds 2 × hours × (30 − 25)
     hours = data["horizon_hours"] - data.get("warmup_hours", 0)
     assert _value(page, '[data-diff="hire.overall.cost"] .diff-mean') == pytest.approx(2 * hours * 30)
     assert _value(page, '[data-diff="move.overall.cost"] .diff-mean') == pytest.approx(2 * hours * 5)
@@ -232,7 +234,7 @@ def test_page_answers_during_a_run_cancel_and_the_cli_message(
 ) -> None:
     page = _page(browser, app_url)
     _tab(page, "Run")
-    _set(page, ".run-reps", 500)  # minutes of work: it is still running when cancelled below
+    _set(page, ".run-reps", 2000)  # minutes of work: it is still running when cancelled below
     page.locator(".do-run button").click()
     page.get_by_text("working").wait_for()
     # the page still answers while the worker simulates: an edit is validated at once
@@ -256,7 +258,7 @@ def test_page_answers_during_a_run_cancel_and_the_cli_message(
     assert "agents.phone_team.count" in done.stderr and message in done.stderr
 
     _tab(page, "Scenario")
-    _set(page, ".f-agents-phone_team-count", 15)
+    _set(page, ".f-agents-phone_team-count", 24)
     page.locator(".f-agents-phone_team-count-error .field-message").wait_for(state="detached")
     _tab(page, "Run")
     assert page.locator(".do-run button").is_enabled()
@@ -294,7 +296,8 @@ def test_hostile_uploads_leave_other_tabs_working(browser: Any, app_url: str, tm
     _shot(hostile, "06-huge-rate-refused")
 
     # the other tab kept its own scenario and still runs
-    assert other.locator(".f-agents-phone_team-count input").input_value() == "15"
+    today = yaml.safe_load(CENTRE.read_text())["agents"]["phone_team"]["count"]
+    assert other.locator(".f-agents-phone_team-count input").input_value() == str(today)
     _tab(other, "Run")
     _set(other, ".run-reps", REPS)
     other.locator(".do-run button").click()

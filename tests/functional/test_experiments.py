@@ -123,6 +123,7 @@ def test_variant_path_errors_name_variant_and_path(
     assert str(path) in str(info.value)
 
 
+@pytest.mark.slow
 def test_variant_error_exits_2_on_the_cli(tmp_path: Path) -> None:
     """`staffsim compare` on a bad variant exits 2 with the variant's path and no traceback."""
     path = write(tmp_path, base(variants={"bad": {"agents.phone_team.cuont": 3}}))
@@ -169,6 +170,7 @@ def test_hiring_lowers_wait_and_diverting_raises_it() -> None:
     assert (result.diff("hire_one", "phone", "asa_s").mean) <= 0
 
 
+@pytest.mark.slow
 def test_executors_give_identical_numbers() -> None:
     """Serial, a local process pool and a Dask LocalCluster of 2 processes agree exactly."""
     data = base(replications=4)
@@ -271,6 +273,7 @@ def _sweep_cmd(path: Path, out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_resume_after_killed_sweep_equals_uninterrupted(tmp_path: Path) -> None:
     """A sweep killed mid-way keeps finished replications; --resume completes the same table."""
     data = base(horizon_hours=20)
@@ -300,6 +303,7 @@ def test_resume_after_killed_sweep_equals_uninterrupted(tmp_path: Path) -> None:
     assert len(parquet) == len(pd.read_csv(cut / "sweep.csv"))
 
 
+@pytest.mark.slow
 def test_compare_cli_json_shape(tmp_path: Path) -> None:
     """`staffsim compare --json` prints one object: baseline, replications, channels, variants with diffs."""
     import json
@@ -335,6 +339,7 @@ def test_paired_difference_ci_matches_definition() -> None:
     assert mean_ci(d).ci_low == pytest.approx(est.ci_low)
 
 
+@pytest.mark.slow
 def test_dask_joins_a_running_scheduler_by_address(tmp_path: Path) -> None:
     """`--dask tcp://HOST:PORT` joins an existing scheduler; the numbers equal a serial run."""
     import json

@@ -90,6 +90,7 @@ def worker_pids(parent: int) -> list[int]:
     return [c.pid for c in me.children() if c.cmdline() == me.cmdline()]
 
 
+@pytest.mark.slow
 def test_killed_worker_is_reported_and_its_replications_rerun(
     scenario_file: Path, undisturbed: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -124,6 +125,7 @@ def _default_sigint() -> None:
 
 
 @pytest.mark.parametrize("how", ["SIGINT to the command (-j 1)", "Ctrl-C in a terminal (-j 2)"])
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_replications_and_resume_completes(
     scenario_file: Path, undisturbed: pd.DataFrame, tmp_path: Path, how: str
 ) -> None:
@@ -184,6 +186,7 @@ def wait_stage(path: Path, stage: str, proc: subprocess.Popen[str]) -> None:
     wait_for(reached, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
 )
@@ -213,6 +216,7 @@ def test_ctrl_c_or_sigterm_during_run_says_nothing_was_written(
 
 
 @pytest.mark.parametrize("entry", ["python -m sim", "staffsim script"])
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["started", "command"])
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, stage: str, tmp_path: Path) -> None:
     """Ctrl-C while the command still imports pandas, scipy and the model: exit 130, one line.
@@ -250,6 +254,7 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, stage:
     assert stdout == ""
 
 
+@pytest.mark.slow
 def test_sigterm_keeps_finished_replications_and_says_how_to_resume(
     scenario_file: Path, tmp_path: Path
 ) -> None:
@@ -271,6 +276,7 @@ def test_sigterm_keeps_finished_replications_and_says_how_to_resume(
     assert not alive, f"workers left running: {alive}"
 
 
+@pytest.mark.slow
 def test_workers_die_with_a_parent_killed_by_sigkill(scenario_file: Path, tmp_path: Path) -> None:
     """SIGKILL to the parent of a two-worker sweep: no worker is left after 5 s.
 

@@ -78,6 +78,7 @@ project's own copy of the bank's log: it needs nothing outside the project)."""
 
 
 @pytest.mark.parametrize("name", FILES)
+@pytest.mark.slow
 def test_notebook_runs(name: str, kernel: str) -> None:
     """The notebook executes in quick mode with no cell raising, and draws its figures."""
     nb = _execute(name, kernel)

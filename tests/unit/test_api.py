@@ -144,6 +144,7 @@ def test_atomic_dir_replaces_only_when_asked(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.slow
 def test_run_json_values_are_finite_or_null(tmp_path: Path) -> None:
     """JSON output never holds NaN or infinity: one replication gives null CI bounds."""
     path = tmp_path / "s.json.yaml"

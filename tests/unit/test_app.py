@@ -16,8 +16,12 @@ from tests.builders import ROOT
 pytest.importorskip("panel")
 
 
+CENTRE = ROOT / "scenarios" / "myths" / "centre.yaml"
+
+
 def _baseline() -> Draft:
-    return Draft(scenario_data(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")), "baseline.yaml")
+    """A three-channel centre whose groups have a count."""
+    return Draft(scenario_data(sim.load_scenario(CENTRE)), "centre.yaml")
 
 
 def test_draft_problem_is_the_loader_message_at_its_key_path(tmp_path: Path) -> None:
@@ -31,12 +35,12 @@ def test_draft_problem_is_the_loader_message_at_its_key_path(tmp_path: Path) -> 
     with pytest.raises(sim.ScenarioError) as err:
         sim.load_scenario(bad)
     assert message in str(err.value)
-    assert "baseline.yaml" in checked.message
+    assert "centre.yaml" in checked.message
 
 
 def test_downloaded_yaml_loads_as_the_same_scenario(tmp_path: Path) -> None:
     draft = _baseline()
-    draft.set(("agents", "phone_team", "count"), 18)
+    draft.set(("agents", "phone_team", "count"), 26)
     path = tmp_path / "edited.yaml"
     path.write_text(draft.to_yaml())
     assert sim.load_scenario(path) == draft.check().scenario
@@ -44,15 +48,15 @@ def test_downloaded_yaml_loads_as_the_same_scenario(tmp_path: Path) -> None:
 
 def test_move_vs_hire_variants_and_refusals() -> None:
     draft = _baseline()
-    exp = draft.move_vs_hire("phone_team", "digital_team", 2)
+    exp = draft.move_vs_hire("phone_team", "social_team", 2)
     assert exp["variants"] == {
-        "move": {"agents.phone_team.count": 13, "agents.digital_team.count": 5},
-        "hire": {"agents.digital_team.count": 5},
+        "move": {"agents.phone_team.count": 22, "agents.social_team.count": 4},
+        "hire": {"agents.social_team.count": 4},
     }
     loaded = sim.load_experiment(exp)
-    assert loaded.variants["move"].agents["phone_team"].count == 13
+    assert loaded.variants["move"].agents["phone_team"].count == 22
     with pytest.raises(ValueError, match="cannot give"):
-        draft.move_vs_hire("digital_team", "phone_team", 4)
+        draft.move_vs_hire("social_team", "phone_team", 3)
     with pytest.raises(ValueError, match="two different"):
         draft.move_vs_hire("phone_team", "phone_team", 1)
 
@@ -69,11 +73,10 @@ def test_forms_cover_every_count_skill_shrinkage_cost_and_routing() -> None:
             assert ("agents", group, key) in paths
     assert ("routing", "policy") in paths
     assert ("channels", "phone", "handle_time", "mean_s") in paths
-    rates = next(
-        f for f in fields if f.path == ("channels", "phone", "arrivals", "profile", "rates_per_hour")
-    )
-    rates.widget.value = "1, 2, x"
-    assert isinstance(edits[-1][1], ValueError)
+    assert ("channels", "phone", "arrivals", "rate_per_hour") in paths
+    order = next(f for f in fields if f.path == ("routing", "order"))
+    order.widget.value = "social, phone, email"
+    assert edits[-1] == (("routing", "order"), ["social", "phone", "email"])
 
 
 def test_cli_app_refuses_a_bad_scenario_before_serving(tmp_path: Path) -> None:
@@ -129,15 +132,15 @@ def test_upload_job_returns_the_scenario() -> None:
 def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invalid() -> None:
     from sim.app.page import Planner
 
-    planner = Planner(str(ROOT / "scenarios" / "baseline.yaml"))
+    planner = Planner(str(ROOT / "scenarios" / "examples" / "empirical_handle.yaml"))
     run = planner.run_panel.task.button
     assert not run.disabled
-    rates = next(f for f in planner.fields if f.path[-1] == "day_of_week")
-    rates.widget.value = "1, 1, x"
-    assert run.disabled and "write numbers" in rates.error.object
-    rates.widget.value = "1, 1, 1, 1, 1, 1, 1"
-    assert not run.disabled and not rates.error.visible
-    count = next(f for f in planner.fields if f.path == ("agents", "phone_team", "count"))
+    values = next(f for f in planner.fields if f.path[-1] == "values")
+    values.widget.value = "54, 589, x"
+    assert run.disabled and "write numbers" in values.error.object
+    values.widget.value = "54, 589, 57"
+    assert not run.disabled and not values.error.visible
+    count = next(f for f in planner.fields if f.path == ("agents", "team", "count"))
     count.widget.value = -1
-    assert run.disabled and "agents.phone_team.count" in count.error.object
-    assert "invalid scenario baseline.yaml" in planner.problems.object
+    assert run.disabled and "agents.team.count" in count.error.object
+    assert "invalid scenario examples/empirical_handle.yaml" in planner.problems.object

@@ -17,12 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import sim
-from sim.calibrate.backtest import BacktestError, backtest, day_scenario
+from sim.calibrate.backtest import BacktestError, backtest
 from sim.calibrate.bands import METRICS, log_tallies, ratio_band
-from sim.calibrate.log import log_from_contacts
+from sim.calibrate.days import day_scenario, inferred_staffing, scenario_channels
+from sim.calibrate.fit import fit_log
+from sim.calibrate.log import log_from_contacts, read_log
+from sim.calibrate.render import render_scenario
 from sim.cli import main
 from sim.metrics.stats import mean_ci
 
@@ -350,14 +354,17 @@ def _most_busy(day: pd.DataFrame, interval_min: int) -> np.ndarray:
 
 @pytest.mark.slow
 def test_bank_replay_is_bracketed_by_the_staffing_bounds() -> None:
-    """Replayed week 2 of the bank: the inferred staffing (agents busy while callers wait, biased
-    toward too few) gives more abandonment and longer ASA than the log; the most agents ever busy
-    at once (too many) gives less. Whatever else the model misses, the truth lies between."""
-    from sim.calibrate.log import read_log
-
-    scenario = sim.load_scenario(BANK_SCENARIO)
-    week2 = read_log(BANK_LOG).on_days("Sun,Mon,Tue,Wed,Thu").between("1999-02-08", "1999-02-14").frame
-    low = backtest(scenario, week2, replications=3, interval_min=60, replay=True, seed=3)
+    """Replayed week 2 of the bank, fitted without after-call work (``--staffing busy``): the
+    inferred staffing (agents busy while callers wait, biased toward too few) gives more
+    abandonment and longer ASA than the log; the most agents ever busy at once (too many) gives
+    less. Whatever else the model misses, the truth lies between."""
+    weekdays = read_log(BANK_LOG).on_days("Sun,Mon,Tue,Wed,Thu")
+    fitted = fit_log(weekdays, 60, staffing_by="busy")
+    scenario = sim.load_scenario(yaml.safe_load(render_scenario(fitted, name="bank-busy")))
+    week2 = weekdays.between("1999-02-08", "1999-02-14").frame
+    low = backtest(
+        scenario, week2, replications=3, interval_min=60, replay=True, seed=3, staffing=inferred_staffing
+    )
     high = backtest(
         scenario, week2, replications=3, interval_min=60, replay=True, seed=3, staffing=_most_busy
     )
@@ -370,8 +377,6 @@ def test_bank_replay_is_bracketed_by_the_staffing_bounds() -> None:
 def test_contacts_go_to_the_class_channels_of_a_fitted_scenario(own_log: pd.DataFrame) -> None:
     """A scenario with a channel per class (as `staffsim fit` writes it) receives each class's
     contacts; a class it lacks is refused for replay, naming it."""
-    from sim.calibrate.backtest import scenario_channels
-
     base = known()
     phone = base.channels["phone"]
     two = base.model_copy(

@@ -45,6 +45,8 @@ from sim.planning.settings import OptimizeSettings
 from sim.runner.executors import Executor, make_executor
 from tests.builders import ROOT
 
+pytestmark = pytest.mark.slow  # the searches simulate many staffing tables (> 10 s)
+
 MARGIN = 0.08
 """Least distance between Erlang C's service level (at c* and c* − 1) and the goal."""
 

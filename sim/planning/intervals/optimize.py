@@ -78,7 +78,7 @@ from sim.planning.intervals.grid import scheduled as scheduled
 from sim.planning.intervals.grid import table_grid as table_grid
 from sim.planning.intervals.plan import IntervalPlan as IntervalPlan
 from sim.planning.intervals.plan import IntervalTrial as IntervalTrial
-from sim.planning.intervals.search import _blame, _busiest, _Evaluation, _has_room, _IntervalSearch
+from sim.planning.intervals.search import Evaluation, IntervalSearch, blame, busiest_groups, has_room
 from sim.planning.intervals.search import add_positions as add_positions
 from sim.planning.intervals.targets import INTERVAL_CHANNEL_METRICS as INTERVAL_CHANNEL_METRICS
 from sim.planning.intervals.targets import INTERVAL_GROUP_METRICS as INTERVAL_GROUP_METRICS
@@ -227,7 +227,7 @@ def optimize_intervals(
         for k, w in enumerate(grid.hours())
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
-    search = _IntervalSearch(
+    search = IntervalSearch(
         grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
     )
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
@@ -261,9 +261,9 @@ def optimize_intervals(
             elif t.name != OVERALL:
                 g = t.name
             else:
-                busiest = busiest or _busiest(current, names, search)
+                busiest = busiest or busiest_groups(current, names, search)
                 g = busiest[k]
-            room = functools.partial(_has_room, full, where, g)
+            room = functools.partial(has_room, full, where, g)
             adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
         if not adds:
             note = f"stopped at max_agents={max_agents} per interval with targets still missed"
@@ -298,7 +298,7 @@ def optimize_intervals(
                     x, current, accepted = candidate, evaluation, True
                     steps.append(("remove", len(trial)))
                     break
-                blamed = _blame(evaluation, trial, knobs, names, grid, responsible)
+                blamed = blame(evaluation, trial, knobs, names, grid, responsible)
                 needed |= blamed
                 trial -= blamed
             if not accepted:
@@ -345,7 +345,7 @@ def optimize_intervals(
     )
 
 
-def _warnings(targets: Sequence[Target], evaluation: _Evaluation, labels: Sequence[str]) -> tuple[str, ...]:
+def _warnings(targets: Sequence[Target], evaluation: Evaluation, labels: Sequence[str]) -> tuple[str, ...]:
     out = []
     for t, j in zip(targets, evaluation.judgements, strict=True):
         close = [

@@ -21,8 +21,7 @@ from sim.metrics.stats import Estimate, metric_ci
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import Grid
 from sim.planning.targets import OVERALL, Target
-from sim.records import IntervalLevels, interval_ratios
-from sim.runner.simulate import ReplicationOutput
+from sim.records import IntervalLevels, ReplicationOutput, interval_ratios
 
 INTERVAL_CHANNEL_METRICS = ("service_level", "asa_s", "p_wait", "abandon_rate")
 """Channel metrics a per-interval target may use (computed from the interval tallies)."""
