@@ -30,7 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats as _stats
 
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 
 METRICS: dict[str, str] = {
     "abandon_rate": "abandoned ÷ (answered + abandoned)",
@@ -193,4 +193,4 @@ def simulated_estimates(
     with np.errstate(invalid="ignore", divide="ignore"):
         per_rep = num / den
         whole = num.sum(axis=1) / den.sum(axis=1)
-    return [mean_ci(per_rep[:, i]) for i in range(per_rep.shape[1])], mean_ci(whole)
+    return [metric_ci(per_rep[:, i], metric) for i in range(per_rep.shape[1])], metric_ci(whole, metric)

@@ -205,6 +205,7 @@ def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
 
     from sim.planning.headcount import Plan
     from sim.planning.shifts import ShiftPlan
+    from sim.report.tables import replications_text
 
     agents: dict[str, Any]
     if isinstance(plan, Plan):
@@ -234,7 +235,7 @@ def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
     )
     parent = os.path.relpath(source.resolve(), path.resolve().parent)
     header = (
-        f"# Staffing plan found by `staffsim optimize` ({how}), {plan.replications} replications, "
+        f"# Staffing plan found by `staffsim optimize` ({how}), {replications_text(plan.replications)}, "
         f"seed {plan.seed}.\n# Targets: {targets} ({verdict}).\n# Run it: staffsim run {path.name}\n"
     )
     body = {"extends": parent, "name": f"{plan.scenario.name}-plan", "agents": agents}
@@ -261,13 +262,13 @@ def render_plan(plan: Plan) -> str:
     """The plan as two terminal tables: agents per group, then each target."""
     from rich.table import Table
 
-    from sim.report.tables import fmt_estimate, render
+    from sim.report.tables import fmt_estimate, render, replications_text
 
     verdict = "every target met" if plan.met else "targets NOT met"
     header = (
         f"{plan.scenario.name}: {verdict} with {plan.total_agents} agents "
         f"(Erlang start: {sum(plan.start.values())})\n"
-        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"{plan.evaluated} staffings simulated, {replications_text(plan.replications)} each on common "
         f"random numbers (seed {plan.seed})\n\n"
     )
     agents = Table()
@@ -297,7 +298,7 @@ def render_interval_plan(plan: IntervalPlan) -> str:
     """
     from rich.table import Table
 
-    from sim.report.tables import fmt_estimate, fmt_value, render
+    from sim.report.tables import fmt_estimate, fmt_value, render, replications_text
 
     verdict = "every target met in every interval" if plan.met else "targets NOT met in every interval"
     hours = ", ".join(f"{g} {plan.agent_hours(g):,.1f}" for g in plan.tables)
@@ -305,7 +306,7 @@ def render_interval_plan(plan: IntervalPlan) -> str:
         f"{plan.scenario.name}: {verdict}\n"
         f"agent-hours over the run: {plan.agent_hours():,.1f} ({hours}); Erlang start "
         f"{plan.start_agent_hours():,.1f}\n"
-        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"{plan.evaluated} staffings simulated, {replications_text(plan.replications)} each on common "
         f"random numbers (seed {plan.seed}); {plan.interval_min}-minute intervals\n\n"
     )
     table = Table()
@@ -341,13 +342,13 @@ def render_shift_plan(plan: ShiftPlan) -> str:
     """The sized shifts, then each target: whole-run mean [CI] and the intervals it misses."""
     from rich.table import Table
 
-    from sim.report.tables import fmt_estimate, render
+    from sim.report.tables import fmt_estimate, render, replications_text
 
     verdict = "every target met in every interval" if plan.met else "targets NOT met in every interval"
     header = (
         f"{plan.scenario.name}: {verdict}\n"
         f"paid agent-hours over the run: {plan.agent_hours():,.1f} (start {plan.agent_hours(start=True):,.1f})\n"
-        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"{plan.evaluated} staffings simulated, {replications_text(plan.replications)} each on common "
         f"random numbers (seed {plan.seed})\n\n"
     )
     shifts = Table()

@@ -241,28 +241,29 @@ def _headers(page: str) -> set[str]:
 
 
 def test_run_report_holds_tables_and_every_figure(folders: dict[str, Path]) -> None:
-    """A run folder (records full): the manifest facts, both tables and three figures."""
+    """A run folder (records full): the manifest facts, both tables and four figures."""
     page = _page(folders["run"])
     manifest = json.loads((folders["run"] / "manifest.json").read_text())
     assert "report-small" in page and f"<td>{manifest['seed']}</td>" in page
     assert "small.yaml" in page and "numpy" in page
     assert {"metric", "phone", "email", "group", "occupancy", "replications", "command"} <= _headers(page)
-    assert page.count("<img") == 3  # queue and agents by time of day, service level by interval, waits
-    assert page.count('src="data:image/png;base64,') == 3
+    # queue and agents by time of day, service level by interval, agents per group by time of day, waits
+    assert page.count("<img") == 4
+    assert page.count('src="data:image/png;base64,') == 4
     assert "service_level" in page and "[" in page  # means with their CI
 
 
 def test_run_report_without_contacts_leaves_out_the_wait_figure(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
-    """Without contacts.parquet (records summary) the page says so and has two figures."""
+    """Without contacts.parquet (records summary) the page says so and has the three other figures."""
     copy = tmp_path / "run"
     copy.mkdir()
     for f in folders["run"].iterdir():
         if f.name not in ("contacts.parquet", "report.html"):
             (copy / f.name).write_bytes(f.read_bytes())
     page = _page(copy)
-    assert page.count("<img") == 2
+    assert page.count("<img") == 3
     assert "contacts.parquet not found" in page
 
 
