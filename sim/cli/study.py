@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli._common import check_budget, fail, open_executor, save_result
+from sim.cli._common import check_budget, open_executor, prepare_out, save_result
 
 
 @click.command()
@@ -47,10 +47,10 @@ def study(
     from sim.api import study as run_study
     from sim.experiment.study import study_scenarios
 
-    if out is not None and out.exists() and not overwrite:
-        fail(f"{out} exists; choose another --out or pass --overwrite")
     if not force:
         check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
+    if out is not None:
+        prepare_out(out, overwrite, [])
     executor = open_executor(workers, None)
     try:
         result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)
