@@ -187,6 +187,9 @@ def _read_yaml_cached(
             problem += " (tags such as !!python/... are not allowed: a scenario holds plain values)"
         elif mark is not None:
             problem += f" (column {mark.column + 1})"
+            rows = text.split("\n")
+            if mark.line < len(rows) and rows[mark.line][mark.column : mark.column + 1] == "\t":
+                problem += ": a tab; YAML indents with spaces"
         raise ScenarioError(label, [Problem("", f"is not valid YAML: {problem}", line)]) from None
     except RecursionError:
         raise ScenarioError(label, [Problem("", "is nested too deeply to be a scenario")]) from None

@@ -194,6 +194,12 @@ CASES = {
     "invalid YAML: bad indentation": Case(
         replace("    handle_time", "   handle_time"), "(file)", 7, ("not valid YAML",)
     ),
+    "invalid YAML: a tab for indentation": Case(
+        replace("    handle_time", "\thandle_time"),
+        "(file)",
+        7,
+        ("not valid YAML", "a tab; YAML indents with spaces"),
+    ),
     "invalid YAML: stray colon": Case(
         replace("replications: 2", "replications: 2: 3"), "(file)", 3, ("not valid YAML",)
     ),
