@@ -562,6 +562,9 @@ def compare(
         click.echo(json.dumps(payload, allow_nan=False))
         return
     click.echo(render(comparison_table(result, _SHOWN)), nl=False)
+    from sim.experiment.claims import verdict_lines
+
+    click.echo(verdict_lines(result.verdicts()), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")
 

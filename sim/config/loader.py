@@ -63,8 +63,10 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
 
 
 def _is_experiment(data: Mapping[str, Any]) -> bool:
-    """True when the mapping uses `extends`, `variants` or `x-` blocks."""
-    return any(k in ("extends", "variants") or (isinstance(k, str) and k.startswith("x-")) for k in data)
+    """True when the mapping uses `extends`, `variants`, `claims` or `x-` blocks."""
+    return any(
+        k in ("extends", "variants", "claims") or (isinstance(k, str) and k.startswith("x-")) for k in data
+    )
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
@@ -214,6 +216,36 @@ def validate(
     except RecursionError:
         raise ScenarioError(label, [Problem("", "is nested too deeply to be a scenario")]) from None
     return _resolve_files(scenario, base_dir, label, where)
+
+
+def validate_section(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    *,
+    label: str,
+    lines: Mapping[tuple[str | int, ...], int],
+    sources: Mapping[tuple[str | int, ...], str] | None = None,
+) -> Any:
+    """Validate part of a file (say `{"claims": ...}`) against `model`, with the usual messages.
+
+    Raises:
+        ScenarioError: naming the file, the key path, its line and what is allowed.
+    """
+    where = _Where(lines, sources or {})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(label, _problems(exc, data, where, model)) from None
+
+
+def problem_at(
+    loc: tuple[str | int, ...],
+    message: str,
+    lines: Mapping[tuple[str | int, ...], int],
+    sources: Mapping[tuple[str | int, ...], str] | None = None,
+) -> Problem:
+    """A `Problem` at a key path, with the line (and file) the YAML gives it."""
+    return _Where(lines, sources or {}).problem(loc, message)
 
 
 class _Where:
@@ -379,9 +411,9 @@ def _child(node: Any, part: str | int) -> Any:
     return _ABSENT
 
 
-def _allowed_keys(path: tuple[str | int, ...], data: Any) -> list[str] | None:
-    """The keys a scenario accepts at the mapping that holds the last part of `path`."""
-    model: Any = Scenario
+def _allowed_keys(path: tuple[str | int, ...], data: Any, root: Any = Scenario) -> list[str] | None:
+    """The keys a scenario (or `root`) accepts at the mapping that holds the last part of `path`."""
+    model: Any = root
     current = data
     for part in path[:-1]:
         current = _child(current, part)
@@ -496,7 +528,9 @@ def _first_model(members: list[Any], part: str | int) -> Any:
     return None
 
 
-def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list[Problem]:
+def _problems(
+    exc: ValidationError, data: dict[str, Any], where: _Where, root: Any = Scenario
+) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         kind = err["type"]
@@ -505,7 +539,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list
         if message.startswith("Input should be"):
             message = "must be" + message.removeprefix("Input should be")
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc, data)
+            allowed = _allowed_keys(loc, data, root)
             message = f"unknown key '{loc[-1]}'"
             if allowed:
                 message += f"; allowed here: {', '.join(allowed)}"
@@ -528,7 +562,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list
             problems.append(where.problem(loc, message))
             continue
         elif kind in ("model_type", "dict_type", "model_attributes_type"):
-            keys = _allowed_keys((*loc, ""), data)
+            keys = _allowed_keys((*loc, ""), data, root)
             given = err.get("input")
             message = f"must be a mapping of keys, not {_describe(given)}"
             if given is not None:

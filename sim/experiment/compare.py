@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.config.claims import Claim
 from sim.config.variants import BASELINE, Experiment, load_experiment
+from sim.experiment.claims import Verdict, judge_all
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
 from sim.results import RunResult
@@ -78,6 +80,12 @@ class Comparison:
 
     baseline: RunResult
     variants: dict[str, RunResult]
+    claims: dict[str, Claim] = field(default_factory=dict)
+    """What the file expects of its variants; `verdicts()` judges them."""
+
+    def verdicts(self) -> list[Verdict]:
+        """The verdict on each claim of the file, from the paired replications."""
+        return judge_all(self.claims, self.baseline, self.variants)
 
     @property
     def n(self) -> int:
@@ -142,6 +150,7 @@ class Comparison:
             "seed": self.baseline.seed,
             "channels": base["channels"],
             "variants": variants,
+            "claims": [v.to_dict() for v in self.verdicts()],
         }
 
 
@@ -204,6 +213,7 @@ def compare(
                 v: RunResult(sc, base_seed, [results[f"{v}-r{r}"] for r in range(n)], "none")
                 for v, sc in exp.variants.items()
             },
+            exp.claims,
         )
         if precision is None or n >= max_replications:
             return comparison
