@@ -204,21 +204,23 @@ def replications_to_decide(claim: Claim, mean: float, sd: float, level: float) -
     """About how many replications put the interval clear of the nearest decision bound.
 
     The half-width is t(n − 1)·sd/√n; the answer is the least n at which it is below the
-    distance from `mean` to the bound (iterating on the t quantile's degrees of freedom).
+    distance from `mean` to the bound, assuming the mean and the spread stay as observed.
     """
     distance = abs(margin(claim, mean))
     if not (math.isfinite(sd) and sd > 0 and distance > 0):
         return None
     z = float(stats.norm.ppf(0.5 + level / 2))
-    n = max(3, math.ceil((z * sd / distance) ** 2))
+    n = max(2, math.ceil((z * sd / distance) ** 2))  # the t quantile is larger: start below
     if n > MAX_SUGGESTED:
         return n
-    for _ in range(50):
-        t = float(stats.t.ppf(0.5 + level / 2, n - 1))
-        wanted = max(3, math.ceil((t * sd / distance) ** 2))
-        if wanted <= n:
-            return n
-        n = wanted
+
+    def half(k: int) -> float:
+        return float(stats.t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
+
+    while half(n) >= distance:
+        n += 1
+    while n > 2 and half(n - 1) < distance:
+        n -= 1
     return n
 
 
