@@ -205,3 +205,64 @@ def test_bad_claims_name_the_file_key_path_and_line(
     result = CliRunner().invoke(main, ["check", str(file)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert needle in result.stderr
+
+
+@pytest.mark.slow
+def test_turning_point_on_an_mmc_m_queue_matches_erlang_a_bisection() -> None:
+    """Removing one of 6 agents costs more than 5 points of service level above some load.
+
+    Erlang A gives that load by bisection on the exact service levels; the simulated turning
+    point's 95 % bootstrap CI must contain it.
+    """
+    from scipy.optimize import brentq
+
+    from sim.analytic import erlang as e
+    from sim.experiment.turning import find_turning
+
+    turning = {"path": "channels.phone.arrivals.rate_per_hour", "low": 100, "high": 250}
+    claim = {"variant": "minus_one", "metric": "phone.service_level", "expect": "lower", "by_more_than": 0.05,
+             "turning": turning}  # fmt: skip
+    exp = load_experiment(experiment({"c": claim}, horizon_hours=40))
+    tp = find_turning(exp, "c", exp.claims["c"], exp.claims["c"].turning, replications=10)
+
+    def gap(rate: float) -> float:
+        lam = rate / 3600
+        return (
+            e.erlang_a(5, lam, 60, 120, 20).service_level
+            - e.erlang_a(6, lam, 60, 120, 20).service_level
+            + 0.05
+        )
+
+    exact = brentq(gap, 100, 250)
+    assert tp.value is not None and tp.ci is not None
+    assert tp.ci[0] <= exact <= tp.ci[1], (tp.sentence(), exact)
+    assert tp.before == FAILS and tp.after == HOLDS
+    verdicts = tp.verdicts()
+    assert verdicts[0] == FAILS and verdicts[-1] == HOLDS
+
+
+def test_turning_from_the_command_line_prints_json_and_a_figure(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    claims = {"removing_hurts": {"variant": "minus_one", "metric": "phone.service_level", "expect": "lower",
+                                 "by_more_than": 0.05}}  # fmt: skip
+    path.write_text(yaml.safe_dump(experiment(claims, horizon_hours=6, replications=3)))
+    out = tmp_path / "out"
+    args = [
+        "compare",
+        str(path),
+        "-j",
+        "1",
+        "-q",
+        "--turning",
+        "channels.phone.arrivals.rate_per_hour=60:400:3",
+    ]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "turning point: removing_hurts: does not hold below and holds above" in result.stdout
+    assert (out / "turning-removing_hurts.png").stat().st_size > 0
+    turning = json.loads((out / "result.json").read_text())["claims"][0]["turning"]
+    assert 60 < turning["value"] < 400 and turning["ci_low"] <= turning["value"] <= turning["ci_high"]
+    bad = CliRunner().invoke(main, [*args[:-1], "channels.phone.arrivals.rate=1:2"])
+    assert bad.exit_code == 2 and "no key 'rate'" in bad.stderr
+    bad = CliRunner().invoke(main, [*args[:-1], "channels.phone.arrivals.rate_per_hour=5"])
+    assert bad.exit_code == 2 and "PATH=LOW:HIGH" in bad.stderr

@@ -472,6 +472,11 @@ def _with_executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     "--precision", metavar="METRIC=HALFWIDTH", help="Replicate until this 95% CI half-width is reached."
 )
 @click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option(
+    "--turning",
+    metavar="PATH=LOW:HIGH[:POINTS]",
+    help="Sweep this key for every claim and report where its verdict turns (claims may also say turning:).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_with_executor_options
 @_force_option
@@ -482,6 +487,7 @@ def compare(
     seed: int | None,
     precision: str | None,
     max_replications: int,
+    turning: str | None,
     as_json: bool,
     workers: int | None,
     dask: str | None,
@@ -529,11 +535,16 @@ def compare(
             max_replications=max_replications, store=store, progress=progress, on_total=on_total,
         ),
     )  # fmt: skip
+    _turning_points(exp, result, turning, seed, workers, dask, quiet)
     payload = result.to_dict()
     if store is not None:
         from sim.report.output import manifest, write_json
 
         def write(folder: Path) -> None:
+            from sim.experiment.turning import figure
+
+            for name, tp in result.turning.items():
+                figure(tp).savefig(folder / f"turning-{name}.png", dpi=110, bbox_inches="tight")
             result.table().to_csv(folder / "comparison.csv", index=False)
             frames = [result.baseline.replications().assign(variant="baseline")]
             frames += [r.replications().assign(variant=v) for v, r in result.variants.items()]
@@ -565,8 +576,49 @@ def compare(
     from sim.experiment.claims import verdict_lines
 
     click.echo(verdict_lines(result.verdicts()), nl=False)
+    for tp in result.turning.values():
+        click.echo(f"  turning point: {tp.sentence()}")
     if out is not None:
         click.echo(f"results written to {out}")
+
+
+def _turning_points(
+    exp: Any,
+    result: Any,
+    turning: str | None,
+    seed: int | None,
+    workers: int | None,
+    dask: str | None,
+    quiet: bool,
+) -> None:
+    """Find where each claim turns (`--turning` for every claim, or a claim's own `turning:`)."""
+    from sim.experiment.turning import parse_turning, turning_points
+
+    override = None
+    if turning is not None:
+        if not exp.claims:
+            _fail("--turning needs claims: add a 'claims:' section to the scenario")
+        try:
+            override = parse_turning(turning)
+        except ValueError as exc:
+            _fail(str(exc))
+        from sim.config.variants import check_path
+
+        try:
+            check_path(override.path.split("."), override.path)
+        except KeyError as exc:
+            _fail(f"--turning {override.path}: {exc.args[1]}")
+    if override is None and not any(c.turning for c in exp.claims.values()):
+        return
+    try:
+        result.turning = _with_executor(
+            "turning points", quiet, workers, dask,
+            lambda executor, progress, on_total: turning_points(
+                exp, replications=result.n, override=override, seed=seed, executor=executor, progress=progress
+            ),
+        )  # fmt: skip
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @main.command()

@@ -60,13 +60,19 @@ class Experiment:
     label: str = "<dict>"
     base_dir: Path = field(default_factory=Path.cwd)
 
+    def side_data(self, name: str) -> dict[str, Any]:
+        """The baseline (``baseline``) or a variant as a mapping, before validation."""
+        return (
+            copy.deepcopy(self.data) if name == BASELINE else apply_overrides(self.data, self.overrides[name])
+        )
+
     def side(self, name: str, overrides: dict[str, Any] | None = None) -> Scenario:
         """The baseline or a variant, with further `dotted.path: value` overrides applied.
 
         Raises:
             ScenarioError: an override leaves the schema or gives an invalid value.
         """
-        data = self.data if name == BASELINE else apply_overrides(self.data, self.overrides[name])
+        data = self.side_data(name)
         if overrides:
             try:
                 data = apply_overrides(data, overrides)

@@ -28,6 +28,7 @@ import pandas as pd
 from sim.config.claims import Claim
 from sim.config.variants import BASELINE, Experiment, load_experiment
 from sim.experiment.claims import Verdict, judge_all
+from sim.experiment.turning import TurningPoint
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
 from sim.results import RunResult
@@ -82,6 +83,8 @@ class Comparison:
     variants: dict[str, RunResult]
     claims: dict[str, Claim] = field(default_factory=dict)
     """What the file expects of its variants; `verdicts()` judges them."""
+    turning: dict[str, TurningPoint] = field(default_factory=dict)
+    """Claim name → where its verdict turns (`sim.experiment.turning.turning_points`)."""
 
     def verdicts(self) -> list[Verdict]:
         """The verdict on each claim of the file, from the paired replications."""
@@ -150,7 +153,10 @@ class Comparison:
             "seed": self.baseline.seed,
             "channels": base["channels"],
             "variants": variants,
-            "claims": [v.to_dict() for v in self.verdicts()],
+            "claims": [
+                {**v.to_dict(), "turning": self.turning[v.name].to_dict() if v.name in self.turning else None}
+                for v in self.verdicts()
+            ],
         }
 
 
