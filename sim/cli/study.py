@@ -10,8 +10,19 @@ import click
 
 
 @click.command()
-@click.argument("name", type=click.Choice(["scalability"]))
-@click.option("--quick", is_flag=True, help="Scales ×1, ×2, ×4 with short runs (about half a minute).")
+@click.argument("name", type=click.Choice(["scalability", "myths"]))
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="scalability: scales ×1, ×2, ×4 with short runs; myths: 3 replications, coarse turning points.",
+)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("scenarios/myths"),
+    show_default=True,
+    help="myths: the folder of myth scenarios with claims.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -29,6 +40,7 @@ import click
 def study(
     name: str,
     quick: bool,
+    folder: Path,
     out: Path | None,
     overwrite: bool,
     workers: int | None,
@@ -40,6 +52,8 @@ def study(
 
     `scalability` scales demand ×1…×16, staffs pooled and split teams to fixed targets with
     the optimiser, runs a divert-vs-hire experiment and states which parts hold, with CIs.
+    `myths` judges the claims of every scenario in --folder (scenarios/myths) and writes one
+    page (terminal; with --out also myths.md, myths.html, myths.json and turning figures).
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
@@ -49,6 +63,9 @@ def study(
 
     if out is not None and out.exists() and not overwrite:
         _fail(f"{out} exists; choose another --out or pass --overwrite")
+    if name == "myths":
+        _myths(folder, quick, out, overwrite, workers, as_json, quiet)
+        return
     if not force:
         _check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
     executor = _executor(workers, None)
@@ -84,6 +101,62 @@ def study(
     click.echo("")
     for c in result.conclusions:
         click.echo(f"[{'holds' if c.holds else 'does not hold'}] {c.claim}\n    {c.evidence}")
+    if out is not None:
+        click.echo(f"results written to {out}")
+
+
+def _myths(
+    folder: Path,
+    quick: bool,
+    out: Path | None,
+    overwrite: bool,
+    workers: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """`study myths`: judge every claim of the myth scenarios; print and write one page."""
+    import base64
+    import io
+
+    from sim.cli import _executor, _fail
+    from sim.config import ScenarioError
+    from sim.experiment.myths import html_page, markdown, run_myths, terminal
+    from sim.experiment.turning import figure
+    from sim.report.output import OutputExistsError, atomic_dir, write_json
+
+    if not folder.is_dir():
+        _fail(f"{folder}: no such folder (give the folder of myth scenarios with --folder)")
+    executor = _executor(workers, None)
+    try:
+        result = run_myths(
+            folder, quick=quick, executor=executor, progress=None if quiet or as_json else _say
+        )
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
+    finally:
+        executor.close()
+    payload = result.to_dict()
+    if not payload["claims"]:
+        _fail(f"{folder}: no scenario there states claims")
+    if out is not None:
+        try:
+            with atomic_dir(out, overwrite=overwrite) as tmp:
+                pngs: dict[str, str] = {}
+                for key, tp in result.turning.items():
+                    fig = figure(tp)
+                    fig.savefig(tmp / f"turning-{key}.png", dpi=110, bbox_inches="tight")
+                    buffer = io.BytesIO()
+                    fig.savefig(buffer, format="png", dpi=90)
+                    pngs[key] = base64.b64encode(buffer.getvalue()).decode("ascii")
+                write_json(tmp / "myths.json", payload)
+                (tmp / "myths.md").write_text(markdown(payload), encoding="utf-8")
+                (tmp / "myths.html").write_text(html_page(payload, pngs), encoding="utf-8")
+        except OutputExistsError as exc:
+            _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(payload))
+        return
+    click.echo(terminal(payload), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")
 
