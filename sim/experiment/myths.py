@@ -198,12 +198,13 @@ def readme_block(payload: dict[str, Any]) -> str:
     lines = [
         README_BEGIN,
         "",
-        "| myth file | claim | verdict | turning point |",
-        "| --- | --- | --- | --- |",
+        "| myth file | source in the argument | claim | verdict | turning point |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for c in payload["claims"]:
         lines.append(
-            f"| `{c['file']}` | {_cell(c['claim'])} | **{c['verdict']}** | {_cell(c['turning']) or '—'} |"
+            f"| `{c['file']}` | {_cell(c['source'])} | {_cell(c['claim'])} | **{c['verdict']}** | "
+            f"{_cell(c['turning']) or '—'} |"
         )
     lines += ["", README_END]
     return "\n".join(lines)
