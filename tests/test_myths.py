@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from sim.cli import main
 from sim.config.variants import load_experiment
 from sim.experiment.myths import README_BEGIN, README_END, readme_block
-
 from tests.conftest import ROOT, SCENARIOS
 
 MYTHS = SCENARIOS / "myths"

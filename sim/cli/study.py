@@ -11,6 +11,21 @@ import click
 
 @click.command()
 @click.argument("name", type=click.Choice(["scalability", "myths"]))
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--designs",
+    default="pooled,pooled_preemptive,split",
+    show_default=True,
+    help="scalability: team designs to staff, comma-separated (pooled, pooled_preemptive, split).",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="CHANNEL.METRIC>=BOUND",
+    help="scalability with SCENARIO: what to staff for (default 80 % of each channel within its target time).",
+)
+@click.option("--no-self-check", is_flag=True, help="scalability: skip the Erlang C self-checks.")
 @click.option(
     "--quick",
     is_flag=True,
@@ -39,6 +54,10 @@ import click
 )
 def study(
     name: str,
+    scenario: Path | None,
+    designs: str,
+    targets: tuple[str, ...],
+    no_self_check: bool,
     quick: bool,
     folder: Path,
     out: Path | None,
@@ -50,8 +69,10 @@ def study(
 ) -> None:
     """Run a study of the "good service is not scalable" argument.
 
-    `scalability` scales demand ×1…×16, staffs pooled and split teams to fixed targets with
-    the optimiser, runs a divert-vs-hire experiment and states which parts hold, with CIs.
+    `scalability [SCENARIO]` scales demand ×1…×16 (of the study centre, or of SCENARIO),
+    staffs each --designs team design to the targets with the optimiser, runs a
+    divert-vs-hire experiment and states which parts hold, with CIs; it prints two Erlang C
+    self-checks with the study.
     `myths` judges the claims of every scenario in --folder (scenarios/myths) and writes one
     page (terminal; with --out also myths.md, myths.html, myths.json and turning figures).
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
@@ -64,21 +85,48 @@ def study(
     if out is not None and out.exists() and not overwrite:
         _fail(f"{out} exists; choose another --out or pass --overwrite")
     if name == "myths":
+        if scenario is not None:
+            _fail("study myths takes no SCENARIO; give a folder with --folder")
         _myths(folder, quick, out, overwrite, workers, as_json, quiet)
         return
+    from sim.config import ScenarioError
+    from sim.experiment.centres import DESIGNS
+    from sim.experiment.selfcheck import divert_vs_hire, report, square_root_table
+
+    chosen = tuple(d.strip() for d in designs.split(",") if d.strip())
+    unknown = [d for d in chosen if d not in DESIGNS]
+    if unknown or not chosen:
+        _fail(f"--designs: unknown design {', '.join(unknown) or '(none)'}; allowed: {', '.join(DESIGNS)}")
+    if scenario is not None and not scenario.is_file():
+        _fail(f"{scenario}: no such scenario file")
+    label = f"study {name}{' ' + str(scenario) if scenario else ''}{' --quick' if quick else ''}"
+    try:
+        planned = study_scenarios(quick, scenario, chosen)
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
     if not force:
-        _check_budget(f"study {name}{' --quick' if quick else ''}", study_scenarios(quick), None, "none")
+        _check_budget(label, planned, None, "none")
     executor = _executor(workers, None)
     try:
-        result = run_study(quick=quick, executor=executor, progress=None if quiet or as_json else _say)
+        result = run_study(
+            quick=quick, executor=executor, progress=None if quiet or as_json else _say, scenario=scenario,
+            designs=chosen, targets=list(targets) or None,
+        )  # fmt: skip
+        check = "" if no_self_check else report(square_root_table(), divert_vs_hire(executor=executor))
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
     finally:
         executor.close()
     payload = {
         "study": name,
+        "centre": result.centre,
+        "designs": list(result.designs),
         "quick": quick,
         "conclusions": [
             {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in result.conclusions
         ],
+        "notes": result.notes,
+        "self_check": check,
     }
     if out is not None:
         try:
@@ -101,6 +149,11 @@ def study(
     click.echo("")
     for c in result.conclusions:
         click.echo(f"[{'holds' if c.holds else 'does not hold'}] {c.claim}\n    {c.evidence}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    if check:
+        click.echo("")
+        click.echo(check)
     if out is not None:
         click.echo(f"results written to {out}")
 
@@ -167,7 +220,7 @@ def _say(message: str) -> None:
 
 def study_figures(result: object) -> dict[str, Any]:
     """The study's figures: agents per 1,000 contacts, cost per resolved journey, quality."""
-    from sim.experiment.study import DESIGNS, StudyResult
+    from sim.experiment.study import StudyResult
     from sim.report.plots import scaling_curves
 
     assert isinstance(result, StudyResult)
@@ -182,21 +235,19 @@ def study_figures(result: object) -> dict[str, Any]:
             index="scale", columns="design", values=[measure, f"{measure}_ci_low", f"{measure}_ci_high"]
         )
         figures[fname] = scaling_curves(
-            _curves(frame, measure), "scale", list(DESIGNS), ylabel=measure.replace("_", " "),
+            _curves(frame, measure, result.designs), "scale", list(result.designs), ylabel=measure.replace("_", " "),
             title=f"{measure.replace('_', ' ')} by demand scale (95% CI)", logx=True,
         )  # fmt: skip
     return figures
 
 
-def _curves(frame: object, measure: str) -> Any:
+def _curves(frame: object, measure: str, designs: tuple[str, ...]) -> Any:
     """Reshape a pivoted summary into the columns `scaling_curves` expects."""
     import pandas as pd
 
-    from sim.experiment.study import DESIGNS
-
     assert isinstance(frame, pd.DataFrame)
     out = pd.DataFrame({"scale": frame.index.to_numpy()})
-    for design in DESIGNS:
+    for design in designs:
         out[design] = frame[(measure, design)].to_numpy()
         out[f"{design}_ci_low"] = frame[(f"{measure}_ci_low", design)].to_numpy()
         out[f"{design}_ci_high"] = frame[(f"{measure}_ci_high", design)].to_numpy()

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.analytic.erlang import beta_for_service_level, erlang_c_service_level, min_agents_erlang_c, sqrt_staffing
+from sim.analytic.erlang import (
+    beta_for_service_level,
+    erlang_c_service_level,
+    min_agents_erlang_c,
+    sqrt_staffing,
+)
 from sim.config.loader import validate
 from sim.metrics.stats import Estimate, mean_ci
 from sim.runner.executors import Executor, SerialExecutor
@@ -142,11 +147,11 @@ def report(sqrt_rows: list[SqrtRow], divert_rows: list[DivertRow]) -> str:
         f"Self-check 2: phone service level of an Erlang C centre ({PHONE_LOAD:g} Erlangs, {PHONE_AGENTS} agents),"
         " k agents diverted to a new channel vs hired for it (simulated mean [95% CI] | Erlang C)"
     )
-    for r in divert_rows:
-        e = r.simulated
-        inside = "✓" if e.ci_low <= r.erlang_c <= e.ci_high else "✗"
+    for d in divert_rows:
+        e = d.simulated
+        inside = "✓" if e.ci_low <= d.erlang_c <= e.ci_high else "✗"
         lines.append(
-            f"  k={r.k} {r.how:<8} {r.agents:>3} phone agents: {e.mean:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
-            f" | {r.erlang_c:.3f} {inside}"
+            f"  k={d.k} {d.how:<8} {d.agents:>3} phone agents: {e.mean:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
+            f" | {d.erlang_c:.3f} {inside}"
         )
     return "\n".join(lines)
