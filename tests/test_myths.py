@@ -10,7 +10,14 @@ from click.testing import CliRunner
 
 from sim.cli import main
 from sim.config.variants import load_experiment
-from sim.experiment.myths import README_BEGIN, README_END, readme_block
+from sim.experiment.myths import (
+    ARGUMENT_BEGIN,
+    ARGUMENT_END,
+    README_BEGIN,
+    README_END,
+    argument_block,
+    readme_block,
+)
 from tests.conftest import ROOT, SCENARIOS
 
 MYTHS = SCENARIOS / "myths"
@@ -61,3 +68,48 @@ def test_study_myths_quick_runs_and_writes_one_page(tmp_path: Path) -> None:
 def test_study_myths_on_a_missing_folder_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["study", "myths", "--folder", str(tmp_path / "nope"), "-q"])
     assert result.exit_code == 2 and "no such folder" in result.stderr
+
+
+ARGUMENT = SCENARIOS / "argument" / "growing_company.yaml"
+SENTENCES = [
+    "Good customer service isn't scalable.",
+    "Diverting agents to social without hiring makes service worse.",
+    "Response is not resolution.",
+    "Social raises complaint volume.",
+    "Auto-replies backfire.",
+    "Social cannot replace phone and email.",
+    "Social cases are dumped on the call centre.",
+    "Social traffic mixes complaints, questions, feedback and jokes.",
+    "There are many platforms.",
+]
+
+
+def test_the_argument_scenario_covers_every_sentence_and_opens_social_three_ways() -> None:
+    exp = load_experiment(ARGUMENT)
+    sources = [c.source or "" for c in exp.claims.values()]
+    for sentence in SENTENCES:
+        assert any(s.startswith(sentence.rstrip(".")) for s in sources), sentence
+    assert {"no_hire", "hire", "pooled"} <= set(exp.variants)
+    assert "social" not in exp.baseline.channels and all(
+        "social" in exp.variants[v].channels for v in ("no_hire", "hire", "pooled")
+    )
+
+
+def test_readme_quotes_the_argument_verdicts_from_its_output() -> None:
+    payload = json.loads((ROOT / "docs" / "argument" / "compare.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index(ARGUMENT_BEGIN), readme.index(ARGUMENT_END) + len(ARGUMENT_END)
+    assert readme[start:end] == argument_block(payload)
+    assert [c["name"] for c in payload["claims"]] == list(load_experiment(ARGUMENT).claims)
+
+
+@pytest.mark.slow
+def test_the_argument_output_is_what_compare_computes_today() -> None:
+    """Same scenario and seed ⇒ the same verdicts: the README's quotes are current."""
+    result = CliRunner().invoke(main, ["compare", str(ARGUMENT), "-j", "1", "-q", "--json"])
+    assert result.exit_code == 0, result.output
+    now = json.loads(result.stdout)["claims"]
+    saved = json.loads((ROOT / "docs" / "argument" / "compare.json").read_text())["claims"]
+    assert [(c["name"], c["verdict"], c["evidence"]) for c in now] == [
+        (c["name"], c["verdict"], c["evidence"]) for c in saved
+    ]
