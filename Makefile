@@ -36,12 +36,12 @@ typecheck: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15
 
-# Hostile input at scale: 10,000 mutated scenario files through the CLI (tests/test_hostile.py)
-# and 1,000 generated scenarios per property (tests/test_properties.py).
+# Hostile input at scale: 10,000 mutated scenario files through the CLI (tests/functional/test_hostile.py)
+# and 1,000 generated scenarios per property (tests/validation/test_properties.py).
 FUZZ_CASES ?= 10000
 fuzz: $(VENV)/.installed-test
 	FUZZ_CASES=$(FUZZ_CASES) STAFFSIM_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n $(PYTEST_WORKERS) \
-		--durations=5 -q tests/test_hostile.py tests/test_properties.py -k "fuzz or properties"
+		--durations=5 -q tests/functional/test_hostile.py tests/validation/test_properties.py -k "fuzz or properties"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # importing typing before the guard would lengthen the unguarded start
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 EXIT_INTERRUPTED = 130
 """The exit status of an interrupted command (as `sim.cli.EXIT_INTERRUPTED`)."""
 
@@ -19,8 +23,27 @@ def main() -> None:
         from sim.cli import main as cli
     except KeyboardInterrupt:
         sys.stderr.write("\nstaffsim: interrupted; no results were written\n")
-        sys.exit(EXIT_INTERRUPTED)
-    cli()
+        _exit_interrupted()
+    try:
+        cli()
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            _exit_interrupted()
+        raise
+
+
+def _exit_interrupted() -> NoReturn:
+    """Exit 130 now, the message already printed.
+
+    Not `sys.exit`: under `python -m`, CPython 3.11 turns the exit status into death by
+    SIGINT (-2) whenever a KeyboardInterrupt once escaped an `exec` of a string during the
+    run, even one that was caught later, and scipy runs such an `exec` while it imports.
+    """
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from sim.config.errors import Problem, ScenarioError
 from sim.config.schema import Scenario
+from sim.config.validate import check_policy
 from sim.config.variants import Experiment
 from sim.experiment.compare import Precision
 from sim.experiment.compare import compare as _compare
@@ -21,6 +19,9 @@ from sim.results import RunResult
 from sim.runner.executors import make_executor, run_tasks
 from sim.runner.simulate import ReplicationOutput, simulate
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def check_runnable(scenario: Scenario, label: str | None = None, path: Path | None = None) -> None:
     """Checks that need the model's registries (policy names).
@@ -28,19 +29,12 @@ def check_runnable(scenario: Scenario, label: str | None = None, path: Path | No
     Args:
         scenario: the validated scenario.
         label: the file it came from, for the message (default: the scenario's name).
-        path: the scenario file, to point at the line of the bad key.
+        path: the scenario file; not read again: a loaded scenario remembers its lines.
 
     Raises:
         ScenarioError: the scenario names a routing policy that is not registered.
     """
-    if scenario.routing.policy not in policy_names():
-        line = None
-        if path is not None:
-            from sim.config.loader import read_yaml
-
-            line = read_yaml(path)[1].get(("routing", "policy"))
-        message = f"unknown policy '{scenario.routing.policy}'; allowed: {', '.join(policy_names())}"
-        raise ScenarioError(label or scenario.name, [Problem("routing.policy", message, line)])
+    check_policy(scenario, policy_names(), label or scenario.name)
 
 
 def run(

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +67,61 @@ def interval_ratios(t: Mapping[str, NDArray[np.float64]]) -> dict[str, NDArray[n
             "asa_s": t["wait_sum_s"] / t["answered"],
             "abandon_rate": t["abandoned"] / ended,
         }
+
+
+class LevelAreas(NamedTuple):
+    """The time integrals, from time 0 to one moment, of the levels a centre keeps.
+
+    The time average of a level over a window is the difference of its integrals at the
+    window's ends divided by the window's length.
+
+    Attributes:
+        queue: per channel (scenario order), contacts waiting (contact-seconds).
+        busy: per agent group (scenario order), busy conversation slots (slot-seconds).
+        on_duty: per agent group, conversation slots on duty (slot-seconds).
+        sentiment: the integral of exp(−V/scale), V the visible open complaints
+            (`sim.model.entities.ExpLevel`); 100 × its time average is public sentiment.
+    """
+
+    queue: list[float]
+    busy: list[float]
+    on_duty: list[float]
+    sentiment: float
+
+    @classmethod
+    def zero(cls, n_channels: int, n_groups: int) -> LevelAreas:
+        """The integrals at time 0."""
+        return cls([0.0] * n_channels, [0.0] * n_groups, [0.0] * n_groups, 0.0)
+
+
+class IntervalLevels(NamedTuple):
+    """The integrals of the levels over each interval: one row per interval.
+
+    Attributes:
+        queue: interval × channel.
+        busy: interval × group.
+        on_duty: interval × group.
+        sentiment: one value per interval.
+    """
+
+    queue: NDArray[np.float64]
+    busy: NDArray[np.float64]
+    on_duty: NDArray[np.float64]
+    sentiment: NDArray[np.float64]
+
+    @classmethod
+    def between(cls, snapshots: Sequence[LevelAreas]) -> IntervalLevels:
+        """Integrals over the intervals between consecutive snapshots."""
+
+        def diff(rows: Sequence[Any]) -> NDArray[np.float64]:
+            return np.diff(np.asarray(rows, dtype=np.float64), axis=0)
+
+        return cls(
+            diff([s.queue for s in snapshots]),
+            diff([s.busy for s in snapshots]),
+            diff([s.on_duty for s in snapshots]),
+            diff([s.sentiment for s in snapshots]),
+        )
 
 
 class IntervalSink:

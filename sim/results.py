@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
 from sim.metrics.stats import Estimate, mean_ci
-from sim.records import CONTACT_COLUMNS, interval_ratios
+from sim.records import CONTACT_COLUMNS, IntervalLevels, interval_ratios
 from sim.runner.simulate import ReplicationOutput
 from sim.types import Outcome
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -73,6 +75,8 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """One row per (scope, name, metric): mean, ci_low, ci_high, n."""
+        import pandas as pd
+
         rows = []
         for scope, estimates in (("channel", self.channel_estimates()), ("group", self.group_estimates())):
             for name, metrics in estimates.items():
@@ -82,6 +86,8 @@ class RunResult:
 
     def replications(self) -> pd.DataFrame:
         """One row per replication × (scope, name) × metric, with the value."""
+        import pandas as pd
+
         rows = []
         for o in self.outputs:
             for scope, table in (("channel", o.channels), ("group", o.groups)):
@@ -96,6 +102,8 @@ class RunResult:
         Contacts are attributed to the interval in which they arrived; queue length and busy
         agents and agents on duty (all groups) are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
         """
+        import pandas as pd
+
         frames = []
         for o in self.outputs:
             if o.intervals is None:
@@ -103,16 +111,15 @@ class RunResult:
             iv = o.intervals
             length = iv["interval_s"]
             names = iv["channels"]
-            areas = np.asarray(iv["areas"], dtype=np.float64)
-            n_iv = areas.shape[0] - 1
+            levels = IntervalLevels.between(iv["areas"])
+            n_iv = len(levels.sentiment)
             starts = np.arange(n_iv) * length
             widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
             widths = np.where(widths > 0, widths, np.nan)
-            per = np.diff(areas, axis=0) / widths[:, None]
-            n_groups = len(iv["groups"])
-            busy = per[:, len(names) : len(names) + n_groups].sum(axis=1)
-            on_duty = per[:, len(names) + n_groups : len(names) + 2 * n_groups].sum(axis=1)
-            sentiment = 100.0 * per[:, len(names) + 2 * n_groups]
+            queue = levels.queue / widths[:, None]
+            busy = (levels.busy / widths[:, None]).sum(axis=1)
+            on_duty = (levels.on_duty / widths[:, None]).sum(axis=1)
+            sentiment = 100.0 * (levels.sentiment / widths)
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
             }
@@ -131,7 +138,7 @@ class RunResult:
                             "service_level": ratios["service_level"][i],
                             "p_wait": ratios["p_wait"][i],
                             "asa_s": ratios["asa_s"][i],
-                            "queue_length": per[:, i],
+                            "queue_length": queue[:, i],
                             "busy_agents": busy,
                             "on_duty": on_duty,
                             "public_sentiment": sentiment,
@@ -146,6 +153,8 @@ class RunResult:
         Raises:
             ValueError: the run did not keep full records.
         """
+        import pandas as pd
+
         frames = []
         channel_names = list(self.scenario.channels)
         group_names = [*self.scenario.agents, ""]

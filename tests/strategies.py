@@ -47,7 +47,7 @@ def _floats(low: float, high: float) -> st.SearchStrategy[float]:
     """Floats in [low, high]; when low is 0, either exactly 0 or at least 1e-3.
 
     Numbers a hair above zero (1e-200) are refused by the loader as absurd, so a valid
-    scenario does not hold them; `tests/test_hostile.py` checks that refusal.
+    scenario does not hold them; `tests/functional/test_hostile.py` checks that refusal.
     """
     if low > 0:
         return st.floats(low, high)

@@ -1,9 +1,8 @@
 """`staffsim optimize`: the fewest agents per group that meet service targets.
 
-Registered on the main command group with ``main.add_command(optimize)`` in `sim.cli`;
-the command itself only parses, calls `sim.planning.headcount.optimize` and prints. The
-helpers it shares with `sim.cli` are imported when the command runs, not when this module
-is imported, so `sim.cli` may import this module at its top without an import cycle.
+Listed in `sim.cli.COMMANDS`; the command itself only parses, calls the optimiser and
+prints. `plan_file` and `write_plan` turn a plan into a scenario file that extends the
+one searched; the three `render_*` functions print each kind of plan.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.config import ScenarioError
+from sim.cli._common import check_budget, fail, load_experiment_file, open_executor, progress_bar
 
 if TYPE_CHECKING:
     from sim.planning.headcount import Plan
@@ -125,7 +124,7 @@ def optimize(
     With --per-interval, each group gets a count per interval and every target must hold in
     every interval; with --shifts, the groups' shifts are sized instead.
     """
-    from sim.cli import _check_budget, _executor, _fail, _load_experiment, _progress
+    from sim.config.errors import ScenarioError
     from sim.experiment.study import search_runs
     from sim.planning.headcount import Plan, group_knobs, parse_targets
     from sim.planning.headcount import optimize as run_optimize
@@ -138,10 +137,10 @@ def optimize(
     from sim.planning.shifts import ShiftPlan, optimize_shifts, shift_groups
 
     if per_interval and size_shifts:
-        _fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
+        fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
     if save is not None and save.exists() and not overwrite:
-        _fail(f"{save} exists; choose another --save file or pass --overwrite")
-    exp = _load_experiment(scenario)
+        fail(f"{save} exists; choose another --save file or pass --overwrite")
+    exp = load_experiment_file(scenario)
     base = exp.baseline
     try:
         parsed = parse_targets(targets, base)
@@ -154,12 +153,12 @@ def optimize(
         else:
             staffings = search_runs(len(group_knobs(base, list(groups) or None)))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not force:
         records = "summary" if per_interval or size_shifts else "none"
-        _check_budget(scenario, [base] * staffings, replications, records)
-    bar = _progress(0, quiet, base.name)
-    executor = _executor(workers, dask)
+        check_budget(scenario, [base] * staffings, replications, records)
+    bar = progress_bar(0, quiet, base.name)
+    executor = open_executor(workers, dask)
 
     def grow(total: int) -> None:
         bar.total = total
@@ -181,7 +180,7 @@ def optimize(
             confident=confident,
         )
     except (ValueError, ScenarioError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         bar.close()
         executor.close()
@@ -253,8 +252,6 @@ def write_plan(path: Path, source: Path, plan: AnyPlan) -> None:
     import os
     import tempfile
 
-    from sim.cli import _fail
-
     text = plan_file(path, source, plan)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -263,7 +260,7 @@ def write_plan(path: Path, source: Path, plan: AnyPlan) -> None:
             fh.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        _fail(f"{path}: cannot write the plan: {exc.strerror or exc}")
+        fail(f"{path}: cannot write the plan: {exc.strerror or exc}")
 
 
 def render_plan(plan: Plan) -> str:

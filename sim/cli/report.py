@@ -1,9 +1,8 @@
 """`staffsim report`: one self-contained HTML page for a result folder.
 
-Registered on the main command group with ``main.add_command(report)`` in `sim.cli`. The
-command only parses and calls `sim.report.html.write_report`; the report module (and with
-it matplotlib) is imported when the command runs, and `sim.cli._fail` too, so `sim.cli` may
-import this module at its top without an import cycle or a slower start.
+Listed in `sim.cli.COMMANDS`. The command only parses and calls
+`sim.report.html.write_report`; the report module (and with it matplotlib) is imported
+when the command runs.
 """
 
 from __future__ import annotations
@@ -11,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from sim.cli._common import fail
 
 
 @click.command()
@@ -27,13 +28,12 @@ def report(outdir: Path, output: Path | None) -> None:
     OUTDIR is a folder written by `staffsim run --out`, `compare --out` or `sweep --out`;
     which one is read from its files. The page is self-contained (figures embedded).
     """
-    from sim.cli import _fail
     from sim.report.html import ReportError, write_report
 
     try:
         path = write_report(outdir, output)
     except ReportError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot write the report: {exc}")
+        fail(f"cannot write the report: {exc}")
     click.echo(f"report written to {path}")

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from sim.cli._common import check_budget, fail, open_executor
+
 
 @click.command()
 @click.argument("name", type=click.Choice(["scalability", "myths"]))
@@ -78,15 +80,14 @@ def study(
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
-    from sim.cli import _check_budget, _executor, _fail
     from sim.experiment.study import run_study, study_scenarios
-    from sim.report.output import OutputExistsError, atomic_dir, write_json
+    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
 
     if out is not None and out.exists() and not overwrite:
-        _fail(f"{out} exists; choose another --out or pass --overwrite")
+        fail(f"{out} exists; choose another --out or pass --overwrite")
     if name == "myths":
         if scenario is not None:
-            _fail("study myths takes no SCENARIO; give a folder with --folder")
+            fail("study myths takes no SCENARIO; give a folder with --folder")
         _myths(folder, quick, out, overwrite, workers, as_json, quiet)
         return
     from sim.config import ScenarioError
@@ -96,17 +97,17 @@ def study(
     chosen = tuple(d.strip() for d in designs.split(",") if d.strip())
     unknown = [d for d in chosen if d not in DESIGNS]
     if unknown or not chosen:
-        _fail(f"--designs: unknown design {', '.join(unknown) or '(none)'}; allowed: {', '.join(DESIGNS)}")
+        fail(f"--designs: unknown design {', '.join(unknown) or '(none)'}; allowed: {', '.join(DESIGNS)}")
     if scenario is not None and not scenario.is_file():
-        _fail(f"{scenario}: no such scenario file")
+        fail(f"{scenario}: no such scenario file")
     label = f"study {name}{' ' + str(scenario) if scenario else ''}{' --quick' if quick else ''}"
     try:
         planned = study_scenarios(quick, scenario, chosen)
     except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not force:
-        _check_budget(label, planned, None, "none")
-    executor = _executor(workers, None)
+        check_budget(label, planned, None, "none")
+    executor = open_executor(workers, None)
     try:
         result = run_study(
             quick=quick, executor=executor, progress=None if quiet or as_json else _say, scenario=scenario,
@@ -114,7 +115,7 @@ def study(
         )  # fmt: skip
         check = "" if no_self_check else report(square_root_table(), divert_vs_hire(executor=executor))
     except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         executor.close()
     payload = {
@@ -138,7 +139,7 @@ def study(
                 for fname, fig in study_figures(result).items():
                     fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
         except OutputExistsError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if as_json:
         click.echo(json.dumps(payload))
         return
@@ -171,26 +172,25 @@ def _myths(
     import base64
     import io
 
-    from sim.cli import _executor, _fail
     from sim.config import ScenarioError
     from sim.experiment.myths import html_page, markdown, run_myths, terminal
     from sim.experiment.turning import figure
-    from sim.report.output import OutputExistsError, atomic_dir, write_json
+    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
 
     if not folder.is_dir():
-        _fail(f"{folder}: no such folder (give the folder of myth scenarios with --folder)")
-    executor = _executor(workers, None)
+        fail(f"{folder}: no such folder (give the folder of myth scenarios with --folder)")
+    executor = open_executor(workers, None)
     try:
         result = run_myths(
             folder, quick=quick, executor=executor, progress=None if quiet or as_json else _say
         )
     except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         executor.close()
     payload = result.to_dict()
     if not payload["claims"]:
-        _fail(f"{folder}: no scenario there states claims")
+        fail(f"{folder}: no scenario there states claims")
     if out is not None:
         try:
             with atomic_dir(out, overwrite=overwrite) as tmp:
@@ -205,7 +205,7 @@ def _myths(
                 (tmp / "myths.md").write_text(markdown(payload), encoding="utf-8")
                 (tmp / "myths.html").write_text(html_page(payload, pngs), encoding="utf-8")
         except OutputExistsError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if as_json:
         click.echo(json.dumps(payload))
         return

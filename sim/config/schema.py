@@ -8,9 +8,18 @@ the simulator ever reads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from sim.config.journeys import (
     AutoReply,
@@ -26,6 +35,7 @@ from sim.config.journeys import (
     Route,
 )
 from sim.config.staffing import Proficiency, Shift, StaffingTable
+from sim.config.yaml_lines import LineMap, Loc
 from sim.types import ChannelKind
 
 _UNIT_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
@@ -212,9 +222,17 @@ class Profile(Strict):
 
 
 class Overdispersion(Strict):
-    """A random rate multiplier per day (Poisson–gamma): mean 1, coefficient of variation `daily_cv`."""
+    """Random rate multipliers (Poisson–gamma), each gamma with mean 1.
 
-    daily_cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), Number]
+    `daily_cv`: one multiplier per day (volumes vary from day to day). `interval_cv`: one more
+    per interval of the day, drawn independently (counts vary within the day beyond Poisson:
+    an interval's count then has variance/mean = 1 + mean × interval_cv²). The intervals are
+    `interval_min` long, by default the profile's intervals (30 min for a constant rate).
+    """
+
+    daily_cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), Number] = 0.0
+    interval_cv: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), Number] = 0.0
+    interval_min: Literal[15, 30, 60] | None = None
 
 
 class Trace(Strict):
@@ -301,6 +319,27 @@ class Intent(Strict):
     """Overrides the channel's resolution probability for this intent."""
 
 
+class HandleTimeProfile(Strict):
+    """Handle time by time of day.
+
+    A contact's handle time is the channel's handle-time draw × the multiplier of the
+    interval of the day in which it arrives (1 = the distribution as given).
+    """
+
+    interval_min: Literal[15, 30, 60] = 60
+    multipliers: Annotated[list[PositiveFloat], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_length(self) -> Self:
+        expected = 1440 // self.interval_min
+        if len(self.multipliers) != expected:
+            raise ValueError(
+                f"multipliers needs {expected} values for interval_min {self.interval_min} "
+                f"(one per interval of a day), got {len(self.multipliers)}"
+            )
+        return self
+
+
 class Channel(Strict):
     """One way in for customers, with its own demand, handling and target."""
 
@@ -308,6 +347,8 @@ class Channel(Strict):
     """phone, email or social; defaults to the channel's key when that is one of those."""
     arrivals: Arrivals
     handle_time: Distribution
+    handle_time_profile: HandleTimeProfile | None = None
+    """Handle time varying by time of day (multipliers of `handle_time` per interval)."""
     patience: Distribution | None = None
     """Time a waiting customer stays before giving up; omitted: never abandons."""
     target: Target | None = None
@@ -414,6 +455,8 @@ class Scenario(Strict):
     routing: Routing = Routing()
     outcome: OutcomeModel = OutcomeModel()
     """Weights of the satisfaction score and the public-sentiment index."""
+    _lines: LineMap = PrivateAttr(default_factory=LineMap)
+    """Where each key path was written in the scenario file (see `line_of`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -524,12 +567,24 @@ class Scenario(Strict):
         target = self.channels[channel].target
         return target.seconds if target is not None else DEFAULT_TARGET_S[self.kind_of(channel)]
 
+    def located(self, lines: Mapping[Loc, int]) -> Scenario:
+        """This scenario, remembering the line where each key path was written."""
+        located = self.model_copy()
+        located._lines = LineMap(lines)
+        return located
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of the scenario file that wrote key path `loc` (None: not from a file)."""
+        return self._lines.line_of(loc)
+
 
 __all__ = [
     "AgentGroup",
     "Arrivals",
     "Channel",
     "Distribution",
+    "HandleTimeProfile",
+    "Overdispersion",
     "Profile",
     "Routing",
     "Scenario",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from pydantic import BaseModel
 
 from sim.config.claims import Claim, ClaimsSection, check_references
 from sim.config.errors import Problem, ScenarioError
-from sim.config.loader import problem_at, read_yaml, validate, validate_section
 from sim.config.schema import Scenario
+from sim.config.validate import problem_at, validate, validate_section
+from sim.config.yaml_lines import Loc, read_yaml
 
 MAX_EXTENDS_DEPTH = 16
 BASELINE = "baseline"
@@ -82,12 +84,26 @@ class Experiment:
         return validate(data, label=self.label, lines={}, base_dir=self.base_dir)
 
 
-def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experiment:
+def is_experiment(data: Mapping[str, Any]) -> bool:
+    """True when the mapping uses `extends`, `variants`, `claims` or `x-` blocks."""
+    return any(
+        k in ("extends", "variants", "claims") or (isinstance(k, str) and k.startswith("x-")) for k in data
+    )
+
+
+def load_experiment(
+    source: str | Path | dict[str, Any] | Scenario, *, policies: Collection[str] | None = None
+) -> Experiment:
     """Load a scenario file with its `extends` chain and `variants`.
 
     A problem in a file that the scenario extends (directly or through other files) names
     that file, its line and the chain it was reached through, e.g.
     ``parent.yaml (extended by child.yaml): line 7: channels.phone.arrivals.rate_per_hour: ...``.
+
+    Args:
+        source: a scenario file, a mapping with the same structure, or a `Scenario`.
+        policies: the routing policy names the baseline and variants may use (the
+            registry's names, from the layer that holds it); None: not checked.
 
     Raises:
         ScenarioError: any file is missing or invalid, an `extends` chain loops, or a
@@ -112,7 +128,7 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
         raise ScenarioError(
             label, [Problem("variants", "must map variant names to {key.path: value} overrides")]
         )
-    baseline = validate(data, label=label, lines=lines, base_dir=base_dir, sources=sources)
+    baseline = validate(data, label=label, lines=lines, base_dir=base_dir, sources=sources, policies=policies)
     out: dict[str, Scenario] = {}
     problems: list[Problem] = []
     for name, overrides in variants.items():
@@ -137,7 +153,9 @@ def load_experiment(source: str | Path | dict[str, Any] | Scenario) -> Experimen
             continue
         variant_data["name"] = f"{baseline.name}/{name}"
         try:
-            out[str(name)] = validate(variant_data, label=label, lines={}, base_dir=base_dir)
+            out[str(name)] = validate(
+                variant_data, label=label, lines={}, base_dir=base_dir, policies=policies
+            )
         except ScenarioError as exc:
             for p in exc.problems:
                 match = _matching_override(p.path, overrides)
@@ -182,9 +200,6 @@ def _claims(
     if found:
         raise ScenarioError(label, [problem_at(loc, message, lines, sources) for loc, message in found])
     return claims
-
-
-Loc = tuple[str | int, ...]
 
 
 @dataclass

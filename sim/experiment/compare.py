@@ -21,9 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.config.claims import Claim
 from sim.config.variants import BASELINE, Experiment, load_experiment
@@ -35,6 +33,9 @@ from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class Comparison:
         A channel or group that only the variant has (a newly opened channel, a new team)
         gets its variant mean, with NaN for the baseline and the difference.
         """
+        import pandas as pd
+
         rows = []
         for v, result in self.variants.items():
             for scope, metrics, table in (

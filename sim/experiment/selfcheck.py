@@ -20,7 +20,7 @@ from sim.analytic.erlang import (
     min_agents_erlang_c,
     sqrt_staffing,
 )
-from sim.config.loader import validate
+from sim.config.validate import validate
 from sim.metrics.stats import Estimate, mean_ci
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.tasks import Task, run_all

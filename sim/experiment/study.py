@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.experiment.centres import (
     DESIGNS,
     STUDY_TARGETS,

@@ -12,18 +12,20 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from sim.config.errors import Problem, ScenarioError
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.config.variants import Experiment, apply_overrides, check_path, load_experiment
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SWEEP_COLUMNS = ["point", "replication", "scope", "name", "metric", "value"]
 """Columns of the sweep table besides one column per grid key path."""
@@ -173,6 +175,8 @@ def sweep(
         One row per point × replication × (channel or group) × metric: columns `point`,
         one per grid path, `replication`, `scope`, `name`, `metric`, `value`.
     """
+    import pandas as pd
+
     base = (
         source
         if isinstance(source, Scenario)

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _stats
+
+from sim.metrics.student_t import t_quantile
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Estima
     if n == 1:
         return Estimate(mean, -math.inf, math.inf, 1)
     sd = float(x.std(ddof=1))
-    half = float(_stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half, n)
 
 

@@ -25,6 +25,7 @@ from sim.model.journeys import build_mechanics, demand_multipliers, opening_step
 from sim.model.policies import Policy, make_policy
 from sim.model.processes import Centre, ContactSink
 from sim.model.roster import roster
+from sim.types import ChannelKind
 
 
 @dataclass
@@ -63,12 +64,12 @@ def build(
     """
     env = Environment()
     channels = [
-        ChannelState(name, i, scenario.kind_of(name).value, scenario.target_s(name))
+        ChannelState(name, i, scenario.kind_of(name), scenario.target_s(name))
         for i, name in enumerate(scenario.channels)
     ]
     by_name = {ch.name: ch for ch in channels}
     for ch in channels:
-        ch.interruptible = ch.kind != "phone" and scenario.channels[ch.name].patience is None
+        ch.interruptible = ch.kind is not ChannelKind.PHONE and scenario.channels[ch.name].patience is None
     horizon = scenario.horizon_s
     rosters = {
         name: _threads(roster(g.count, g.staffing, g.shifts, g.shrinkage, horizon), g.concurrency)
@@ -97,6 +98,11 @@ def build(
             ch.overflow.append((group, delay))
     if policy is None:
         policy = make_policy(scenario.routing.policy, channel_order(scenario), scenario.routing)
+    elif not isinstance(policy, Policy):
+        raise TypeError(
+            f"a routing policy needs a method choose(group, now) and a flag preemptive "
+            f"(False unless phone contacts may interrupt email work); {type(policy).__name__} lacks one"
+        )
     for group in groups:
         group.all_queues = list(group.queues)
     centre = Centre(env, channels, groups, policy, scenario.warmup_s, sink, scenario.outcome)
@@ -124,7 +130,9 @@ def build(
         patience = None
         if ch_spec.patience is not None:
             patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
-        centre.start_arrivals(ch, times, handle, patience)
+        profile = ch_spec.handle_time_profile
+        by_time = (profile.interval_min * 60.0, list(profile.multipliers)) if profile is not None else None
+        centre.start_arrivals(ch, times, handle, patience, by_time)
     return Built(env, centre, horizon)
 
 

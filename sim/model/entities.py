@@ -12,7 +12,7 @@ import math
 from collections import deque
 from typing import Any
 
-from sim.types import Outcome
+from sim.types import ChannelKind, Outcome
 
 WAITING = int(Outcome.WAITING)
 ABANDONED = int(Outcome.ABANDONED)
@@ -159,16 +159,20 @@ JOURNEY_TALLIES = (
 class ChannelState:
     """A channel during a run: its queue and its running tallies.
 
-    Tallies count only contacts that arrived after the warm-up (`counted`).
+    Tallies count only contacts that arrived after the warm-up (`counted`). They are kept
+    by `sim.model.processes.Centre` as contacts end, and for contacts still open when the
+    run stops by `Centre.close_books`; `sim.metrics.contacts` turns them into metrics.
     """
 
     __slots__ = (
         "abandoned",
         "answered",
         "groups",
+        "in_service_end",
         "index",
         "interruptible",
         "j",
+        "judged_open",
         "kind",
         "late_sum",
         "mech",
@@ -185,10 +189,11 @@ class ChannelState:
         "wait_abandoned_sum",
         "wait_answered_sum",
         "waited",
+        "waiting_end",
         "within_target",
     )
 
-    def __init__(self, name: str, index: int, kind: str, target_s: float) -> None:
+    def __init__(self, name: str, index: int, kind: ChannelKind, target_s: float) -> None:
         self.name = name
         self.index = index
         self.kind = kind
@@ -213,6 +218,11 @@ class ChannelState:
         self.abandoned = 0
         self.waited = 0
         self.within_target = 0
+        """Contacts answered within the target, and those in service at the horizon that were."""
+        self.judged_open = 0
+        """Contacts open at the horizon whose service-level outcome is already known."""
+        self.waiting_end = 0
+        self.in_service_end = 0
         self.wait_answered_sum = 0.0
         self.wait_abandoned_sum = 0.0
         self.service_sum = 0.0

@@ -3,7 +3,8 @@
 The story, as the code tells it:
 
 1. A customer arrives on a channel (`_on_arrival`). Their handle time and patience are
-   drawn now, from the channel's own streams. They join the channel's queue, and every
+   drawn now, from the channel's own streams (the handle time times the channel's
+   time-of-day multiplier, if it has one). They join the channel's queue, and every
    agent group skilled for the channel that has an idle agent is offered work.
 2. Offering work (`_offer`) asks the routing policy which queue the group's free agent
    should serve; the agent takes that queue's oldest contact (`_start`).
@@ -12,20 +13,24 @@ The story, as the code tells it:
 4. When an agent finishes (`_on_complete`) it records the contact and asks the policy for
    its next one at once, so an agent is never idle while work it may take is waiting.
 
+5. When the run stops, `close_books` tallies the contacts still open, judging those
+   whose service-level outcome is already known.
+
 Agents pull work; the routing decision lives in one place, the policy. Every tally is
-kept on the channel and group objects as the contact leaves; nothing is sampled.
+kept on the channel and group objects as the contact leaves; nothing is sampled. A
+journey's satisfaction is scored by `sim.model.outcomes.journey_csat`; events are filed
+on the clock through `sim.model.engine`, the one module that reaches inside SimPy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from heapq import heappush
 from typing import Any
 
 from simpy import Environment
-from simpy.events import NORMAL
 
 from sim.config.journeys import OutcomeModel
+from sim.model.engine import Due, pending, scheduler
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
@@ -42,28 +47,15 @@ from sim.model.entities import (
     GroupState,
 )
 from sim.model.journeys import ChannelMechanics, delay_draw
+from sim.model.outcomes import journey_csat
 from sim.model.policies import Policy
+from sim.types import ChannelKind
 
 _INF = float("inf")
+PHONE, SOCIAL = ChannelKind.PHONE, ChannelKind.SOCIAL
 
 ContactSink = Callable[[Contact, float, int], None]
 """Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
-
-
-class Due:
-    """A SimPy-compatible event that fires one callback at a set time, carrying a value.
-
-    `Environment.step` needs only `callbacks`, `_ok` and `_value`; a slotted object with
-    those three is several times cheaper to create than a `simpy.Timeout`, and there is
-    one per arrival, service and abandonment.
-    """
-
-    __slots__ = ("_ok", "_value", "callbacks")
-
-    def __init__(self, callback: Callable[[Any], None], value: Any) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = [callback]
-        self._value = value
-        self._ok = True
 
 
 class Centre:
@@ -89,14 +81,10 @@ class Centre:
         self.warmup_s = warmup_s
         self.sink = sink
         self.next_id = 0
-        self.preemptive = bool(getattr(policy, "preemptive", False))
+        self.preemptive = bool(policy.preemptive)
         """Phone contacts may interrupt interruptible work (see `_preempt`)."""
-        self._queue: list[Any] = env._queue  # SimPy's event heap: (time, priority, id, event)
-        self._eid = env._eid
-
-    def at(self, when: float, callback: Callable[[Any], None], value: Any) -> None:
-        """Fire `callback(event)` at time `when`, with `event._value` set to `value`."""
-        heappush(self._queue, (when, NORMAL, next(self._eid), Due(callback, value)))
+        self.at = scheduler(env)
+        """`at(when, callback, value)`: fire `callback(event)` at `when` (see `sim.model.engine`)."""
 
     # --- arrivals ---------------------------------------------------------------------
 
@@ -106,20 +94,27 @@ class Centre:
         times: Iterator[float],
         handle: Iterator[float],
         patience: Iterator[float] | None,
+        handle_profile: tuple[float, list[float]] | None = None,
     ) -> None:
-        """Feed `channel` with arrivals at `times`, drawing each customer's durations."""
+        """Feed `channel` with arrivals at `times`, drawing each customer's durations.
+
+        `handle_profile`, ``(interval_s, multipliers)``, scales each handle-time draw by the
+        multiplier of the interval of the day the contact arrives in.
+        """
         first = next(times, None)
         if first is None:
             return
-        self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience))
+        self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience, handle_profile))
 
     def _on_arrival(self, event: Due) -> None:
-        feed: _ArrivalFeed = event._value
-        now: float = self.env._now
+        feed: _ArrivalFeed = event.value
+        now = event.at
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
-        if ch.open or ch.kind != "phone":  # a closed phone line takes no calls
+        if feed.handle_mult is not None:
+            handle *= feed.handle_mult[int(now % 86_400.0 // feed.handle_interval_s)]
+        if ch.open or ch.kind is not PHONE:  # a closed phone line takes no calls
             c = Contact(self.next_id, ch, now, handle, patience)
             self.next_id += 1
             if ch.mech is None:
@@ -154,7 +149,7 @@ class Centre:
                 self.at(now + c.patience, self._on_abandon, c)
             for group, delay in ch.overflow:
                 self.at(now + delay, self._on_overflow, group)
-            if self.preemptive and ch.kind == "phone":
+            if self.preemptive and ch.kind is PHONE:
                 self._preempt(ch, now)
 
     # --- customers' journeys ----------------------------------------------------------
@@ -173,8 +168,8 @@ class Centre:
             handle = mech.intents[k].handle
             if handle is not None:
                 c.handle_time = c.remaining = next(handle)
-        self._fates(c, mech, mech.fate)
-        if ch.kind == "social" and c.intent >= 0 and c.intent == mech.complaint:
+        self._fates(c, mech, mech.fate, now)
+        if ch.kind is SOCIAL and c.intent >= 0 and c.intent == mech.complaint:
             c.j_visible = True
             self.visible.add(now, 1)
         if c.intent >= 0 and mech.intents[c.intent].needs == "nothing":
@@ -188,9 +183,8 @@ class Centre:
             return
         self._arrive(c, now)
 
-    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any) -> None:
+    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any, now: float) -> None:
         """Draw what decides this contact's fate, now, so it belongs to the customer."""
-        now = self.env._now
         c.u_resolve = next(fate)
         c.u_handoff = next(fate)
         u_follow = next(fate)
@@ -208,13 +202,13 @@ class Centre:
 
     def _on_follow_up(self, event: Due) -> None:
         """A customer still unanswered writes again on the same channel."""
-        c: Contact = event._value
+        c: Contact = event.value
         if c.state == WAITING and c.root.j_state == OPEN:
-            self._spawn(c.root, c.channel, self.env._now, follow_up=True)
+            self._spawn(c.root, c.channel, event.at, follow_up=True)
 
     def _on_repeat(self, event: Due) -> None:
-        root, ch = event._value
-        self._spawn(root, ch, self.env._now)
+        root, ch = event.value
+        self._spawn(root, ch, event.at)
 
     def _spawn(self, root: Contact, ch: ChannelState, now: float, follow_up: bool = False) -> None:
         """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
@@ -222,7 +216,7 @@ class Centre:
         assert mech is not None and mech.repeat_handle is not None
         patience = next(mech.repeat_patience) if mech.repeat_patience is not None else _INF
         handle = next(mech.repeat_handle)
-        if not ch.open and ch.kind == "phone":
+        if not ch.open and ch.kind is PHONE:
             self._close(root, now, GAVE_UP)  # the line is closed: the customer gives up
             return
         c = Contact(self.next_id, ch, now, handle, patience)
@@ -234,7 +228,7 @@ class Centre:
             root_mech = root.channel.mech
             assert root_mech is not None
             c.intent = mech.intent_index(root_mech.intents[root.intent].name)
-        self._fates(c, mech, mech.repeat_fate)
+        self._fates(c, mech, mech.repeat_fate, now)
         self._arrive(c, now)
 
     def _after_answer(self, c: Contact, now: float) -> None:
@@ -290,7 +284,6 @@ class Centre:
         if state == NOTHING_NEEDED:
             t["nothing_needed"] += 1
             return
-        o = self.outcome
         start = root.arrived_at
         first = root.j_first_response_at
         if first >= 0:
@@ -299,23 +292,21 @@ class Centre:
             late = (first - start) / root.channel.target_s - 1.0
         else:
             late = 1.0
-        csat = (
-            1.0 - o.wait_penalty * min(1.0, max(0.0, late)) - o.extra_contact_penalty * (root.j_contacts - 1)
-        )
-        if state == RESOLVED:
+        resolved = state == RESOLVED
+        if resolved:
             t["resolved"] += 1
             t["resolution_time_sum"] += now - start
             if root.j_contacts == 1:
                 t["first_contact_resolved"] += 1
         else:
             t["gave_up"] += 1
-            csat -= o.unresolved_penalty
-        if root.autoreplied and root.channel.kind == "social":
+        penalty = 0.0
+        if root.autoreplied and root.channel.kind is SOCIAL:
             mech = root.channel.mech
             if mech is not None and mech.auto_reply is not None:
-                csat -= mech.auto_reply.csat_penalty
+                penalty = mech.auto_reply.csat_penalty
         t["contacts_sum"] += root.j_contacts
-        t["csat_sum"] += min(1.0, max(0.0, csat))
+        t["csat_sum"] += journey_csat(self.outcome, late, root.j_contacts, resolved, penalty)
 
     # --- service ----------------------------------------------------------------------
 
@@ -345,13 +336,13 @@ class Centre:
         c.group = group
         end = now + c.remaining * group.mult[ch.index]
         c.service_end = end
-        heappush(self._queue, (end, NORMAL, next(self._eid), Due(self._on_complete, c)))
+        self.at(end, self._on_complete, c)
         if self.preemptive and ch.interruptible:
             group.interruptible[c.id] = c
 
     def _on_complete(self, event: Due) -> None:
-        c: Contact = event._value
-        now: float = self.env._now
+        c: Contact = event.value
+        now = event.at
         if c.state != IN_SERVICE or c.service_end != now:
             return  # stale: the service was interrupted and rescheduled
         group = c.group
@@ -368,7 +359,7 @@ class Centre:
             ch.service_sum += now - c.answered_at
             if wait > 0:
                 ch.waited += 1
-            if wait <= ch.target_s:
+            if wait <= ch.target_s:  # the service level's hit (see `close_books` for open ones)
                 ch.within_target += 1
             else:  # late: the satisfaction model's wait penalty grows to 1 at twice the target
                 ch.late_sum += min(1.0, wait / ch.target_s - 1.0)
@@ -406,9 +397,9 @@ class Centre:
 
     def _on_overflow(self, event: Due) -> None:
         """A contact has waited long enough for an overflow group to take it."""
-        group: GroupState = event._value
+        group: GroupState = event.value
         if group.idle:
-            self._fill(group, self.env._now)
+            self._fill(group, event.at)
 
     def _preempt(self, ch: ChannelState, now: float) -> None:
         """Interrupt interruptible work so a waiting phone contact is answered now.
@@ -441,8 +432,8 @@ class Centre:
             self.at(when, self._on_hours, (ch, is_open))
 
     def _on_hours(self, event: Due) -> None:
-        ch, is_open = event._value
-        self.set_open(ch, is_open, self.env._now)
+        ch, is_open = event.value
+        self.set_open(ch, is_open, event.at)
 
     def set_open(self, ch: ChannelState, is_open: bool, now: float) -> None:
         """Open or close a channel: agents see only the queues of open channels."""
@@ -463,8 +454,8 @@ class Centre:
                 self.at(when, self._on_roster, (group, count))
 
     def _on_roster(self, event: Due) -> None:
-        group, count = event._value
-        self.set_staff(group, count, self.env._now)
+        group, count = event.value
+        self.set_staff(group, count, event.at)
 
     def set_staff(self, group: GroupState, count: int, now: float) -> None:
         """Bring the group's head count to `count`.
@@ -490,10 +481,10 @@ class Centre:
             group.leaving += -diff - gone
 
     def _on_abandon(self, event: Due) -> None:
-        c: Contact = event._value
+        c: Contact = event.value
         if c.state != WAITING:
             return  # taken by an agent before patience ran out
-        now = self.env._now
+        now = event.at
         c.state = ABANDONED
         ch = c.channel
         ch.n_waiting -= 1
@@ -516,18 +507,44 @@ class Centre:
         # A contact in service is the value of its pending completion event. Its pending
         # abandonment event (if it had to wait) carries it too: count each contact once.
         in_service_by_id = {
-            ev._value.id: ev._value
-            for *_, ev in self.env._queue
-            if isinstance(ev._value, Contact) and ev._value.state == IN_SERVICE
+            value.id: value
+            for value in pending(self.env)
+            if isinstance(value, Contact) and value.state == IN_SERVICE
         }
         in_service = list(in_service_by_id.values())
         return waiting, in_service
+
+    def close_books(self, horizon: float) -> None:
+        """Tally the contacts still open when the run stops, and hand them to the sink.
+
+        For the service level, an open contact's outcome may already be known: one taken
+        within the target is a hit, one taken late or still waiting past the target is a
+        miss (`judged_open` counts both); one still waiting within the target is not judged.
+        """
+        waiting, in_service = self.open_contacts()
+        for c in waiting + in_service:
+            ch = c.channel
+            if c.arrived_at >= self.warmup_s:
+                if c.state == WAITING:
+                    ch.waiting_end += 1
+                else:
+                    ch.in_service_end += 1
+                if c.state == WAITING or c.answered_at > c.arrived_at:
+                    ch.waited += 1
+                wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
+                if wait > ch.target_s:
+                    ch.judged_open += 1
+                elif c.state != WAITING:
+                    ch.judged_open += 1
+                    ch.within_target += 1
+            if self.sink is not None:
+                self.sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 
 
 class _ArrivalFeed:
     """What an arrival event carries: the channel and its iterators of times and draws."""
 
-    __slots__ = ("channel", "handle", "patience", "times")
+    __slots__ = ("channel", "handle", "handle_interval_s", "handle_mult", "patience", "times")
 
     def __init__(
         self,
@@ -535,8 +552,11 @@ class _ArrivalFeed:
         times: Iterator[float],
         handle: Iterator[float],
         patience: Iterator[float] | None,
+        handle_profile: tuple[float, list[float]] | None = None,
     ) -> None:
         self.channel = channel
         self.times = times
         self.handle = handle
         self.patience = patience
+        self.handle_interval_s = handle_profile[0] if handle_profile else 86_400.0
+        self.handle_mult: list[float] | None = handle_profile[1] if handle_profile else None

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.config.variants import Experiment, apply_overrides, load_experiment
 from sim.planning.targets import Target, check_replications, parse_targets
 from sim.results import RunResult

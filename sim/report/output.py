@@ -1,57 +1,19 @@
-"""Result folders written atomically, with a manifest that says how they were made.
+"""The manifest of a result folder: what was run, from which files, with which versions.
 
-Everything goes into a temporary folder beside the destination, which is renamed into
-place only when complete: an interrupted run leaves no half-written results, and an
-existing folder is replaced only when asked, and then only once the new one is whole.
+The folder itself is written atomically by `sim.runner.atomic`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
-import json
-import os
 import platform
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 PACKAGES = ("staffsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow")
-
-
-class OutputExistsError(Exception):
-    """The destination folder exists and replacing it was not asked for."""
-
-
-@contextlib.contextmanager
-def atomic_dir(dest: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder; on success, rename it to `dest`.
-
-    Raises:
-        OutputExistsError: `dest` exists and `overwrite` is False (checked before any work).
-    """
-    dest = Path(dest)
-    if dest.exists() and not overwrite:
-        raise OutputExistsError(f"{dest} exists; choose another --out or pass --overwrite")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        dest.rename(old)
-    tmp.rename(dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -92,8 +54,3 @@ def manifest(scenario_files: list[str], scenario_json: str, **extra: Any) -> dic
         "versions": versions(),
         **extra,
     }
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write pretty JSON (NaN and infinity are not JSON: callers pass None instead)."""
-    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")

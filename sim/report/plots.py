@@ -2,10 +2,9 @@
 
 Every function takes the tables that staffsim's results already are — `RunResult.intervals()`,
 `RunResult.contacts()`, `Comparison.table()`, the sweep table, or the same tables read back
-from a result folder — and returns a matplotlib `Figure`. None of them sees the model, except
-`staffing_plan`, which reads an `IntervalPlan` and, for the offered load, the arrival rates
-and handle times of the plan's scenario (imported when it is called, so importing this
-module still loads no model code).
+from a result folder — and returns a matplotlib `Figure`. None of them sees the model;
+`staffing_plan` draws an `IntervalPlan`, whose offered load the plan computes itself
+(`IntervalPlan.offered_load`), so this module imports nothing above it.
 
 Figures are built with the object-oriented API on an Agg canvas, never through pyplot: no
 global figure list to close, no window, safe in worker processes and web servers. Save one
@@ -28,11 +27,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
-from numpy.typing import NDArray
 from scipy import stats as _stats
 
 if TYPE_CHECKING:
-    from sim.planning.intervals.optimize import IntervalPlan
+    from sim.planning.intervals.plan import IntervalPlan
 
 __all__ = [
     "axis_values",
@@ -502,22 +500,6 @@ def _steps(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.append(y, y[-1]) if len(y) else y
 
 
-def _offered_load(plan: IntervalPlan) -> dict[str, NDArray[np.float64]]:
-    """Per channel a searched group serves: mean arrival rate × mean handle time, per table interval."""
-    from sim.model.distributions import make_sampler
-    from sim.planning.intervals.optimize import interval_rates, table_grid
-
-    scenario = plan.scenario
-    grid = table_grid(scenario)
-    served = {ch for g in plan.tables for ch in scenario.agents[g].skills}
-    out = {}
-    for channel, spec in scenario.channels.items():
-        if channel in served:
-            rates = interval_rates(scenario, channel, grid)[: len(plan.labels)]
-            out[channel] = rates * make_sampler(spec.handle_time).mean
-    return out
-
-
 def staffing_plan(plan: IntervalPlan, current: Mapping[str, int | Sequence[int]] | None = None) -> Figure:
     """A per-interval staffing plan: load and agents per interval, and each target in every interval.
 
@@ -555,7 +537,7 @@ def staffing_plan(plan: IntervalPlan, current: Mapping[str, int | Sequence[int]]
         compare[g] = counts
     hours = np.asarray(plan.hours, dtype=np.float64)
     edges = np.arange(n + 1, dtype=np.float64)
-    loads = _offered_load(plan)
+    loads = plan.offered_load()
     channels = list(plan.scenario.channels)
     n_rep = plan.replications
 

@@ -12,14 +12,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from simpy.events import Event, Timeout
-
 from sim.config.schema import Scenario
 from sim.metrics.contacts import channel_metrics, group_metrics
 from sim.model.build import build
-from sim.model.entities import IN_SERVICE, WAITING, Level
+from sim.model.engine import after
+from sim.model.outcomes import plain_journeys
 from sim.model.policies import Policy
-from sim.records import RECORD_MODES, FullSink, IntervalSink
+from sim.model.processes import Centre
+from sim.records import RECORD_MODES, FullSink, IntervalSink, LevelAreas
 from sim.runner.rng import stream
 
 
@@ -73,56 +73,32 @@ def simulate(
         sink = FullSink(len(targets), n_intervals, interval_s, targets, warmup)
     built = build(scenario, functools.partial(stream, seed, replication), sink=sink, policy=policy)
     env, centre = built.env, built.centre
-    # Areas: queue per channel, busy per group, on duty per group, then public sentiment.
-    levels: list[Level] = (
-        [ch.queue_level for ch in centre.channels]
-        + [g.busy_level for g in centre.groups]
-        + [g.on_duty_level for g in centre.groups]
-        + [centre.visible]
-    )
+    zero = LevelAreas.zero(len(centre.channels), len(centre.groups))
+    at_warmup = zero
 
-    at_warmup = [0.0] * len(levels)
-
-    def mark_warmup(_: Event) -> None:
-        for i, level in enumerate(levels):
-            at_warmup[i] = level.advance(env.now)
+    def mark_warmup(_: object) -> None:
+        nonlocal at_warmup
+        at_warmup = level_areas(centre, env.now)
 
     if warmup > 0:
-        Timeout(env, warmup).callbacks.append(mark_warmup)
+        after(env, warmup, mark_warmup)
 
-    snapshots: list[list[float]] = []
+    snapshots: list[LevelAreas] = []
     if sink is not None:
 
-        def snapshot(_: Event) -> None:
-            snapshots.append([level.advance(env.now) for level in levels])
+        def snapshot(_: object) -> None:
+            snapshots.append(level_areas(centre, env.now))
             if len(snapshots) < n_intervals:
-                Timeout(env, min(interval_s, horizon - env.now)).callbacks.append(snapshot)
+                after(env, min(interval_s, horizon - env.now), snapshot)
 
-        snapshots.append([0.0] * len(levels))
-        Timeout(env, min(interval_s, horizon)).callbacks.append(snapshot)
+        snapshots.append(zero)
+        after(env, min(interval_s, horizon), snapshot)
 
     env.run(until=horizon)
-    end_areas = [level.advance(horizon) for level in levels]
+    end = level_areas(centre, horizon)
     if sink is not None and len(snapshots) <= n_intervals:
-        snapshots.append(end_areas)
-
-    waiting, in_service = centre.open_contacts()
-    # open_counts: waiting, in service, and — for the service level — outcomes already known
-    # at the horizon: taken within target (a hit), taken late or waiting past it (a miss).
-    open_counts = {ch.name: [0, 0, 0, 0] for ch in centre.channels}
-    for c in waiting + in_service:
-        if c.arrived_at >= warmup:
-            counts = open_counts[c.channel.name]
-            counts[0 if c.state == WAITING else 1] += 1
-            if c.state == WAITING or c.answered_at > c.arrived_at:
-                c.channel.waited += 1
-            wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
-            if wait > c.channel.target_s:
-                counts[3] += 1
-            elif c.state != WAITING:
-                counts[2] += 1
-        if sink is not None:
-            sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
+        snapshots.append(end)
+    centre.close_books(horizon)
 
     window = horizon - warmup
     channels: dict[str, dict[str, float]] = {}
@@ -131,14 +107,14 @@ def simulate(
             "offered": ch.offered,
             "answered": ch.answered,
             "abandoned": ch.abandoned,
-            "waiting_end": open_counts[ch.name][0],
-            "in_service_end": open_counts[ch.name][1],
+            "waiting_end": ch.waiting_end,
+            "in_service_end": ch.in_service_end,
             "waited": ch.waited,
-            "within_target": ch.within_target + open_counts[ch.name][2],
-            "judged_open": open_counts[ch.name][2] + open_counts[ch.name][3],
+            "within_target": ch.within_target,
+            "judged_open": ch.judged_open,
             "wait_answered_sum": ch.wait_answered_sum,
             "wait_abandoned_sum": ch.wait_abandoned_sum,
-            "queue_area": end_areas[i] - at_warmup[i],
+            "queue_area": end.queue[i] - at_warmup.queue[i],
             "no_action": ch.no_action,
             **{f"j_{k}": v for k, v in ch.j.items()},
         }
@@ -146,11 +122,10 @@ def simulate(
             tallies.update(plain_journeys(ch, scenario.outcome))
         channels[ch.name] = channel_metrics(tallies, window)
     groups: dict[str, dict[str, float]] = {}
-    n_ch, n_g = len(centre.channels), len(centre.groups)
     total_busy = total_duty = total_cost = 0.0
     for j, (g, spec) in enumerate(zip(centre.groups, scenario.agents.values(), strict=True)):
-        busy = (end_areas[n_ch + j] - at_warmup[n_ch + j]) / g.threads
-        duty = (end_areas[n_ch + n_g + j] - at_warmup[n_ch + n_g + j]) / g.threads
+        busy = (end.busy[j] - at_warmup.busy[j]) / g.threads
+        duty = (end.on_duty[j] - at_warmup.on_duty[j]) / g.threads
         groups[g.name] = group_metrics(busy, duty, window, spec.cost_per_hour)
         total_busy += busy
         total_duty += duty
@@ -159,7 +134,7 @@ def simulate(
     overall["cost"] = total_cost
     resolved = sum(ch["journeys_resolved"] for ch in channels.values())
     overall["cost_per_resolved_journey"] = total_cost / resolved if resolved else math.nan
-    overall["public_sentiment"] = 100.0 * (end_areas[-1] - at_warmup[-1]) / window
+    overall["public_sentiment"] = 100.0 * (end.sentiment - at_warmup.sentiment) / window
     groups["overall"] = overall
 
     intervals = None
@@ -177,22 +152,11 @@ def simulate(
     return ReplicationOutput(replication, channels, groups, intervals, contacts)
 
 
-def plain_journeys(ch: Any, outcome: Any) -> dict[str, float]:
-    """Journey tallies of a channel without mechanics.
-
-    Every contact is one customer's whole journey, resolved when answered, given up when
-    abandoned, so the tallies follow from the contact tallies.
-    """
-    gave_up_csat = max(0.0, 1.0 - outcome.wait_penalty - outcome.unresolved_penalty)
-    return {
-        "j_started": ch.offered,
-        "j_resolved": ch.answered,
-        "j_gave_up": ch.abandoned,
-        "j_nothing_needed": 0,
-        "j_first_responses": ch.answered,
-        "j_first_response_sum": ch.wait_answered_sum,
-        "j_resolution_time_sum": ch.wait_answered_sum + ch.service_sum,
-        "j_contacts_sum": ch.answered + ch.abandoned,
-        "j_first_contact_resolved": ch.answered,
-        "j_csat_sum": ch.answered - outcome.wait_penalty * ch.late_sum + ch.abandoned * gave_up_csat,
-    }
+def level_areas(centre: Centre, now: float) -> LevelAreas:
+    """Bring the centre's time-weighted levels up to `now` and return their integrals."""
+    return LevelAreas(
+        [ch.queue_level.advance(now) for ch in centre.channels],
+        [g.busy_level.advance(now) for g in centre.groups],
+        [g.on_duty_level.advance(now) for g in centre.groups],
+        centre.visible.advance(now),
+    )

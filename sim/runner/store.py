@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.report.output import atomic_dir, write_json
+from sim.runner.atomic import atomic_dir, write_json
 from sim.runner.simulate import ReplicationOutput
 
 

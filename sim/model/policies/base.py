@@ -1,7 +1,8 @@
 """The routing protocol: an agent that becomes free asks its policy what to take next.
 
-A policy is any object with one method, `choose(group, now)`, that returns the channel
-queue the group's next free agent should serve from, or None to leave the agent idle. It
+A policy is any object with a method, `choose(group, now)`, that returns the channel
+queue the group's next free agent should serve from, or None to leave the agent idle, and
+a flag, `preemptive`, that says whether phone contacts may interrupt email work. It
 sees the group's eligible queues in `group.queues` (each with `n_waiting` and
 `head_arrived_at()`), and is asked both when an agent finishes a contact and when a
 contact arrives while agents of the group are idle. Policies are registered by name so a
@@ -21,7 +22,14 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Policy(Protocol):
-    """Routing plug-in: picks the queue a free agent of `group` serves next."""
+    """Routing plug-in: picks the queue a free agent of `group` serves next.
+
+    Attributes:
+        preemptive: True lets a phone contact that finds no idle agent interrupt an
+            agent's interruptible work (email), which resumes later; most policies say False.
+    """
+
+    preemptive: bool
 
     def choose(self, group: GroupState, now: float) -> ChannelState | None:
         """Return a queue of `group.queues` with `n_waiting > 0`, or None to stay idle."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sim.model.entities import ChannelState, GroupState
 from sim.model.policies.fifo import Fifo
 from sim.model.policies.priority import Priority
+from sim.types import ChannelKind
 
 if TYPE_CHECKING:
     from sim.config.schema import Routing
@@ -37,7 +38,7 @@ class Threshold(Priority):
         deferred: ChannelState | None = None
         for q in self._ordered(group):
             if q.n_waiting:
-                if q.kind == "phone":
+                if q.kind is ChannelKind.PHONE:
                     return q
                 if deferred is None:
                     deferred = q
@@ -48,6 +49,8 @@ class Threshold(Priority):
 
 class LongestWaitFirst:
     """The queue whose oldest contact has waited longest (optionally relative to its target)."""
+
+    preemptive = False
 
     def __init__(self, order: Sequence[str] = (), relative_to_target: bool = False) -> None:
         del order

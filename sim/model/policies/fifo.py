@@ -10,6 +10,8 @@ from sim.model.entities import ChannelState, GroupState
 class Fifo:
     """Oldest first across every queue the agent is skilled for."""
 
+    preemptive = False
+
     def __init__(self, order: Sequence[str] = ()) -> None:
         del order  # the order of channels does not matter to fifo
 

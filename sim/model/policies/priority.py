@@ -13,6 +13,8 @@ class Priority:
     Within a channel, contacts are served in arrival order.
     """
 
+    preemptive = False
+
     def __init__(self, order: Sequence[str] = ()) -> None:
         self.rank = {name: i for i, name in enumerate(order)}
         self._sorted: dict[int, tuple[list[ChannelState], list[ChannelState]]] = {}

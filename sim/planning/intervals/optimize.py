@@ -64,8 +64,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.config.loader import validate
 from sim.config.schema import Scenario
+from sim.config.validate import validate
 from sim.config.variants import Experiment
 from sim.metrics.stats import mean_ci
 from sim.planning.erlang_start import interval_start as interval_start

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.config.schema import Scenario
 from sim.metrics.stats import Estimate
+from sim.model.distributions import make_sampler
+from sim.planning.intervals.grid import interval_rates, table_grid
 from sim.planning.intervals.targets import IntervalJudgement, targets_json
 from sim.planning.targets import Target
 
@@ -79,6 +82,18 @@ class IntervalPlan:
     warnings: tuple[str, ...] = ()
     trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
     confident: bool = False
+
+    def offered_load(self) -> dict[str, NDArray[np.float64]]:
+        """Per channel a searched group serves: mean arrival rate × mean handle time (Erlangs), per table interval."""
+        scenario = self.scenario
+        grid = table_grid(scenario)
+        served = {ch for g in self.tables for ch in scenario.agents[g].skills}
+        out = {}
+        for channel, spec in scenario.channels.items():
+            if channel in served:
+                rates = interval_rates(scenario, channel, grid)[: len(self.labels)]
+                out[channel] = rates * make_sampler(spec.handle_time).mean
+        return out
 
     def agent_hours(self, group: str | None = None) -> float:
         """Agent-hours scheduled over the run, for one searched group or all of them."""

@@ -21,7 +21,7 @@ from sim.metrics.stats import Estimate, mean_ci
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import Grid
 from sim.planning.targets import OVERALL, Target
-from sim.records import interval_ratios
+from sim.records import IntervalLevels, interval_ratios
 from sim.runner.simulate import ReplicationOutput
 
 INTERVAL_CHANNEL_METRICS = ("service_level", "asa_s", "p_wait", "abandon_rate")
@@ -67,7 +67,8 @@ def interval_values(
         iv = out.intervals
         if iv is None:
             raise ValueError("per-interval targets need records='summary'")
-        n_run = len(iv["areas"]) - 1
+        levels = IntervalLevels.between(iv["areas"])
+        n_run = len(levels.sentiment)
         if target.scope == "channel":
             i = iv["channels"].index(target.name)
             t = {
@@ -78,11 +79,10 @@ def interval_values(
             values.append(interval_ratios(f)[target.metric])
             weights.append(f["offered"])
             continue
-        areas = np.diff(np.asarray(iv["areas"], dtype=np.float64), axis=0).T
-        n_ch, names = len(iv["channels"]), iv["groups"]
+        names = iv["groups"]
         chosen = names if target.name == OVERALL else [target.name]
-        busy = sum(grid.fold_judged(areas[n_ch + names.index(g)]) / threads[g] for g in chosen)
-        duty = sum(grid.fold_judged(areas[n_ch + len(names) + names.index(g)]) / threads[g] for g in chosen)
+        busy = sum(grid.fold_judged(levels.busy[:, names.index(g)]) / threads[g] for g in chosen)
+        duty = sum(grid.fold_judged(levels.on_duty[:, names.index(g)]) / threads[g] for g in chosen)
         with np.errstate(invalid="ignore", divide="ignore"):
             values.append(np.where(duty > 1e-9, busy / np.where(duty > 1e-9, duty, 1.0), np.nan))
         weights.append(np.asarray(duty, dtype=np.float64))

@@ -1,0 +1,10 @@
+"""Calibration: from a centre's contact log to a scenario.
+
+- `log`: the contact-log format, read and checked (`read_log` → `ContactLog`); `checks`
+  holds its column checks and the `LogError` a bad log raises.
+- `estimators`: arrivals and their over-dispersion, handle time, patience with censoring,
+  priority between classes.
+- `staffing`: agents on duty per interval, inferred from the log or read from a roster.
+- `fit`: `fit_log` puts them together into a `Fit`; `render` writes it as a commented
+  scenario (`write_scenario`).
+"""

@@ -1,0 +1,229 @@
+"""What the `staffsim` commands share: failing cleanly, progress, budgets, executors, stores.
+
+Every name here is public so that a command module imports it by name; none of them knows
+about a particular command. Heavy modules (tqdm, the model, the runner) are imported inside
+the helper that needs them, so a command loads only what it uses.
+
+Exit codes: 0 success; `EXIT_INPUT` (2) a bad scenario, bad arguments, a run over budget or an
+output folder that would be overwritten; `EXIT_FAILED` (1) worker processes that kept dying;
+`EXIT_INTERRUPTED` (130) Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+ON_INTERRUPT = "staffsim.on_interrupt"
+"""`ctx.meta` key: a callable giving the sentence to print when the command is interrupted."""
+
+
+def fail(message: str) -> NoReturn:
+    """Print `staffsim: message` on stderr and exit 2 (bad input; nothing was written)."""
+    click.echo(f"staffsim: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def progress_bar(total: int, quiet: bool, label: str) -> Any:
+    """A progress bar on stderr (never stdout), silent with --quiet or when not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, desc=label, unit="rep", file=sys.stderr, disable=True if quiet else None, leave=False
+    )
+
+
+def after_stop(ctx: click.Context) -> str:
+    """What a stopped command leaves behind, and how to go on."""
+    hint = ctx.meta.get(ON_INTERRUPT)
+    return str(hint()) if hint is not None else "no results were written"
+
+
+def resumable(store: Any, resume_hint: str) -> None:
+    """Let an interrupt say how many finished replications `store` keeps, and how to resume."""
+    if store is None:
+        return
+
+    def hint() -> str:
+        if not store.partial.exists():  # interrupted after the results were put in place
+            return f"the results are complete in {store.dest}" if store.dest.exists() else "nothing was kept"
+        n = len(store.done())
+        return (
+            f"{n} finished replication{'s are' if n != 1 else ' is'} kept in {store.partial}; "
+            f"run the same command with --resume to finish ({resume_hint})"
+        )
+
+    click.get_current_context().meta[ON_INTERRUPT] = hint
+
+
+force_option = click.option(
+    "--force", is_flag=True, help="Run even if the run is larger than the budget (see sim.runner.budget)."
+)
+
+
+def report_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The `--report` flag: also write report.html into --out."""
+    return click.option("--report", is_flag=True, help="Also write an HTML report (report.html) into --out.")(
+        fn
+    )
+
+
+def write_html_report(out: Path) -> None:
+    """Write `out/report.html`; a failure here never loses the results already in place."""
+    from sim.report.html import ReportError, write_report
+
+    try:
+        path = write_report(out)
+    except (ReportError, OSError) as exc:
+        fail(f"results are in {out}, but the report could not be written: {exc}")
+    click.echo(f"report written to {path}", err=True)
+
+
+def check_budget(path: Path | str, scenarios: list[Any], replications: int | None, records: str) -> None:
+    """Exit 2, quoting the estimate, when a run is larger than the limits of `sim.runner.budget`.
+
+    Args:
+        path: what the message names first: the scenario file, or the command (a study).
+        scenarios: every scenario the run simulates (`sim.runner.budget.estimate`).
+        replications: per scenario; None uses each scenario's own.
+        records: what each replication keeps.
+    """
+    from sim.runner.budget import BudgetError, Limits, check, estimate
+
+    try:
+        limits = Limits.from_env()
+    except BudgetError as exc:
+        fail(str(exc))
+    try:
+        check(estimate(scenarios, replications, records), limits)
+    except BudgetError as exc:
+        fail(
+            f"{path}: this run is too large:\n  "
+            + "\n  ".join(exc.problems)
+            + "\n  pass --force to run it anyway"
+        )
+
+
+def guard(fn: Callable[[], Any]) -> Any:
+    """Call `fn`; a scenario error it raises ends the command with exit 2."""
+    from sim.config.errors import ScenarioError
+
+    try:
+        return fn()
+    except ScenarioError as exc:
+        fail(str(exc))
+
+
+def load_scenario_file(path: Path) -> Any:
+    """The validated scenario in `path`, or exit 2 with the scenario error."""
+    from sim.api import check_runnable
+    from sim.config import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(path)
+        check_runnable(scenario, label=str(path), path=path)
+    except ScenarioError as exc:
+        fail(str(exc))
+    return scenario
+
+
+def load_experiment_file(path: Path) -> Any:
+    """The baseline and variants in `path`, each checked runnable, or exit 2."""
+    from sim.api import check_runnable
+    from sim.config.errors import ScenarioError
+    from sim.config.variants import load_experiment
+
+    try:
+        exp = load_experiment(path)
+        for scenario in [exp.baseline, *exp.variants.values()]:
+            check_runnable(scenario, label=str(path), path=path)
+    except ScenarioError as exc:
+        fail(str(exc))
+    return exp
+
+
+def open_executor(workers: int | None, dask: str | None) -> Any:
+    """The executor for --workers / --dask, or exit 2 when the Dask scheduler is unreachable."""
+    from sim.runner.executors import make_executor
+
+    try:
+        return make_executor(workers, dask)
+    except OSError as exc:
+        fail(f"cannot reach the Dask scheduler {dask}: {exc}")
+
+
+def with_executor(
+    label: str, quiet: bool, workers: int | None, dask: str | None, work: Callable[[Any, Any, Any], Any]
+) -> Any:
+    """Run `work(executor, progress, on_total)` with a progress bar, then release the executor."""
+    bar = progress_bar(0, quiet, label)
+    executor = open_executor(workers, dask)
+
+    def grow(total: int) -> None:
+        bar.total = total
+        bar.refresh()
+
+    try:
+        return guard(lambda: work(executor, bar.update, grow))
+    finally:
+        bar.close()
+        executor.close()
+
+
+def open_store(out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool) -> Any:
+    """The task store of `--out` (None without it), or exit 2 when it cannot be used."""
+    from sim.runner.store import StoreError, TaskStore
+
+    if out is None:
+        if resume:
+            fail("--resume needs --out (the folder of the interrupted run)")
+        return None
+    try:
+        return TaskStore(out, key, resume=resume, overwrite=overwrite)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def experiment_key(command: str, exp: Any, seed: int, **extra: Any) -> dict[str, Any]:
+    """What identifies an experiment's stored tasks: the command, the scenarios' hash, the seed."""
+    import hashlib
+
+    blob = exp.baseline.model_dump_json() + "".join(v.model_dump_json() for v in exp.variants.values())
+    return {
+        "command": command,
+        "scenario_sha256": hashlib.sha256(blob.encode()).hexdigest(),
+        "seed": seed,
+        **extra,
+    }
+
+
+_EXECUTOR_OPTIONS = [
+    click.option(
+        "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."
+    ),
+    click.option(
+        "--dask", metavar="ADDRESS", help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT."
+    ),
+    click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results to this folder."
+    ),
+    click.option(
+        "--resume", is_flag=True, help="Finish an interrupted run in --out, reusing finished replications."
+    ),
+    click.option("--overwrite", is_flag=True, help="Replace an existing --out folder."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+]
+
+
+def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers, --dask, --out, --resume, --overwrite and --quiet, as compare and sweep take them."""
+    for option in reversed(_EXECUTOR_OPTIONS):
+        fn = option(fn)
+    return fn

@@ -1,0 +1,189 @@
+"""`staffsim compare`: every variant against the baseline on common random numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sim.cli._common import (
+    check_budget,
+    executor_options,
+    experiment_key,
+    fail,
+    force_option,
+    load_experiment_file,
+    open_store,
+    report_option,
+    resumable,
+    with_executor,
+    write_html_report,
+)
+
+SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
+"""The metrics the terminal table shows (every metric is in comparison.csv and the JSON)."""
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replications",
+    "-n",
+    type=click.IntRange(min=2),
+    help="Replications per side (default: the scenario's).",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@click.option(
+    "--precision", metavar="METRIC=HALFWIDTH", help="Replicate until this 95% CI half-width is reached."
+)
+@click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option(
+    "--turning",
+    metavar="PATH=LOW:HIGH[:POINTS]",
+    help="Sweep this key for every claim and report where its verdict turns (claims may also say turning:).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@executor_options
+@force_option
+@report_option
+def compare(
+    scenario: Path,
+    replications: int | None,
+    seed: int | None,
+    precision: str | None,
+    max_replications: int,
+    turning: str | None,
+    as_json: bool,
+    workers: int | None,
+    dask: str | None,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+    force: bool,
+    report: bool,
+) -> None:
+    """Compare every variant of SCENARIO with its baseline on common random numbers."""
+    from sim.experiment.compare import Precision
+    from sim.experiment.compare import compare as run_compare
+    from sim.report.tables import comparison_table, render
+
+    exp = load_experiment_file(scenario)
+    if not exp.variants:
+        fail(f"{scenario}: no variants to compare; add a 'variants:' section")
+    prec = None
+    if precision is not None:
+        try:
+            prec = Precision.parse(precision)
+        except ValueError as exc:
+            fail(str(exc))
+    base_seed = exp.baseline.seed if seed is None else seed
+    if not force:  # with --precision, as many replications as it may add
+        most = replications or exp.baseline.replications
+        check_budget(
+            scenario,
+            [exp.baseline, *exp.variants.values()],
+            max(most, 3, max_replications) if prec is not None else most,
+            "none",
+        )
+    store = open_store(
+        out,
+        experiment_key("compare", exp, base_seed, replications=replications, precision=precision),
+        resume,
+        overwrite,
+    )
+    resumable(store, f"--out {out} --resume")
+    result = with_executor(
+        exp.baseline.name, quiet, workers, dask,
+        lambda executor, progress, on_total: run_compare(
+            exp, replications=replications, seed=seed, executor=executor, precision=prec,
+            max_replications=max_replications, store=store, progress=progress, on_total=on_total,
+        ),
+    )  # fmt: skip
+    turning_points(exp, result, turning, seed, workers, dask, quiet)
+    payload = result.to_dict()
+    if store is not None:
+        from sim.report.output import manifest
+        from sim.runner.atomic import write_json
+
+        def write(folder: Path) -> None:
+            from sim.experiment.turning import figure
+
+            for name, tp in result.turning.items():
+                figure(tp).savefig(folder / f"turning-{name}.png", dpi=110, bbox_inches="tight")
+            result.table().to_csv(folder / "comparison.csv", index=False)
+            frames = [result.baseline.replications().assign(variant="baseline")]
+            frames += [r.replications().assign(variant=v) for v, r in result.variants.items()]
+            import pandas as pd
+
+            pd.concat(frames, ignore_index=True).to_csv(folder / "replications.csv", index=False)
+            write_json(folder / "result.json", payload)
+            write_json(
+                folder / "manifest.json",
+                manifest(
+                    exp.files,
+                    exp.baseline.model_dump_json(),
+                    seed=base_seed,
+                    replications=result.n,
+                    variants=exp.overrides,
+                ),
+            )
+
+        store.finish(write, overwrite=overwrite)
+        if report:
+            assert out is not None
+            write_html_report(out)
+    elif report:
+        fail("--report needs --out (the report is written into the result folder)")
+    if as_json:
+        click.echo(json.dumps(payload, allow_nan=False))
+        return
+    click.echo(render(comparison_table(result, SHOWN)), nl=False)
+    from sim.experiment.claims import verdict_lines
+
+    click.echo(verdict_lines(result.verdicts()), nl=False)
+    for tp in result.turning.values():
+        click.echo(f"  turning point: {tp.sentence()}")
+    if out is not None:
+        click.echo(f"results written to {out}")
+
+
+def turning_points(
+    exp: Any,
+    result: Any,
+    turning: str | None,
+    seed: int | None,
+    workers: int | None,
+    dask: str | None,
+    quiet: bool,
+) -> None:
+    """Find where each claim turns (`--turning` for every claim, or a claim's own `turning:`)."""
+    from sim.config.variants import check_path
+    from sim.experiment.turning import parse_turning
+    from sim.experiment.turning import turning_points as find_all
+
+    override = None
+    if turning is not None:
+        if not exp.claims:
+            fail("--turning needs claims: add a 'claims:' section to the scenario")
+        try:
+            override = parse_turning(turning)
+        except ValueError as exc:
+            fail(str(exc))
+        try:
+            check_path(override.path.split("."), override.path)
+        except KeyError as exc:
+            fail(f"--turning {override.path}: {exc.args[1]}")
+    if override is None and not any(c.turning for c in exp.claims.values()):
+        return
+    try:
+        result.turning = with_executor(
+            "turning points", quiet, workers, dask,
+            lambda executor, progress, on_total: find_all(
+                exp, replications=result.n, override=override, seed=seed, executor=executor, progress=progress
+            ),
+        )  # fmt: skip
+    except ValueError as exc:
+        fail(str(exc))

@@ -1,0 +1,100 @@
+"""`staffsim erlang`: Erlang C (or Erlang A) figures for one single-skill queue, no simulation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from sim.cli._common import fail
+
+
+@click.command()
+@click.option(
+    "--agents",
+    "-c",
+    type=click.IntRange(min=1),
+    help="Agents on duty (omit to find the fewest that meet --service-level).",
+)
+@click.option(
+    "--rate-per-hour", type=click.FloatRange(min=0, min_open=True), required=True, help="Arrivals per hour."
+)
+@click.option(
+    "--aht-s", type=click.FloatRange(min=0, min_open=True), required=True, help="Mean handle time, seconds."
+)
+@click.option(
+    "--target-s",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="Answer-within target, seconds.",
+)
+@click.option(
+    "--patience-s",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Mean patience, seconds (Erlang A; omit for Erlang C).",
+)
+@click.option(
+    "--service-level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Target share answered within --target-s, when sizing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def erlang(
+    agents: int | None,
+    rate_per_hour: float,
+    aht_s: float,
+    target_s: float,
+    patience_s: float | None,
+    service_level: float,
+    as_json: bool,
+) -> None:
+    """Erlang C (or Erlang A with --patience-s) figures for a single-skill queue."""
+    from sim.analytic import erlang as e
+
+    lam = rate_per_hour / 3600.0
+    load = lam * aht_s
+    try:
+        if agents is None:
+            if patience_s is None:
+                agents = e.min_agents_erlang_c(load, aht_s, target_s, service_level)
+            else:
+                agents = e.min_agents_erlang_a(lam, aht_s, patience_s, target_s, service_level)
+        figures: dict[str, Any] = {
+            "agents": agents,
+            "load_erlangs": load,
+            "sqrt_staffing_beta": (agents - load) / load**0.5,
+        }
+        if patience_s is None:
+            figures.update(
+                model="erlang_c",
+                p_wait=e.erlang_c(agents, load),
+                asa_s=e.erlang_c_asa(agents, load, aht_s),
+                service_level=e.erlang_c_service_level(agents, load, aht_s, target_s),
+                occupancy=min(load / agents, 1.0),
+            )
+        else:
+            a = e.erlang_a(agents, lam, aht_s, patience_s, target_s)
+            figures.update(
+                model="erlang_a",
+                p_wait=a.p_wait,
+                p_abandon=a.p_abandon,
+                asa_s=a.asa_s,
+                mean_wait_s=a.mean_wait_s,
+                service_level=a.service_level,
+                occupancy=a.occupancy,
+            )
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        clean = {
+            k: (v if not isinstance(v, float) or (v == v and abs(v) != float("inf")) else None)
+            for k, v in figures.items()
+        }
+        click.echo(json.dumps(clean))
+        return
+    for key, value in figures.items():
+        click.echo(f"{key:>20}: {value:.6g}" if isinstance(value, float) else f"{key:>20}: {value}")

@@ -1,0 +1,129 @@
+"""`staffsim sweep`: a scenario at every point of a grid of key-path values, one tidy table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sim.cli._common import (
+    check_budget,
+    executor_options,
+    experiment_key,
+    fail,
+    force_option,
+    guard,
+    load_experiment_file,
+    open_store,
+    report_option,
+    resumable,
+    with_executor,
+    write_html_report,
+)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    metavar="PATH=VALUES",
+    help="A key path and its values: 10:20, 10:20:2 or 5,10,20. Repeat for more dimensions.",
+)
+@click.option(
+    "--replications",
+    "-n",
+    type=click.IntRange(min=1),
+    help="Replications per point (default: the scenario's).",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@executor_options
+@force_option
+@report_option
+def sweep(
+    scenario: Path,
+    grids: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    workers: int | None,
+    dask: str | None,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+    force: bool,
+    report: bool,
+) -> None:
+    """Run SCENARIO at every point of a grid; write a tidy table (CSV and Parquet)."""
+    from sim.experiment.sweep import parse_grid, point_scenarios
+    from sim.experiment.sweep import sweep as run_sweep
+
+    exp = load_experiment_file(scenario)
+    try:
+        grid = parse_grid(list(grids))
+    except ValueError as exc:
+        fail(f"{scenario}: {exc}")
+    if out is None:
+        out = Path("results") / f"sweep-{scenario.stem}"
+    base_seed = exp.baseline.seed if seed is None else seed
+    if not force:
+        _check_sweep_tasks(scenario, exp.baseline, grid, replications)
+    # every point is checked before anything is written, with or without --force
+    points = guard(lambda: point_scenarios(exp.baseline, grid, label=str(scenario)))
+    if not force:
+        check_budget(scenario, points, replications or exp.baseline.replications, "none")
+    store = open_store(
+        out, experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
+    )
+    resumable(store, f"--out {out} --resume")
+    table = with_executor(
+        exp.baseline.name, quiet, workers, dask,
+        lambda executor, progress, on_total: run_sweep(
+            exp, grid, replications=replications, seed=seed, executor=executor, store=store,
+            progress=progress, on_total=on_total, scenarios=points,
+        ),
+    )  # fmt: skip
+    from sim.report.output import manifest
+    from sim.runner.atomic import write_json
+
+    def write(folder: Path) -> None:
+        table.to_csv(folder / "sweep.csv", index=False)
+        table.to_parquet(folder / "sweep.parquet", index=False)
+        write_json(
+            folder / "manifest.json",
+            manifest(exp.files, exp.baseline.model_dump_json(), seed=base_seed, grid=grid, rows=len(table)),
+        )
+
+    store.finish(write, overwrite=overwrite)
+    if report:
+        write_html_report(out)
+    shown = table[(table.scope == "channel") & table.metric.isin(["service_level", "asa_s", "abandon_rate"])]
+    means = (
+        shown.groupby(["point", *grid, "name", "metric"], sort=True)["value"]
+        .mean()
+        .unstack(["name", "metric"])
+    )
+    click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
+    click.echo(f"{len(table):,} rows written to {out}/sweep.csv and sweep.parquet")
+
+
+def _check_sweep_tasks(path: Path, base: Any, grid: dict[str, list[Any]], replications: int | None) -> None:
+    """The cheap part of a sweep's budget: the number of tasks, before any point is built."""
+    import math
+
+    from sim.runner.budget import BudgetError, Limits
+
+    n = replications or base.replications
+    tasks = math.prod(len(v) for v in grid.values()) * n
+    try:
+        limit = Limits.from_env().tasks
+    except BudgetError as exc:
+        fail(str(exc))
+    if tasks > limit:
+        fail(
+            f"{path}: this run is too large:\n  the grid has {tasks:,} replication tasks, above the "
+            f"limit of {limit:,.0f} (set STAFFSIM_MAX_TASKS to change it)\n  pass --force to run it anyway"
+        )

@@ -1,0 +1,56 @@
+"""Small scenarios as dicts, shared by the tests: one home for each shape used in several files.
+
+Each builder returns a fresh dict (callers may change it) that `sim.load_scenario` accepts.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository's root folder."""
+
+
+def single_queue(
+    *,
+    rate_per_hour: float = 540,
+    agents: int = 10,
+    mean_s: float = 60,
+    target_s: float = 20,
+    patience_s: float | None = None,
+    hours: float = 20,
+    warmup: float = 1,
+    seed: int = 7,
+    replications: int = 5,
+    name: str = "mmc",
+) -> dict[str, Any]:
+    """One phone channel, Poisson arrivals, exponential handle times and one team: M/M/c (+M with patience)."""
+    phone: dict[str, Any] = {
+        "arrivals": {"rate_per_hour": rate_per_hour},
+        "handle_time": {"dist": "exponential", "mean_s": mean_s},
+        "target": {"answer_within_s": target_s},
+    }
+    if patience_s is not None:
+        phone["patience"] = {"dist": "exponential", "mean_s": patience_s}
+    return {
+        "name": name,
+        "seed": seed,
+        "replications": replications,
+        "horizon_hours": hours,
+        "warmup_hours": warmup,
+        "channels": {"phone": phone},
+        "agents": {"team": {"count": agents, "skills": ["phone"]}},
+    }
+
+
+MMC: dict[str, Any] = single_queue()
+"""The small M/M/c: 10 agents, 540 calls/h of 60 s (utilisation 0.9), 20 h, seed 7."""
+
+
+def mmc(**changes: Any) -> dict[str, Any]:
+    """A copy of the small M/M/c scenario with top-level keys replaced."""
+    data = copy.deepcopy(MMC)
+    data.update(changes)
+    return data

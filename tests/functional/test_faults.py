@@ -1,0 +1,304 @@
+"""Faults: a worker process killed mid-sweep, Ctrl-C, and what is left to resume.
+
+The end-to-end tests run `python -m sim sweep` as a real process on a small grid whose
+replications take about a quarter of a second each, disturb it while it runs, and compare
+its final table with an undisturbed run's: results depend only on the tasks, never on which
+worker ran them or how often, so the tables must be equal, row for row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psutil
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import sim.runner.tasks
+from sim.cli import main
+from sim.runner.executors import PoolExecutor
+from tests.builders import ROOT
+
+SCENARIO = {
+    "name": "faults",
+    "seed": 11,
+    "replications": 4,
+    "horizon_hours": 3,
+    "channels": {
+        "phone": {
+            "arrivals": {"rate_per_hour": 6000},
+            "handle_time": {"dist": "exponential", "mean_s": 60},
+            "patience": {"dist": "exponential", "mean_s": 120},
+        }
+    },
+    "agents": {"team": {"count": 104, "skills": ["phone"]}},
+}
+"""About 18,000 contacts per replication: a quarter of a second, long enough to interrupt."""
+
+GRID = ("--grid", "agents.team.count=104:106")
+TASKS = 3 * 4
+
+
+def sweep_cmd(path: Path, out: Path, *extra: str) -> list[str]:
+    """`python -m sim sweep` of the fault scenario's grid."""
+    return [sys.executable, "-m", "sim", "sweep", str(path), *GRID, "--out", str(out), "-q", *extra]
+
+
+def tasks_done(out: Path) -> int:
+    """Replications stored in the hidden partial folder of `out`."""
+    return len(list((out.parent / f".{out.name}.partial" / "tasks").glob("*.json")))
+
+
+def wait_for(condition: Any, timeout: float = 60.0) -> None:
+    """Poll `condition()` until it is true (or fail after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fault scenario written to a file."""
+    path = tmp_path_factory.mktemp("faults") / "faults.yaml"
+    path.write_text(yaml.safe_dump(SCENARIO), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def undisturbed(scenario_file: Path) -> pd.DataFrame:
+    """The sweep table of a run nobody disturbed."""
+    out = scenario_file.parent / "undisturbed"
+    subprocess.run(sweep_cmd(scenario_file, out, "-j", "2"), check=True, capture_output=True, timeout=300)
+    return pd.read_csv(out / "sweep.csv")
+
+
+def worker_pids(parent: int) -> list[int]:
+    """Process-pool workers of `parent`: its children running the same command line."""
+    me = psutil.Process(parent)
+    return [c.pid for c in me.children() if c.cmdline() == me.cmdline()]
+
+
+def test_killed_worker_is_reported_and_its_replications_rerun(
+    scenario_file: Path, undisturbed: pd.DataFrame, tmp_path: Path
+) -> None:
+    """SIGKILL one pool worker mid-sweep: a message on stderr, its work rerun, the same table."""
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        sweep_cmd(scenario_file, out, "-j", "2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(lambda: tasks_done(out) >= 1 and len(worker_pids(proc.pid)) == 2)
+        victim = worker_pids(proc.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        killed_at = tasks_done(out)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert killed_at < TASKS, "the worker should have been killed while work remained"
+    assert proc.returncode == 0, stderr
+    assert "a worker process died; rerunning" in stderr and "Traceback" not in stderr
+    assert f"{len(undisturbed):,} rows written" in stdout
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), undisturbed)
+    assert not (tmp_path / ".killed.partial").exists()
+
+
+def _default_sigint() -> None:
+    """Give the child the default Ctrl-C handling, as a terminal does.
+
+    A test runner started in the background (as CI may be) has SIGINT ignored, and
+    children inherit that; a user's shell never starts a foreground command that way.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the command (-j 1)", "Ctrl-C in a terminal (-j 2)"])
+def test_ctrl_c_keeps_finished_replications_and_resume_completes(
+    scenario_file: Path, undisturbed: pd.DataFrame, tmp_path: Path, how: str
+) -> None:
+    """Ctrl-C: exit 130 with how to resume, finished replications kept; --resume finishes equal.
+
+    A terminal sends SIGINT to every process of the foreground group, workers included; the
+    workers ignore it and the command stops them, so no worker prints a traceback either.
+    """
+    out = tmp_path / "cut"
+    terminal = "terminal" in how
+    workers = "2" if terminal else "1"
+    proc = subprocess.Popen(
+        sweep_cmd(scenario_file, out, "-j", workers),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=_default_sigint,
+    )
+    try:
+        wait_for(lambda: tasks_done(out) >= 2)
+        if terminal:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    kept = tasks_done(out)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and stdout == ""
+    assert "staffsim: interrupted" in stderr
+    assert f"{kept} finished replications are kept in" in stderr and "--resume" in stderr
+    assert 2 <= kept < TASKS
+    assert not out.exists(), "no partial output in the destination"
+    resumed = subprocess.run(
+        sweep_cmd(scenario_file, out, "-j", "2", "--resume"), capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), undisturbed)
+
+
+def test_ctrl_c_during_run_says_nothing_was_written(scenario_file: Path, tmp_path: Path) -> None:
+    """`staffsim run` interrupted: exit 130, one line, no traceback, no --out folder."""
+    out = tmp_path / "run-out"
+    cmd = [sys.executable, "-m", "sim", "run", str(scenario_file), "-n", "30", "--out", str(out), "-q"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint
+    )
+    try:
+        # Past start-up (imports take about 2.5 s of CPU), into the replications (30 take 8 s).
+        cpu = psutil.Process(proc.pid)
+        wait_for(lambda: sum(cpu.cpu_times()[:2]) > 4.0)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert stderr.strip() == "staffsim: interrupted; no results were written"
+    assert stdout == "" and not out.exists()
+
+
+def _import_sim_cpu_s() -> float:
+    """CPU seconds a fresh interpreter needs to start and `import sim` (the most of 3 runs)."""
+    most = 0.0
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", "import sim"], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        most = max(most, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return most
+
+
+@pytest.mark.parametrize("entry", ["python -m sim", "staffsim script"])
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(entry: str, tmp_path: Path) -> None:
+    """Ctrl-C while the command still imports pandas, scipy and the model: exit 130, one line.
+
+    Start-up takes about 2.5 s of CPU (see above): about 0.6 s to import the command-line
+    module (click, pydantic, numpy), then pandas, scipy and the model. Before that the
+    interpreter itself starts and imports `site` (about 0.04 s here, more on a cold cache),
+    which no code of ours can guard; so the first signal is sent 0.03 s of CPU after the
+    time `python -c "import sim"` takes on this machine, then at 0.2 and 1.0 s: the first
+    two land while the command-line module imports (a traceback before the fix), the last
+    while the command imports the model.
+    """
+    scenario = ROOT / "scenarios" / "baseline.yaml"
+    prog = (
+        [sys.executable, "-m", "sim"]
+        if entry == "python -m sim"
+        else [str(Path(sys.executable).parent / "staffsim")]
+    )
+    first = _import_sim_cpu_s() + 0.03
+    for cpu_s in sorted({first, max(first, 0.2), max(first, 1.0)}):
+        proc = subprocess.Popen(
+            [*prog, "run", str(scenario), "-q"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            preexec_fn=_default_sigint,
+        )
+        try:
+            child = psutil.Process(proc.pid)
+            wait_for(lambda: sum(child.cpu_times()[:2]) >= cpu_s)  # noqa: B023 - called at once
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, f"after {cpu_s} s: {stderr}"
+        assert "Traceback" not in stderr, stderr
+        assert stderr.strip() == "staffsim: interrupted; no results were written"
+        assert stdout == ""
+
+
+# --- the pool executor, in-process -------------------------------------------------------
+
+
+def _die_once(marker_dir: str, task: int) -> int:
+    """Kill this worker the first time task 3 runs (a marker file remembers it); else square."""
+    marker = Path(marker_dir) / f"died-{task}"
+    if task == 3 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return task * task
+
+
+def _always_die(task: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return task
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_pool_reruns_the_tasks_of_a_dead_worker(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A worker that dies mid-task is logged as a warning and every unfinished task rerun once."""
+    import functools
+
+    pool = PoolExecutor(2)
+    with caplog.at_level(logging.WARNING, logger="sim.runner.executors"):
+        results = dict(pool.map_unordered(functools.partial(_die_once, str(tmp_path)), list(range(8))))
+    assert results == {i: i * i for i in range(8)}
+    assert any("a worker process died; rerunning" in r.message for r in caplog.records)
+
+
+def test_pool_gives_up_after_its_retries(caplog: pytest.LogCaptureFixture) -> None:
+    """A task that kills every worker it runs on: `BrokenProcessPool` after `retries` fresh pools."""
+    pool = PoolExecutor(2, retries=1)
+    with caplog.at_level(logging.WARNING, logger="sim.runner.executors"), pytest.raises(BrokenProcessPool):
+        list(pool.map_unordered(_always_die, [1, 2]))
+    assert any("giving up" in r.message for r in caplog.records)
+
+
+def test_cli_reports_workers_that_keep_dying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When workers keep dying, `sweep` exits 1 with a message and how to resume, no traceback."""
+    path = tmp_path / "tiny.yaml"
+    tiny = {**SCENARIO, "horizon_hours": 0.1, "replications": 2}
+    path.write_text(yaml.safe_dump(tiny), encoding="utf-8")
+    monkeypatch.setattr(sim.runner.tasks, "execute", _always_die)  # forked workers inherit it
+    out = tmp_path / "dying"
+    result = CliRunner().invoke(main, ["sweep", str(path), *GRID, "-j", "2", "--out", str(out), "-q"])
+    assert result.exit_code == 1, result.output
+    assert "worker processes kept dying" in result.stderr and "--resume" in result.stderr
+    assert not isinstance(result.exception, BrokenProcessPool)
+    assert not out.exists()
+
+
+def test_stopping_early_terminates_running_workers() -> None:
+    """Closing the result stream (Ctrl-C, an error) stops the workers instead of awaiting their tasks."""
+    pool = PoolExecutor(2)
+    stream: Iterator[tuple[int, Any]] = pool.map_unordered(_sleep, [0.05, 60.0, 60.0])
+    assert next(stream) == (0, 0.05)
+    start = time.monotonic()
+    stream.close()  # what a KeyboardInterrupt in the caller's loop amounts to
+    assert time.monotonic() - start < 10, "workers should be terminated, not awaited"

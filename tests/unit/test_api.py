@@ -1,0 +1,146 @@
+"""The public surface: curated exports, no import side effects, documented tables, outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
+from sim.records import CONTACT_COLUMNS
+from sim.runner.atomic import OutputExistsError, atomic_dir
+from tests.builders import ROOT, mmc
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_public_api_is_curated() -> None:
+    """`sim.__all__` lists exactly the supported entry points, and each exists."""
+    expected = {
+        "Experiment", "RunResult", "Scenario", "ScenarioError", "__version__",
+        "compare", "load_experiment", "load_scenario", "optimize", "run", "sweep",
+    }  # fmt: skip
+    assert set(sim.__all__) == expected
+    for name in sim.__all__:
+        assert hasattr(sim, name), name
+
+
+def test_import_has_no_side_effects(tmp_path: Path) -> None:
+    """Importing sim touches neither numpy's global random state nor the working folder."""
+    code = (
+        "import numpy as np; before = np.random.get_state()[1].copy(); import sim, sim.cli, sim.experiment.sweep; "
+        "after = np.random.get_state()[1]; print(bool((before == after).all()))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == "True"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [*CHANNEL_METRICS, *GROUP_METRICS])
+def test_readme_documents_every_metric(name: str) -> None:
+    """Every metric the code reports has a row in the README's metric tables."""
+    assert f"| `{name}` |" in README
+
+
+@pytest.mark.parametrize("name", list(CONTACT_COLUMNS))
+def test_readme_documents_every_contact_column(name: str) -> None:
+    """Every per-contact column has a row in the README's record table."""
+    assert f"| `{name}` |" in README
+
+
+def test_readme_documents_every_command() -> None:
+    """Every CLI command appears in the README, as do the two make targets."""
+    import click
+
+    from sim.cli import main
+
+    commands = main.list_commands(click.Context(main))
+    assert {"run", "compare", "sweep", "optimize", "study", "report", "erlang", "check"} <= set(commands)
+    for command in commands:
+        assert f"staffsim {command}" in README, command
+    assert "make run" in README and "make test" in README
+
+
+def test_contacts_table_has_documented_columns() -> None:
+    """result.contacts() has exactly the documented columns, in order."""
+    result = sim.run(sim.load_scenario(mmc(horizon_hours=1, warmup_hours=0)), replications=2, records="full")
+    contacts = result.contacts()
+    assert list(contacts.columns) == list(CONTACT_COLUMNS)
+    assert set(contacts.replication) == {0, 1}
+
+
+def test_records_modes_gate_tables() -> None:
+    """records='none' has no interval table; 'summary' has no per-contact table."""
+    scenario = sim.load_scenario(mmc(horizon_hours=1, warmup_hours=0))
+    with pytest.raises(ValueError, match="summary"):
+        sim.run(scenario, replications=1, records="none").intervals()
+    with pytest.raises(ValueError, match="full"):
+        sim.run(scenario, replications=1, records="summary").contacts()
+    with pytest.raises(ValueError, match="records"):
+        sim.run(scenario, replications=1, records="everything")
+
+
+def test_records_modes_agree_on_metrics() -> None:
+    """The metrics do not depend on how much is recorded."""
+    scenario = sim.load_scenario(mmc(horizon_hours=2))
+    runs = [sim.run(scenario, replications=2, records=m).replications() for m in ("none", "summary", "full")]
+    assert runs[0].equals(runs[1]) and runs[1].equals(runs[2])
+
+
+def test_intervals_add_up_to_the_totals() -> None:
+    """Per-interval offered and answered counts sum to the whole-run tallies (no warm-up)."""
+    scenario = sim.load_scenario(mmc(horizon_hours=3, warmup_hours=0, interval_min=15))
+    result = sim.run(scenario, replications=2)
+    intervals = result.intervals()
+    assert intervals.interval.nunique() == 12
+    for r in (0, 1):
+        rows = intervals[intervals.replication == r]
+        out = result.outputs[r].channels["phone"]
+        assert rows.offered.sum() == out["offered"]
+        assert rows.answered.sum() == out["answered"]
+        busy = rows.busy_agents.mean()
+        assert busy == pytest.approx(result.outputs[r].groups["overall"]["busy_agents"], rel=1e-9)
+
+
+def test_atomic_dir_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    """A failure while writing leaves neither the destination nor a temporary folder."""
+    dest = tmp_path / "out"
+    with pytest.raises(RuntimeError), atomic_dir(dest) as tmp:
+        (tmp / "half.csv").write_text("x")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_dir_replaces_only_when_asked(tmp_path: Path) -> None:
+    """An existing folder is kept unless overwrite is asked, and then replaced whole."""
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "old.txt").write_text("old")
+    with pytest.raises(OutputExistsError), atomic_dir(dest):
+        pass
+    with atomic_dir(dest, overwrite=True) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in dest.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_run_json_values_are_finite_or_null(tmp_path: Path) -> None:
+    """JSON output never holds NaN or infinity: one replication gives null CI bounds."""
+    path = tmp_path / "s.json.yaml"
+    path.write_text(json.dumps(mmc(horizon_hours=1, warmup_hours=0)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(path), "-n", "1", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    payload = json.loads(proc.stdout)
+    assert payload["channels"]["phone"]["asa_s"]["ci_low"] is None
+    assert np.isfinite(payload["channels"]["phone"]["asa_s"]["mean"])
