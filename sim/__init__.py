@@ -20,7 +20,7 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing would leng
 if TYPE_CHECKING:
     from typing import Any
 
-    from sim.api import compare, optimize, run, sweep
+    from sim.api import claims, compare, optimize, run, sweep
     from sim.config import Scenario, ScenarioError, load_scenario
     from sim.config.variants import Experiment, load_experiment
     from sim.results import RunResult
@@ -33,6 +33,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "claims",
     "compare",
     "load_experiment",
     "load_scenario",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "claims": "sim.api",
     "compare": "sim.api",
     "optimize": "sim.api",
     "run": "sim.api",

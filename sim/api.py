@@ -126,6 +126,59 @@ def compare(
     return result.table()
 
 
+def claims(
+    source: str | Path | dict[str, Any] | Experiment,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+    turning: bool = True,
+) -> pd.DataFrame:
+    """Judge the `claims:` of a scenario file from its variants' paired replications.
+
+    Args:
+        source: a scenario file or dict with `variants:` and `claims:`, or an `Experiment`.
+        replications: per side; default the scenario's.
+        seed: base seed; default the scenario's.
+        workers: local processes (ignored with `dask`).
+        dask: ``"local"`` or a scheduler address ``"tcp://host:port"``.
+        turning: also find the turning point of each claim with a `turning:` key.
+
+    Returns:
+        One row per claim: `name`, `claim`, `source`, `verdict` (holds, does not hold,
+        undecided), `diff_mean`, `diff_ci_low`, `diff_ci_high` (95 %, paired),
+        `replications_to_decide`, `evidence`, and `turning_value`, `turning_ci_low`,
+        `turning_ci_high` (NaN without a turning point).
+    """
+    import pandas as pd
+
+    from sim.config.variants import load_experiment
+    from sim.experiment.turning import turning_points
+
+    exp = source if isinstance(source, Experiment) else load_experiment(source)
+    executor = make_executor(workers, dask)
+    try:
+        result = _compare(exp, replications=replications, seed=seed, executor=executor)
+        points = turning_points(exp, replications=result.n, seed=seed, executor=executor) if turning else {}
+    finally:
+        executor.close()
+    rows = []
+    for v in result.verdicts():
+        tp = points.get(v.name)
+        rows.append(
+            {
+                "name": v.name, "claim": v.claim.statement(), "source": v.claim.source, "verdict": v.verdict,
+                "diff_mean": v.diff.mean, "diff_ci_low": v.diff.ci_low, "diff_ci_high": v.diff.ci_high,
+                "replications_to_decide": v.needed, "evidence": v.evidence(),
+                "turning_value": tp.value if tp and tp.value is not None else float("nan"),
+                "turning_ci_low": tp.ci[0] if tp and tp.ci else float("nan"),
+                "turning_ci_high": tp.ci[1] if tp and tp.ci else float("nan"),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def sweep(
     source: str | Path | dict[str, Any] | Scenario | Experiment,
     grid: dict[str, list[Any]],

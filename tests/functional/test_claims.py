@@ -266,3 +266,12 @@ def test_turning_from_the_command_line_prints_json_and_a_figure(tmp_path: Path) 
     assert bad.exit_code == 2 and "no key 'rate'" in bad.stderr
     bad = CliRunner().invoke(main, [*args[:-1], "channels.phone.arrivals.rate_per_hour=5"])
     assert bad.exit_code == 2 and "PATH=LOW:HIGH" in bad.stderr
+
+
+def test_python_api_judges_the_claims_of_a_dict() -> None:
+    import sim
+
+    claims = {"removing_hurts": {"variant": "minus_one", "metric": "phone.service_level", "expect": "lower"}}
+    table = sim.claims(experiment(claims, horizon_hours=4), replications=3)
+    assert list(table.name) == ["removing_hurts"] and list(table.verdict) == [HOLDS]
+    assert table.diff_ci_high[0] < 0 and math.isnan(table.turning_value[0])

@@ -23,7 +23,7 @@ def test_public_api_is_curated() -> None:
     """`sim.__all__` lists exactly the supported entry points, and each exists."""
     expected = {
         "Experiment", "RunResult", "Scenario", "ScenarioError", "__version__",
-        "compare", "load_experiment", "load_scenario", "optimize", "run", "sweep",
+        "claims", "compare", "load_experiment", "load_scenario", "optimize", "run", "sweep",
     }  # fmt: skip
     assert set(sim.__all__) == expected
     for name in sim.__all__:
