@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.config.claims import Claim
 from sim.config.variants import BASELINE
 from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.student_t import t_quantile
 from sim.results import RunResult
 
 HOLDS = "holds"
@@ -209,13 +210,13 @@ def replications_to_decide(claim: Claim, mean: float, sd: float, level: float) -
     distance = abs(margin(claim, mean))
     if not (math.isfinite(sd) and sd > 0 and distance > 0):
         return None
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     n = max(2, math.ceil((z * sd / distance) ** 2))  # the t quantile is larger: start below
     if n > MAX_SUGGESTED:
         return n
 
     def half(k: int) -> float:
-        return float(stats.t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
+        return t_quantile(0.5 + level / 2, k - 1) * sd / math.sqrt(k)
 
     while half(n) >= distance:
         n += 1

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from sim.config.claims import Claim
 from sim.config.variants import BASELINE, Experiment, load_experiment
 from sim.experiment.claims import Verdict, judge_all
-from sim.experiment.turning import TurningPoint
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.stats import Estimate, mean_ci, paired_ci
 from sim.results import RunResult
@@ -36,6 +35,8 @@ from sim.runner.tasks import Task, run_all
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sim.experiment.turning import TurningPoint
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from sim.config.claims import Claim, Turning
 from sim.config.variants import Experiment
 from sim.experiment.claims import decide, margin
 from sim.metrics.stats import mean_ci
-from sim.report.turning import turning_figure
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.tasks import Task, run_all
 
@@ -323,6 +322,8 @@ def turning_points(
 
 def figure(tp: TurningPoint) -> Any:
     """The turning point's figure (see `sim.report.turning.turning_figure`)."""
+    from sim.report.turning import turning_figure  # matplotlib only when a figure is drawn
+
     estimates = [mean_ci(d) for d in tp.diffs]
     claim = tp.claim
     if claim.expect == "unchanged":
