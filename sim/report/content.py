@@ -299,11 +299,19 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
     if isinstance(claims, list) and claims:
         verdicts = pd.DataFrame(
             [
-                (c.get("name"), c.get("claim"), c.get("verdict"), c.get("evidence"))
+                (
+                    c.get("name"),
+                    c.get("claim"),
+                    c.get("verdict"),
+                    c.get("evidence"),
+                    (c.get("turning") or {}).get("sentence", "—")
+                    if isinstance(c.get("turning"), dict)
+                    else "—",
+                )
                 for c in claims
                 if isinstance(c, dict)
             ],
-            columns=["claim", "statement", "verdict", "evidence"],
+            columns=["claim", "statement", "verdict", "evidence", "turning point"],
         )
         report.tables.append(("Claims: verdicts from the paired 95% CIs (unchanged: 90% CI, TOST)", verdicts))
     for metric in COMPARE_FIGURES:

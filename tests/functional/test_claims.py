@@ -256,9 +256,10 @@ def test_turning_from_the_command_line_prints_json_and_a_figure(tmp_path: Path) 
         "--turning",
         "channels.phone.arrivals.rate_per_hour=60:400:3",
     ]
-    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "--report"])
     assert result.exit_code == 0, result.output
     assert "turning point: removing_hurts: does not hold below and holds above" in result.stdout
+    assert "does not hold below and holds above" in (out / "report.html").read_text()
     assert (out / "turning-removing_hurts.png").stat().st_size > 0
     turning = json.loads((out / "result.json").read_text())["claims"][0]["turning"]
     assert 60 < turning["value"] < 400 and turning["ci_low"] <= turning["value"] <= turning["ci_high"]
