@@ -110,11 +110,19 @@ class TurningPoint:
             "method": "bisection on the mean paired difference (common random numbers); "
             "CI: bootstrap over replications",
             "points": [
-                {"value": x, "diff": float(np.mean(d)), "verdict": v}
+                {
+                    "value": x,
+                    "diff": _finite(float(np.nanmean(d)) if np.isfinite(d).any() else math.nan),
+                    "verdict": v,
+                }
                 for x, d, v in zip(self.values, self.diffs, self.verdicts(), strict=True)
             ],
             "sentence": self.sentence(),
         }
+
+
+def _finite(v: float) -> float | None:
+    return v if math.isfinite(v) else None
 
 
 def parse_turning(text: str) -> Turning:
