@@ -7,6 +7,10 @@ Three levels, chosen by `records=`:
   the interval they arrived in — and time-averaged queue length and busy agents per
   interval (memory grows with the number of intervals, not of contacts);
 - ``"full"``: plus one flat record per contact, in columns (`CONTACT_COLUMNS`).
+
+`ReplicationOutput` is what one replication hands back (`sim.runner.simulate`), in plain
+data that crosses process and network boundaries unchanged; the time-weighted levels
+(queue, busy and on-duty agents, public sentiment) travel as typed `LevelAreas`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -67,6 +72,25 @@ def interval_ratios(t: Mapping[str, NDArray[np.float64]]) -> dict[str, NDArray[n
             "asa_s": t["wait_sum_s"] / t["answered"],
             "abandon_rate": t["abandoned"] / ended,
         }
+
+
+@dataclass
+class ReplicationOutput:
+    """What one replication hands back.
+
+    Attributes:
+        replication: replication number.
+        channels: channel → metric → value (see `sim.metrics.contacts.CHANNEL_METRICS`).
+        groups: group → metric → value, plus ``"overall"`` for all agents together.
+        intervals: per-interval tallies and levels (records ``"summary"`` and ``"full"``).
+        contacts: per-contact record columns (records ``"full"``).
+    """
+
+    replication: int
+    channels: dict[str, dict[str, float]]
+    groups: dict[str, dict[str, float]]
+    intervals: dict[str, Any] | None = None
+    contacts: dict[str, Any] | None = field(default=None, repr=False)
 
 
 class LevelAreas(NamedTuple):

@@ -3,30 +3,58 @@
 `RunResult` holds the plain per-replication outputs and builds tables on request:
 `summary()` (mean and 95 % Student-t CI per channel and metric), `replications()` (one
 row per replication × channel × metric), `intervals()` (per-interval service figures) and
-`contacts()` (one row per contact, records ``"full"`` only).
+`contacts()` (one row per contact, records ``"full"`` only). `estimate(name, metric)`
+answers for a channel, an agent group or ``"overall"`` alike, and `save(folder)` writes
+the tables, the JSON and a manifest atomically (what `staffsim run --out` writes).
+
+An undefined figure — the CI of a single replication, a ratio with nothing to divide — is
+NaN in every table and estimate, and null in the JSON.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.config.schema import Scenario
 from sim.metrics.contacts import CHANNEL_METRICS
-from sim.metrics.stats import Estimate, mean_ci
-from sim.records import CONTACT_COLUMNS, IntervalLevels, interval_ratios
-from sim.runner.simulate import ReplicationOutput
+from sim.metrics.shown import shown_metrics
+from sim.metrics.stats import Estimate, metric_ci
+from sim.records import CONTACT_COLUMNS, IntervalLevels, ReplicationOutput, interval_ratios
+from sim.report.output import manifest
+from sim.runner.atomic import atomic_dir, write_json
 from sim.types import Outcome
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
+class SavesItself:
+    """A result that writes its files into a folder (`write`) and so saves itself (`save`)."""
+
+    def write(self, folder: Path) -> None:
+        """Write the result's files into the existing `folder`."""
+        raise NotImplementedError
+
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the result into `folder`, whole or not at all: what its command writes with --out.
+
+        The files go into a temporary folder beside `folder`, renamed into place when complete.
+
+        Raises:
+            OutputExistsError: `folder` exists and `overwrite` is False.
+        """
+        with atomic_dir(folder, overwrite=overwrite) as tmp:
+            self.write(tmp)
+        return Path(folder)
+
+
 @dataclass
-class RunResult:
+class RunResult(SavesItself):
     """Replications of one scenario.
 
     Attributes:
@@ -34,12 +62,15 @@ class RunResult:
         seed: the seed the replications were derived from.
         outputs: one `ReplicationOutput` per replication, in replication order.
         records: the records mode used.
+        files: the scenario files read, the scenario's own and those it extends (for the
+            manifest); empty for a scenario built in Python.
     """
 
     scenario: Scenario
     seed: int
     outputs: list[ReplicationOutput]
     records: str = "summary"
+    files: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -53,21 +84,44 @@ class RunResult:
         table = "channels" if scope == "channel" else "groups"
         return np.array([getattr(o, table)[name][metric] for o in self.outputs], dtype=np.float64)
 
-    def estimate(self, channel: str, metric: str) -> Estimate:
-        """Mean and 95 % CI of a channel metric."""
-        return mean_ci(self.values("channel", channel, metric))
+    def estimate(self, name: str, metric: str) -> Estimate:
+        """Mean and 95 % CI of one figure of a channel, an agent group or ``"overall"``.
+
+        The interval stays inside the metric's range (`sim.metrics.stats`).
+
+        Args:
+            name: a channel (``"phone"``), an agent group (``"phone_team"``) or
+                ``"overall"`` (every group together).
+            metric: a channel metric (`sim.metrics.contacts.CHANNEL_METRICS`) or a group
+                metric (`GROUP_METRICS`), as the name calls for.
+
+        Raises:
+            KeyError: the scenario has no such channel or group, or it has no such metric;
+                the message lists what there is.
+        """
+        first = self.outputs[0]
+        for scope, table in (("channel", first.channels), ("group", first.groups)):
+            if name in table and metric in table[name]:
+                return metric_ci(self.values(scope, name, metric), metric)
+        if name in first.channels or name in first.groups:
+            known = first.channels[name] if name in first.channels else first.groups[name]
+            raise KeyError(f"'{name}' has no metric '{metric}'; it has: {', '.join(known)}")
+        raise KeyError(
+            f"'{self.scenario.name}' has no channel or agent group '{name}'; channels: "
+            f"{', '.join(first.channels)}; groups: {', '.join(first.groups)}"
+        )
 
     def channel_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Channel → metric → estimate."""
         return {
-            ch: {m: mean_ci(self.values("channel", ch, m)) for m in CHANNEL_METRICS}
+            ch: {m: metric_ci(self.values("channel", ch, m), m) for m in CHANNEL_METRICS}
             for ch in self.outputs[0].channels
         }
 
     def group_estimates(self) -> dict[str, dict[str, Estimate]]:
         """Group (and ``"overall"``) → metric → estimate."""
         return {
-            g: {m: mean_ci(self.values("group", g, m)) for m in metrics}
+            g: {m: metric_ci(self.values("group", g, m), m) for m in metrics}
             for g, metrics in self.outputs[0].groups.items()
         }
 
@@ -147,6 +201,45 @@ class RunResult:
                 )
         return pd.concat(frames, ignore_index=True)
 
+    def group_intervals(self) -> pd.DataFrame:
+        """Per replication, agent group and interval: agents busy, agents on duty, occupancy.
+
+        `busy_agents` and `on_duty` are time averages over the interval (as the group
+        metrics of the same names are over the run); `occupancy` is busy ÷ on duty in the
+        interval (NaN where no agent of the group was on duty). Unlike the all-group
+        `busy_agents` and `on_duty` of `intervals()`, these can be summed over groups
+        without counting anyone twice. Needs records ``"summary"`` or ``"full"``.
+        """
+        import pandas as pd
+
+        frames = []
+        for o in self.outputs:
+            if o.intervals is None:
+                raise ValueError("interval statistics need records='summary' or 'full'")
+            iv = o.intervals
+            levels = IntervalLevels.between(iv["areas"])
+            n_iv = len(levels.sentiment)
+            starts = np.arange(n_iv) * iv["interval_s"]
+            widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
+            widths = np.where(widths > 0, widths, np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                occupancy = np.where(levels.on_duty > 0, levels.busy / levels.on_duty, np.nan)
+            for j, g in enumerate(iv["groups"]):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "replication": o.replication,
+                            "group": g,
+                            "interval": np.arange(n_iv),
+                            "start_s": starts,
+                            "busy_agents": levels.busy[:, j] / widths,
+                            "on_duty": levels.on_duty[:, j] / widths,
+                            "occupancy": occupancy[:, j],
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
     def contacts(self) -> pd.DataFrame:
         """One row per contact of every replication (columns: `sim.records.CONTACT_COLUMNS`).
 
@@ -198,6 +291,33 @@ class RunResult:
         out = pd.concat(frames, ignore_index=True)
         assert list(out.columns) == list(CONTACT_COLUMNS)
         return out
+
+    def write(self, folder: Path) -> None:
+        """Write the result's files into the existing `folder`.
+
+        Files: `summary.csv`, `replications.csv`, `intervals.csv` (records ``"summary"`` or
+        ``"full"``), `contacts.parquet` (``"full"``), `result.json` and `manifest.json`.
+        """
+        self.summary().to_csv(folder / "summary.csv", index=False)
+        self.replications().to_csv(folder / "replications.csv", index=False)
+        if self.records in ("summary", "full"):
+            self.intervals().to_csv(folder / "intervals.csv", index=False)
+            self.group_intervals().to_csv(folder / "group_intervals.csv", index=False)
+        if self.records == "full":
+            self.contacts().to_parquet(folder / "contacts.parquet", index=False)
+        write_json(folder / "result.json", self.to_dict())
+        write_json(
+            folder / "manifest.json",
+            manifest(
+                self.files,
+                self.scenario.model_dump_json(),
+                seed=self.seed,
+                replications=self.n,
+                records=self.records,
+                scenario=self.scenario.model_dump(mode="json"),
+                shown=shown_metrics([self.scenario]),
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim run --json` prints."""

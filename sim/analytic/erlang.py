@@ -29,19 +29,6 @@ import numpy.typing as npt
 from scipy.optimize import brentq
 from scipy.special import betainc, gammaln
 
-__all__ = [
-    "ErlangAResult",
-    "beta_for_service_level",
-    "erlang_a",
-    "erlang_b",
-    "erlang_c",
-    "erlang_c_asa",
-    "erlang_c_service_level",
-    "min_agents_erlang_a",
-    "min_agents_erlang_c",
-    "sqrt_staffing",
-]
-
 FloatArray = npt.NDArray[np.float64]
 
 #: Upper bound on the stationary probability mass discarded by truncating the Erlang A chain.
@@ -78,62 +65,27 @@ def _check_servers(servers: int, name: str = "servers") -> int:
     return value
 
 
-def _check_real(value: float, name: str) -> float:
-    """Validate that ``value`` is a finite real number.
+def _check_real(value: float, name: str, bound: str = "") -> float:
+    """Validate that ``value`` is a finite real number, optionally ``>= 0`` or ``> 0``.
 
     Args:
         value: Candidate value.
         name: Argument name used in the error message.
+        bound: ``">= 0"``, ``"> 0"`` or ``""`` (any finite number).
 
     Returns:
         The value as a ``float``.
 
     Raises:
-        ValueError: If ``value`` is not a real number or is NaN/infinite.
+        ValueError: If ``value`` is not a real number, is NaN/infinite, or breaks `bound`.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
     result = float(value)
     if not math.isfinite(result):
         raise ValueError(f"{name} must be finite, got {result}")
-    return result
-
-
-def _check_non_negative(value: float, name: str) -> float:
-    """Validate that ``value`` is a finite real number >= 0.
-
-    Args:
-        value: Candidate value.
-        name: Argument name used in the error message.
-
-    Returns:
-        The value as a ``float``.
-
-    Raises:
-        ValueError: If ``value`` is not finite or is negative.
-    """
-    result = _check_real(value, name)
-    if result < 0.0:
-        raise ValueError(f"{name} must be >= 0, got {result}")
-    return result
-
-
-def _check_positive(value: float, name: str) -> float:
-    """Validate that ``value`` is a finite real number > 0.
-
-    Args:
-        value: Candidate value.
-        name: Argument name used in the error message.
-
-    Returns:
-        The value as a ``float``.
-
-    Raises:
-        ValueError: If ``value`` is not finite or is not strictly positive.
-    """
-    result = _check_real(value, name)
-    if result <= 0.0:
-        raise ValueError(f"{name} must be > 0, got {result}")
+    if (bound == ">= 0" and result < 0.0) or (bound == "> 0" and result <= 0.0):
+        raise ValueError(f"{name} must be {bound}, got {result}")
     return result
 
 
@@ -211,7 +163,7 @@ def erlang_b(servers: int, load: float) -> float:
         0.018385
     """
     c = _check_servers(servers)
-    a = _check_non_negative(load, "load")
+    a = _check_real(load, "load", ">= 0")
     blocking = 1.0
     for k in range(1, c + 1):
         blocking = _erlang_b_step(blocking, k, a)
@@ -235,7 +187,7 @@ def erlang_c(servers: int, load: float) -> float:
         ValueError: If ``servers < 1`` or ``load`` is negative or not finite.
     """
     c = _check_servers(servers)
-    a = _check_non_negative(load, "load")
+    a = _check_real(load, "load", ">= 0")
     if a >= c:
         return 1.0
     return min(1.0, _erlang_c_from_b(erlang_b(c, a), c, a))
@@ -259,8 +211,8 @@ def erlang_c_asa(servers: int, load: float, mean_service_s: float) -> float:
         ValueError: On invalid arguments.
     """
     c = _check_servers(servers)
-    a = _check_non_negative(load, "load")
-    s = _check_positive(mean_service_s, "mean_service_s")
+    a = _check_real(load, "load", ">= 0")
+    s = _check_real(mean_service_s, "mean_service_s", "> 0")
     if a >= c:
         return math.inf
     return erlang_c(c, a) * s / (c - a)
@@ -284,9 +236,9 @@ def erlang_c_service_level(servers: int, load: float, mean_service_s: float, tar
         ValueError: On invalid arguments.
     """
     c = _check_servers(servers)
-    a = _check_non_negative(load, "load")
-    s = _check_positive(mean_service_s, "mean_service_s")
-    t = _check_non_negative(target_s, "target_s")
+    a = _check_real(load, "load", ">= 0")
+    s = _check_real(mean_service_s, "mean_service_s", "> 0")
+    t = _check_real(target_s, "target_s", ">= 0")
     if a >= c:
         return 0.0
     return _service_level_from_c(erlang_c(c, a), c, a, s, t)
@@ -481,10 +433,10 @@ def erlang_a(
         ValueError: On invalid arguments.
     """
     c = _check_servers(servers)
-    lam = _check_non_negative(arrival_rate_per_s, "arrival_rate_per_s")
-    s = _check_positive(mean_service_s, "mean_service_s")
-    patience = _check_positive(mean_patience_s, "mean_patience_s")
-    t = None if target_s is None else _check_non_negative(target_s, "target_s")
+    lam = _check_real(arrival_rate_per_s, "arrival_rate_per_s", ">= 0")
+    s = _check_real(mean_service_s, "mean_service_s", "> 0")
+    patience = _check_real(mean_patience_s, "mean_patience_s", "> 0")
+    t = None if target_s is None else _check_real(target_s, "target_s", ">= 0")
     if lam == 0.0:
         return ErlangAResult(
             p_wait=0.0,
@@ -548,7 +500,7 @@ def sqrt_staffing(load: float, beta: float) -> int:
     Raises:
         ValueError: If ``load`` is negative or either argument is not finite.
     """
-    r = _check_non_negative(load, "load")
+    r = _check_real(load, "load", ">= 0")
     b = _check_real(beta, "beta")
     raw = r + b * math.sqrt(r)
     return max(0, math.ceil(raw - 1e-9 * max(1.0, abs(raw))))
@@ -591,9 +543,9 @@ def beta_for_service_level(
     Raises:
         ValueError: On invalid arguments.
     """
-    r = _check_positive(load, "load")
-    s = _check_positive(mean_service_s, "mean_service_s")
-    t = _check_non_negative(target_s, "target_s")
+    r = _check_real(load, "load", "> 0")
+    s = _check_real(mean_service_s, "mean_service_s", "> 0")
+    t = _check_real(target_s, "target_s", ">= 0")
     goal = _check_target_probability(service_level, "service_level")
     if goal == 0.0:
         raise ValueError("service_level must be > 0 for beta_for_service_level")
@@ -627,9 +579,9 @@ def min_agents_erlang_c(load: float, mean_service_s: float, target_s: float, ser
     Raises:
         ValueError: On invalid arguments.
     """
-    a = _check_non_negative(load, "load")
-    s = _check_positive(mean_service_s, "mean_service_s")
-    t = _check_non_negative(target_s, "target_s")
+    a = _check_real(load, "load", ">= 0")
+    s = _check_real(mean_service_s, "mean_service_s", "> 0")
+    t = _check_real(target_s, "target_s", ">= 0")
     goal = _check_target_probability(service_level, "service_level")
     blocking = 1.0
     c = 0
@@ -672,10 +624,10 @@ def min_agents_erlang_a(
     Raises:
         ValueError: On invalid arguments.
     """
-    lam = _check_non_negative(arrival_rate_per_s, "arrival_rate_per_s")
-    s = _check_positive(mean_service_s, "mean_service_s")
-    patience = _check_positive(mean_patience_s, "mean_patience_s")
-    t = _check_non_negative(target_s, "target_s")
+    lam = _check_real(arrival_rate_per_s, "arrival_rate_per_s", ">= 0")
+    s = _check_real(mean_service_s, "mean_service_s", "> 0")
+    patience = _check_real(mean_patience_s, "mean_patience_s", "> 0")
+    t = _check_real(target_s, "target_s", ">= 0")
     goal = _check_target_probability(service_level, "service_level")
     cap = None
     if max_abandon is not None:

@@ -8,8 +8,11 @@
 - patience with censoring (Kaplan–Meier, exponential MLE, and a test between them);
 - priority between the classes of a channel when their waits differ beyond what the
   busy-ness of their intervals explains;
-- agents on duty per interval, inferred from the log's service times or read from a
-  roster (`sim.calibrate.staffing`), never fitted to the outcome figures.
+- after-call work per class, from the agents' gaps between contacts while callers waited,
+  when the log has an ``agent`` column (`sim.calibrate.aftercall`);
+- agents on duty per interval, never fitted to the outcome figures: with an ``agent``
+  column, the agents logged in (`sim.calibrate.aftercall.logged_in_staffing`), else the
+  mean number busy while callers waited (`sim.calibrate.staffing`), or read from a roster.
 
 `render_scenario` writes the result as a commented YAML scenario that extends nothing;
 `write_scenario` checks that it loads and writes it atomically.
@@ -30,6 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.calibrate.aftercall import (
+    MIN_GAPS,
+    WrapUpFit,
+    after_call_gaps,
+    fit_wrap_up,
+    has_agents,
+    logged_in_staffing,
+)
 from sim.calibrate.estimators import (
     ArrivalFit,
     HandleFit,
@@ -51,6 +62,10 @@ KINDS = ("phone", "email", "social")
 ASSUMED_HANDLE_MIN = 5.0
 """Handle time written, marked as an assumption, for a class whose log has no handle times."""
 ASSUMED_OCCUPANCY = 0.8
+STAFFING_BY = ("auto", "logged-in", "busy")
+"""How agents on duty are inferred: ``logged-in`` (with after-call work; needs an agent
+column), ``busy`` (agents talking while callers wait; no after-call work), or ``auto``
+(logged-in when the log names its agents, else busy)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,7 @@ class ClassFit:
     p_wait: float
     asa_s: float
     reply: ReplyTimes | None = None
+    wrap_up: WrapUpFit | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,8 @@ class Fit:
     staffing: StaffingFit
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    staffing_by: str = "busy"
+    """``logged-in`` (agents logged in, with after-call work) or ``busy`` (see `STAFFING_BY`)."""
 
     @property
     def routing_order(self) -> list[str] | None:
@@ -142,6 +160,8 @@ def fit_log(
     roster: str | Path | None = None,
     class_by: str = "class",
     min_class: int = MIN_CLASS,
+    staffing_by: str = "auto",
+    wrap_up_by: str = "class",
 ) -> Fit:
     """Fit a scenario's figures from a contact log (already restricted to the days wanted).
 
@@ -151,6 +171,9 @@ def fit_log(
         roster: a roster CSV replacing the inferred staffing (`sim.calibrate.staffing`).
         class_by: one of `CLASS_BY`.
         min_class: classes with fewer contacts are pooled into ``other``.
+        staffing_by: one of `STAFFING_BY`.
+        wrap_up_by: ``class`` (each class its own after-call work, from the gaps after its
+            contacts) or ``channel`` (one for all classes of a channel).
 
     Raises:
         ValueError: an empty log, an interval that is not 15, 30 or 60, or an unknown `class_by`.
@@ -161,6 +184,14 @@ def fit_log(
         raise ValueError(f"interval_min must be 15, 30 or 60, got {interval_min}")
     if class_by not in CLASS_BY:
         raise ValueError(f"class_by must be one of {', '.join(CLASS_BY)}, got {class_by!r}")
+    if staffing_by not in STAFFING_BY:
+        raise ValueError(f"staffing_by must be one of {', '.join(STAFFING_BY)}, got {staffing_by!r}")
+    if wrap_up_by not in ("class", "channel"):
+        raise ValueError(f"wrap_up_by must be class or channel, got {wrap_up_by!r}")
+    if staffing_by == "auto":
+        staffing_by = "logged-in" if has_agents(log) else "busy"
+    elif staffing_by == "logged-in" and not has_agents(log):
+        raise ValueError(f"{log.source}: staffing by agents logged in needs the log's agent column")
     if len(log) == 0:
         raise ValueError(f"{log.source}: no contacts on the selected days")
     f = log.frame
@@ -172,6 +203,7 @@ def fit_log(
     sizes = labels.groupby([f["channel"], labels]).transform("size")
     labels = labels.where(sizes >= min_class, "other")
     cells = pd.Series(day_index * per_day + interval)
+    gaps = after_call_gaps(f) if staffing_by == "logged-in" else pd.Series(dtype=np.float64)
     classes: list[ClassFit] = []
     priority: dict[str, PriorityFit] = {}
     notes: list[str] = []
@@ -182,6 +214,7 @@ def fit_log(
             sub = f[in_channel]
             priority[channel] = fit_priority(sub, labels[in_channel], cells[in_channel])
         kind = channel if channel in KINDS else "phone"
+        channel_gaps = gaps[gaps.index.isin(f.index[in_channel])]
         for label in names:
             rows = in_channel & (labels == label).to_numpy()
             sub = f[rows]
@@ -195,6 +228,17 @@ def fit_log(
             if kind != "phone":
                 hours = (log.seconds_of_day().to_numpy()[rows] // 3600).astype(int)
                 reply = _reply_times(waits[answered], hours[answered]) if answered.any() else None
+            wrap = None
+            if staffing_by == "logged-in":
+                own = gaps[gaps.index.isin(sub.index)]
+                if wrap_up_by == "class" and len(own) >= MIN_GAPS:
+                    wrap = fit_wrap_up(own, "class")
+                elif len(channel_gaps) >= MIN_GAPS:
+                    wrap = fit_wrap_up(
+                        channel_gaps, "channel" if wrap_up_by == "channel" else "channel, too few"
+                    )
+                else:
+                    wrap = fit_wrap_up(gaps, "log")
             classes.append(
                 ClassFit(
                     key=key,
@@ -209,10 +253,13 @@ def fit_log(
                     p_wait=float((waits > 0).mean()),
                     asa_s=float(waits[answered].mean()) if answered.any() else float("nan"),
                     reply=reply,
+                    wrap_up=wrap,
                 )
             )
     if roster is not None:
         staffing = read_roster(roster, interval_min, dates)
+    elif staffing_by == "logged-in":
+        staffing = logged_in_staffing(log, interval_min)
     elif f["handle_s"].notna().any():
         staffing = infer_staffing(log, interval_min)
     else:
@@ -229,6 +276,7 @@ def fit_log(
         staffing,
         time.perf_counter() - started,
         notes,
+        staffing_by,
     )
 
 

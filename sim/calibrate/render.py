@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.calibrate.aftercall import LONGEST_GAP_S
 from sim.calibrate.estimators import SIGNIFICANCE
 from sim.calibrate.fit import ASSUMED_HANDLE_MIN, ClassFit, Fit, days_text
 from sim.calibrate.staffing import MIN_WAITING_S
@@ -116,6 +117,24 @@ def _channel(fit: Fit, c: ClassFit) -> list[str]:
                 else f"Kruskal-Wallis p = {h.by_interval_p:.2g}"
             )
             out.append(f"    # Handle time does not differ by time of day enough to model ({p}).")
+    w = c.wrap_up
+    if w is not None:
+        whose = {
+            "class": "this class's",
+            "channel": "its channel's",
+            "channel, too few": "its channel's (too few of this class's)",
+            "log": "the whole log's (too few of this class's)",
+        }[w.source]
+        out += [
+            "    wrap_up:",
+            f"      # After-call work: {whose} {w.n:,} gaps from the end of a contact to the agent's next answer, kept",
+            "      # when callers were waiting as the contact ended (a free agent would have answered at once) and",
+            f"      # under {LONGEST_GAP_S / 60:g} min: median {w.median_s:.0f} s, mean {w.mean_s:.1f} s, 90th percentile {w.p90_s:.0f} s. Bias: up",
+            "      # where the queue emptied during the gap or the caller waiting needed another skill; down for",
+            f"      # pauses over {LONGEST_GAP_S / 60:g} min (dropped). {len(w.quantiles)} quantiles scaled to keep the mean.",
+            "      dist: empirical",
+            "      values: " + "\n".join(_list(w.quantiles, "      ", 10)),
+        ]
     pat = c.patience
     if pat is not None:
         km_median = f"{pat.km_median_s:.0f} s" if pat.km_median_s is not None else "beyond the longest wait"
@@ -202,7 +221,15 @@ def render_scenario(fit: Fit, name: str | None = None) -> str:
         f"      interval_min: {iv}",
         f"      # Agents on duty: {s.method}.",
     ]
-    if not s.method.startswith(("roster", "ASSUMED")):
+    if fit.staffing_by == "logged-in" and not s.method.startswith(("roster", "ASSUMED")):
+        lines += [
+            "      # An agent is logged in from their first answer to the end of their last contact; a pause over",
+            f"      # {LONGEST_GAP_S / 60:g} min ends a session. Bias: down (time logged in before the first and after the last",
+            "      # contact is missed), up (pauses under that are counted). Agents talking + in after-call work +",
+            "      # idle, so each channel's wrap_up (above) is what occupies them between contacts.",
+            f"      # Unrounded means: {', '.join(f'{m:.2f}' for m in s.means)}",
+        ]
+    elif not s.method.startswith(("roster", "ASSUMED")):
         lines += [
             f"      # Intervals with too little waiting (< {MIN_WAITING_S} s) gave a lower bound: {s.lower_bound_share:.0%} of the",
             "      # active (day, interval) cells. Bias: toward fewer than the roster's head count (talk time only,",

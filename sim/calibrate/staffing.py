@@ -101,7 +101,7 @@ def infer_staffing(log: ContactLog, interval_min: int) -> StaffingFit:
         f"interval; else the most busy at once, a lower bound), averaged over {len(dates)} days"
     )
     return StaffingFit(
-        [round(float(m)) for m in means],
+        [math.floor(float(m) + 0.5) for m in means],
         [float(m) for m in means],
         method,
         bounded / active if active else math.nan,
@@ -165,5 +165,5 @@ def read_roster(path: str | Path, interval_min: int, dates: list[pd.Timestamp] |
         means = np.zeros(per_day)
         np.add.at(means, slot, agents)
     return StaffingFit(
-        [round(float(m)) for m in means], [float(m) for m in means], f"roster file {source}", 0.0
+        [math.floor(float(m) + 0.5) for m in means], [float(m) for m in means], f"roster file {source}", 0.0
     )

@@ -1,7 +1,7 @@
 """The `staffsim` command: parse arguments, call the Python API, print. No model logic here.
 
 Each command lives in its own module (`sim.cli.run`, `compare`, `sweep`, `optimize`,
-`study`, `report`, `erlang`, `check`, `fit`) and shares helpers from `sim.cli._common` (failing with
+`study`, `report`, `erlang`, `check`, `fit`, `backtest`) and shares helpers from `sim.cli._common` (failing with
 exit 2, progress bars, budgets, executors, result stores). This package only holds the
 command group and the table of commands, which are imported when invoked (or when `--help`
 lists them), so `staffsim erlang` never loads the simulator.
@@ -29,6 +29,8 @@ from sim.cli._common import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, after_sto
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_INPUT", "EXIT_INTERRUPTED", "main"]
 
 COMMANDS: dict[str, str] = {
+    "app": "sim.cli.app:app",
+    "backtest": "sim.cli.backtest:backtest",
     "check": "sim.cli.check:check",
     "compare": "sim.cli.compare:compare",
     "erlang": "sim.cli.erlang:erlang",

@@ -121,32 +121,30 @@ def guard(fn: Callable[[], Any]) -> Any:
         fail(str(exc))
 
 
-def load_scenario_file(path: Path) -> Any:
-    """The validated scenario in `path`, or exit 2 with the scenario error."""
-    from sim.api import check_runnable
-    from sim.config import ScenarioError, load_scenario
-
-    try:
-        scenario = load_scenario(path)
-        check_runnable(scenario, label=str(path), path=path)
-    except ScenarioError as exc:
-        fail(str(exc))
-    return scenario
-
-
 def load_experiment_file(path: Path) -> Any:
-    """The baseline and variants in `path`, each checked runnable, or exit 2."""
-    from sim.api import check_runnable
+    """The baseline and variants in `path` (`sim.api.load`), or exit 2 with the scenario error."""
+    from sim.api import load
     from sim.config.errors import ScenarioError
-    from sim.config.variants import load_experiment
 
     try:
-        exp = load_experiment(path)
-        for scenario in [exp.baseline, *exp.variants.values()]:
-            check_runnable(scenario, label=str(path), path=path)
+        return load(path)
     except ScenarioError as exc:
         fail(str(exc))
-    return exp
+
+
+def load_scenario_file(path: Path) -> Any:
+    """The scenario in `path` (an experiment's baseline), or exit 2 with the scenario error."""
+    return load_experiment_file(path).baseline
+
+
+def save_result(result: Any, out: Path, overwrite: bool) -> None:
+    """`result.save(out)`, or exit 2 when `out` exists and `--overwrite` was not given."""
+    from sim.runner.atomic import OutputExistsError
+
+    try:
+        result.save(out, overwrite=overwrite)
+    except OutputExistsError as exc:
+        fail(str(exc))
 
 
 def open_executor(workers: int | None, dask: str | None) -> Any:

@@ -23,7 +23,7 @@ from sim.cli._common import (
 )
 
 SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
-"""The metrics the terminal table shows (every metric is in comparison.csv and the JSON)."""
+"""Channel metrics always shown (the same as `sim.metrics.shown.COMPARE_ROWS`)."""
 
 
 @click.command()
@@ -66,8 +66,8 @@ def compare(
     report: bool,
 ) -> None:
     """Compare every variant of SCENARIO with its baseline on common random numbers."""
+    from sim.api import compare as run_compare
     from sim.experiment.compare import Precision
-    from sim.experiment.compare import compare as run_compare
     from sim.report.tables import comparison_table, render
 
     exp = load_experiment_file(scenario)
@@ -103,33 +103,16 @@ def compare(
         ),
     )  # fmt: skip
     turning_points(exp, result, turning, seed, workers, dask, quiet)
-    payload = result.to_dict()
+    if result.precision is not None and not result.precision.reached:
+        click.echo(f"staffsim: warning: {result.precision.message(result.n)}", err=True)
     if store is not None:
-        from sim.report.output import manifest
-        from sim.runner.atomic import write_json
 
         def write(folder: Path) -> None:
             from sim.experiment.turning import figure
 
+            result.write(folder)
             for name, tp in result.turning.items():
                 figure(tp).savefig(folder / f"turning-{name}.png", dpi=110, bbox_inches="tight")
-            result.table().to_csv(folder / "comparison.csv", index=False)
-            frames = [result.baseline.replications().assign(variant="baseline")]
-            frames += [r.replications().assign(variant=v) for v, r in result.variants.items()]
-            import pandas as pd
-
-            pd.concat(frames, ignore_index=True).to_csv(folder / "replications.csv", index=False)
-            write_json(folder / "result.json", payload)
-            write_json(
-                folder / "manifest.json",
-                manifest(
-                    exp.files,
-                    exp.baseline.model_dump_json(),
-                    seed=base_seed,
-                    replications=result.n,
-                    variants=exp.overrides,
-                ),
-            )
 
         store.finish(write, overwrite=overwrite)
         if report:
@@ -138,7 +121,7 @@ def compare(
     elif report:
         fail("--report needs --out (the report is written into the result folder)")
     if as_json:
-        click.echo(json.dumps(payload, allow_nan=False))
+        click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
     click.echo(render(comparison_table(result, SHOWN)), nl=False)
     from sim.experiment.claims import verdict_lines

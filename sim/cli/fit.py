@@ -56,6 +56,22 @@ from sim.cli._common import fail
     help="What makes a class within a channel: the log's class column, its priority, both, or nothing.",
 )
 @click.option(
+    "--staffing",
+    "staffing_by",
+    type=click.Choice(["auto", "logged-in", "busy"]),
+    default="auto",
+    show_default=True,
+    help="Agents on duty: logged in, with after-call work from the agents' gaps (needs an agent column); "
+    "busy while callers wait, without after-call work; auto: logged-in when the log names its agents.",
+)
+@click.option(
+    "--wrap-up-by",
+    type=click.Choice(["class", "channel"]),
+    default="class",
+    show_default=True,
+    help="After-call work per class (from the gaps after its contacts) or one per channel.",
+)
+@click.option(
     "--tz", default="UTC", show_default=True, help="Zone that time stamps with a zone are converted to."
 )
 @click.option("--name", help="The scenario's name (default: fitted-LOG).")
@@ -68,6 +84,8 @@ def fit(
     columns: tuple[str, ...],
     roster: Path | None,
     class_by: str,
+    staffing_by: str,
+    wrap_up_by: str,
     tz: str,
     name: str | None,
     overwrite: bool,
@@ -91,7 +109,14 @@ def fit(
         log = read_log(log_file, parse_column_options(columns), tz=tz).on_days(selected)
         if len(log) == 0:
             fail(f"{log_file}: no contacts on the days {days!r}; choose other --days")
-        result = fit_log(log, int(interval_min), roster=roster, class_by=class_by)
+        result = fit_log(
+            log,
+            int(interval_min),
+            roster=roster,
+            class_by=class_by,
+            staffing_by=staffing_by,
+            wrap_up_by=wrap_up_by,
+        )
         write_scenario(result, out, name)
     except LogError as exc:
         fail(str(exc))
@@ -111,7 +136,8 @@ def fit(
             else "no abandons"
         )
         handle = f"handle {c.handle.mean_s:.0f} s" if c.handle is not None else "handle ASSUMED"
-        click.echo(f"  {c.key}: {c.arrivals.per_day:,.1f}/day, {handle}, {patience}")
+        wrap = f", after-call work {c.wrap_up.mean_s:.0f} s" if c.wrap_up is not None else ""
+        click.echo(f"  {c.key}: {c.arrivals.per_day:,.1f}/day, {handle}{wrap}, {patience}")
     order = result.routing_order
     click.echo(f"  routing: {'priority ' + ' > '.join(order) if order else 'fifo'}")
     click.echo(

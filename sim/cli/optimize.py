@@ -124,17 +124,13 @@ def optimize(
     With --per-interval, each group gets a count per interval and every target must hold in
     every interval; with --shifts, the groups' shifts are sized instead.
     """
+    from sim.api import optimize as run_optimize
     from sim.config.errors import ScenarioError
     from sim.experiment.study import search_runs
     from sim.planning.headcount import Plan, group_knobs, parse_targets
-    from sim.planning.headcount import optimize as run_optimize
-    from sim.planning.intervals.optimize import (
-        EXPECTED_STAFFINGS,
-        check_interval_targets,
-        optimize_intervals,
-        table_groups,
-    )
-    from sim.planning.shifts import ShiftPlan, optimize_shifts, shift_groups
+    from sim.planning.intervals.optimize import EXPECTED_STAFFINGS, check_interval_targets, table_groups
+    from sim.planning.settings import OptimizeMode, OptimizeSettings
+    from sim.planning.shifts import ShiftPlan, shift_groups
 
     if per_interval and size_shifts:
         fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
@@ -164,20 +160,18 @@ def optimize(
         bar.total = total
         bar.refresh()
 
+    mode: OptimizeMode = "intervals" if per_interval else "shifts" if size_shifts else "headcount"
+    settings = OptimizeSettings(
+        groups=groups or None,
+        replications=replications,
+        seed=seed,
+        max_agents=max_agents,
+        confident=confident,
+    )
     plan: AnyPlan
-    search: Any = optimize_intervals if per_interval else optimize_shifts if size_shifts else run_optimize
     try:
-        plan = search(
-            base,
-            parsed,
-            groups=list(groups) or None,
-            replications=replications,
-            seed=seed,
-            executor=executor,
-            max_agents=max_agents,
-            progress=bar.update,
-            on_total=grow,
-            confident=confident,
+        plan = run_optimize(
+            exp, parsed, mode=mode, settings=settings, executor=executor, progress=bar.update, on_total=grow
         )
     except (ValueError, ScenarioError) as exc:
         fail(str(exc))
@@ -211,6 +205,7 @@ def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
 
     from sim.planning.headcount import Plan
     from sim.planning.shifts import ShiftPlan
+    from sim.report.tables import replications_text
 
     agents: dict[str, Any]
     if isinstance(plan, Plan):
@@ -240,7 +235,7 @@ def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
     )
     parent = os.path.relpath(source.resolve(), path.resolve().parent)
     header = (
-        f"# Staffing plan found by `staffsim optimize` ({how}), {plan.replications} replications, "
+        f"# Staffing plan found by `staffsim optimize` ({how}), {replications_text(plan.replications)}, "
         f"seed {plan.seed}.\n# Targets: {targets} ({verdict}).\n# Run it: staffsim run {path.name}\n"
     )
     body = {"extends": parent, "name": f"{plan.scenario.name}-plan", "agents": agents}
@@ -267,13 +262,13 @@ def render_plan(plan: Plan) -> str:
     """The plan as two terminal tables: agents per group, then each target."""
     from rich.table import Table
 
-    from sim.report.tables import fmt_estimate, render
+    from sim.report.tables import fmt_estimate, render, replications_text
 
     verdict = "every target met" if plan.met else "targets NOT met"
     header = (
         f"{plan.scenario.name}: {verdict} with {plan.total_agents} agents "
         f"(Erlang start: {sum(plan.start.values())})\n"
-        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"{plan.evaluated} staffings simulated, {replications_text(plan.replications)} each on common "
         f"random numbers (seed {plan.seed})\n\n"
     )
     agents = Table()
@@ -303,7 +298,7 @@ def render_interval_plan(plan: IntervalPlan) -> str:
     """
     from rich.table import Table
 
-    from sim.report.tables import fmt_estimate, fmt_value, render
+    from sim.report.tables import fmt_estimate, fmt_value, render, replications_text
 
     verdict = "every target met in every interval" if plan.met else "targets NOT met in every interval"
     hours = ", ".join(f"{g} {plan.agent_hours(g):,.1f}" for g in plan.tables)
@@ -311,7 +306,7 @@ def render_interval_plan(plan: IntervalPlan) -> str:
         f"{plan.scenario.name}: {verdict}\n"
         f"agent-hours over the run: {plan.agent_hours():,.1f} ({hours}); Erlang start "
         f"{plan.start_agent_hours():,.1f}\n"
-        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"{plan.evaluated} staffings simulated, {replications_text(plan.replications)} each on common "
         f"random numbers (seed {plan.seed}); {plan.interval_min}-minute intervals\n\n"
     )
     table = Table()
@@ -347,13 +342,13 @@ def render_shift_plan(plan: ShiftPlan) -> str:
     """The sized shifts, then each target: whole-run mean [CI] and the intervals it misses."""
     from rich.table import Table
 
-    from sim.report.tables import fmt_estimate, render
+    from sim.report.tables import fmt_estimate, render, replications_text
 
     verdict = "every target met in every interval" if plan.met else "targets NOT met in every interval"
     header = (
         f"{plan.scenario.name}: {verdict}\n"
         f"paid agent-hours over the run: {plan.agent_hours():,.1f} (start {plan.agent_hours(start=True):,.1f})\n"
-        f"{plan.evaluated} staffings simulated, {plan.replications} replications each on common "
+        f"{plan.evaluated} staffings simulated, {replications_text(plan.replications)} each on common "
         f"random numbers (seed {plan.seed})\n\n"
     )
     shifts = Table()
@@ -370,4 +365,5 @@ def render_shift_plan(plan: ShiftPlan) -> str:
         missed = [plan.labels[k] for k, ok in enumerate(j.met) if not ok]
         shown = ", ".join(missed[:6]) + (f" and {len(missed) - 6} more" if len(missed) > 6 else "")
         targets.add_row(str(t), fmt_estimate(t.metric, e), shown or "none")
-    return header + render(shifts) + render(targets) + f"{plan.note}\n"
+    notes = [plan.note, *(f"warning: {w}" for w in plan.warnings)]
+    return header + render(shifts) + render(targets) + "".join(f"{line}\n" for line in notes)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -13,9 +12,10 @@ from sim.cli._common import (
     fail,
     force_option,
     guard,
-    load_scenario_file,
+    load_experiment_file,
     progress_bar,
     report_option,
+    save_result,
     write_html_report,
 )
 from sim.records import RECORD_MODES
@@ -66,10 +66,11 @@ def run(
     report: bool,
 ) -> None:
     """Run replications of SCENARIO and print per-channel metrics with 95% CIs."""
-    import sim
-    from sim.report.tables import render, summary_table
+    from sim.api import run as run_replications
+    from sim.report.tables import run_tables
 
-    sc = load_scenario_file(scenario)
+    exp = load_experiment_file(scenario)
+    sc = exp.baseline
     if out is not None and out.exists() and not overwrite:
         fail(f"{out} exists; choose another --out or pass --overwrite")
     mode = records or ("full" if out is not None else "summary")
@@ -79,48 +80,21 @@ def run(
     bar = progress_bar(n, quiet, sc.name)
     try:
         result = guard(
-            lambda: sim.run(sc, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update)
+            lambda: run_replications(
+                exp, replications=n, seed=seed, records=mode, workers=workers, progress=bar.update
+            )
         )
     finally:
         bar.close()
     if report and out is None:
         fail("--report needs --out (the report is written into the result folder)")
     if out is not None:
-        _write_run(out, overwrite, scenario, result)
+        save_result(result, out, overwrite)
         if report:
             write_html_report(out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
-    title = f"{sc.name}: {result.n} replications, seed {result.seed}, mean [95% CI]"
-    click.echo(render(summary_table(title, result.channel_estimates(), result.group_estimates())), nl=False)
+    click.echo(run_tables(result), nl=False)
     if out is not None:
         click.echo(f"results written to {out}")
-
-
-def _write_run(out: Path, overwrite: bool, scenario_file: Path, result: Any) -> None:
-    from sim.report.output import manifest
-    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
-
-    try:
-        with atomic_dir(out, overwrite=overwrite) as tmp:
-            result.summary().to_csv(tmp / "summary.csv", index=False)
-            result.replications().to_csv(tmp / "replications.csv", index=False)
-            if result.records in ("summary", "full"):
-                result.intervals().to_csv(tmp / "intervals.csv", index=False)
-            if result.records == "full":
-                result.contacts().to_parquet(tmp / "contacts.parquet", index=False)
-            write_json(tmp / "result.json", result.to_dict())
-            write_json(
-                tmp / "manifest.json",
-                manifest(
-                    [str(scenario_file)],
-                    result.scenario.model_dump_json(),
-                    seed=result.seed,
-                    replications=result.n,
-                    records=result.records,
-                    scenario=result.scenario.model_dump(mode="json"),
-                ),
-            )
-    except OutputExistsError as exc:
-        fail(str(exc))

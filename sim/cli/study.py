@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-from sim.cli._common import check_budget, fail, open_executor
+from sim.cli._common import check_budget, fail, open_executor, save_result
 
 
 @click.command()
@@ -80,8 +79,8 @@ def study(
     Like the other commands, it refuses (exit 2) a study larger than the budget unless
     --force; the estimate counts every staffing the optimiser is expected to simulate.
     """
-    from sim.experiment.study import run_study, study_scenarios
-    from sim.runner.atomic import OutputExistsError, atomic_dir, write_json
+    from sim.api import study as run_study
+    from sim.experiment.study import study_scenarios
 
     if out is not None and out.exists() and not overwrite:
         fail(f"{out} exists; choose another --out or pass --overwrite")
@@ -114,34 +113,15 @@ def study(
             designs=chosen, targets=list(targets) or None,
         )  # fmt: skip
         check = "" if no_self_check else report(square_root_table(), divert_vs_hire(executor=executor))
+        result.self_check = check
     except (ScenarioError, ValueError) as exc:
         fail(str(exc))
     finally:
         executor.close()
-    payload = {
-        "study": name,
-        "centre": result.centre,
-        "designs": list(result.designs),
-        "quick": quick,
-        "conclusions": [
-            {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in result.conclusions
-        ],
-        "notes": result.notes,
-        "self_check": check,
-    }
     if out is not None:
-        try:
-            with atomic_dir(out, overwrite=overwrite) as tmp:
-                result.scaling.to_csv(tmp / "scaling.csv", index=False)
-                result.summary().to_csv(tmp / "summary.csv", index=False)
-                result.diversion.to_csv(tmp / "diversion.csv", index=False)
-                write_json(tmp / "conclusions.json", payload)
-                for fname, fig in study_figures(result).items():
-                    fig.savefig(tmp / fname, dpi=110, bbox_inches="tight")
-        except OutputExistsError as exc:
-            fail(str(exc))
+        save_result(result, out, overwrite)
     if as_json:
-        click.echo(json.dumps(payload))
+        click.echo(json.dumps(result.to_dict()))
         return
     summary = result.summary()
     cols = ["scale", "design", "agents", "agents_per_erlang", "agents_per_1000_contacts",
@@ -216,39 +196,3 @@ def _myths(
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
-
-
-def study_figures(result: object) -> dict[str, Any]:
-    """The study's figures: agents per 1,000 contacts, cost per resolved journey, quality."""
-    from sim.experiment.study import StudyResult
-    from sim.report.plots import scaling_curves
-
-    assert isinstance(result, StudyResult)
-    s = result.summary()
-    figures: dict[str, Any] = {}
-    for measure, fname in (
-        ("agents_per_1000_contacts", "agents_per_1000_contacts.png"),
-        ("cost_per_resolved_journey", "cost_per_resolved_journey.png"),
-        ("phone_service_level", "phone_service_level.png"),
-    ):
-        frame = s.pivot(
-            index="scale", columns="design", values=[measure, f"{measure}_ci_low", f"{measure}_ci_high"]
-        )
-        figures[fname] = scaling_curves(
-            _curves(frame, measure, result.designs), "scale", list(result.designs), ylabel=measure.replace("_", " "),
-            title=f"{measure.replace('_', ' ')} by demand scale (95% CI)", logx=True,
-        )  # fmt: skip
-    return figures
-
-
-def _curves(frame: object, measure: str, designs: tuple[str, ...]) -> Any:
-    """Reshape a pivoted summary into the columns `scaling_curves` expects."""
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    out = pd.DataFrame({"scale": frame.index.to_numpy()})
-    for design in designs:
-        out[design] = frame[(measure, design)].to_numpy()
-        out[f"{design}_ci_low"] = frame[(f"{measure}_ci_low", design)].to_numpy()
-        out[f"{design}_ci_high"] = frame[(f"{measure}_ci_high", design)].to_numpy()
-    return out

@@ -58,8 +58,9 @@ def sweep(
     report: bool,
 ) -> None:
     """Run SCENARIO at every point of a grid; write a tidy table (CSV and Parquet)."""
-    from sim.experiment.sweep import parse_grid, point_scenarios
-    from sim.experiment.sweep import sweep as run_sweep
+    from sim.api import grid_scenarios
+    from sim.api import sweep as run_sweep
+    from sim.experiment.sweep import parse_grid
 
     exp = load_experiment_file(scenario)
     try:
@@ -72,41 +73,27 @@ def sweep(
     if not force:
         _check_sweep_tasks(scenario, exp.baseline, grid, replications)
     # every point is checked before anything is written, with or without --force
-    points = guard(lambda: point_scenarios(exp.baseline, grid, label=str(scenario)))
+    points = guard(lambda: grid_scenarios(exp, grid, label=str(scenario)))
     if not force:
         check_budget(scenario, points, replications or exp.baseline.replications, "none")
     store = open_store(
         out, experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
     )
     resumable(store, f"--out {out} --resume")
-    table = with_executor(
+    result = with_executor(
         exp.baseline.name, quiet, workers, dask,
         lambda executor, progress, on_total: run_sweep(
             exp, grid, replications=replications, seed=seed, executor=executor, store=store,
-            progress=progress, on_total=on_total, scenarios=points,
+            progress=progress, on_total=on_total, points=points,
         ),
     )  # fmt: skip
-    from sim.report.output import manifest
-    from sim.runner.atomic import write_json
-
-    def write(folder: Path) -> None:
-        table.to_csv(folder / "sweep.csv", index=False)
-        table.to_parquet(folder / "sweep.parquet", index=False)
-        write_json(
-            folder / "manifest.json",
-            manifest(exp.files, exp.baseline.model_dump_json(), seed=base_seed, grid=grid, rows=len(table)),
-        )
-
-    store.finish(write, overwrite=overwrite)
+    store.finish(result.write, overwrite=overwrite)
+    table = result.table()
     if report:
         write_html_report(out)
-    shown = table[(table.scope == "channel") & table.metric.isin(["service_level", "asa_s", "abandon_rate"])]
-    means = (
-        shown.groupby(["point", *grid, "name", "metric"], sort=True)["value"]
-        .mean()
-        .unstack(["name", "metric"])
-    )
-    click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
+    from sim.report.tables import render, sweep_table
+
+    click.echo(render(sweep_table(table, list(grid))), nl=False)
     click.echo(f"{len(table):,} rows written to {out}/sweep.csv and sweep.parquet")
 
 

@@ -349,6 +349,9 @@ class Channel(Strict):
     handle_time: Distribution
     handle_time_profile: HandleTimeProfile | None = None
     """Handle time varying by time of day (multipliers of `handle_time` per interval)."""
+    wrap_up: Distribution | None = None
+    """After-call work: after each answered contact its agent stays busy this long before
+    taking the next one (the contact itself is answered and done); omitted: none."""
     patience: Distribution | None = None
     """Time a waiting customer stays before giving up; omitted: never abandons."""
     target: Target | None = None

@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.config.claims import Claim
-from sim.config.variants import BASELINE, Experiment, load_experiment
+from sim.config.variants import BASELINE, Experiment
 from sim.experiment.claims import Verdict, judge_all
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
-from sim.metrics.stats import Estimate, mean_ci, paired_ci
-from sim.results import RunResult
+from sim.metrics.shown import COMPARE_ROWS, shown_metrics
+from sim.metrics.stats import Estimate, metric_ci, paired_ci
+from sim.report.output import manifest
+from sim.results import RunResult, SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
@@ -77,12 +80,62 @@ class Precision:
         return [(ch, name) for ch in channels if not channel or ch == channel]
 
 
+@dataclass(frozen=True)
+class PrecisionReached:
+    """How a `--precision` run ended.
+
+    Attributes:
+        metric: the metric as given (``service_level`` or ``phone.service_level``).
+        half_width: the half-width asked for.
+        achieved: the widest half-width among the baseline's CIs and the paired differences.
+        reached: whether `achieved` is at most `half_width`.
+        max_replications: the cap that stopped it when not reached.
+    """
+
+    metric: str
+    half_width: float
+    achieved: float
+    reached: bool
+    max_replications: int
+
+    def message(self, replications: int) -> str:
+        """One line for the user when the precision was not reached (empty when it was)."""
+        if self.reached:
+            return ""
+        return (
+            f"--precision {self.metric}={self.half_width:g} not reached: stopped at --max-replications "
+            f"{self.max_replications} ({replications} replications) with a 95% CI half-width of "
+            f"{self.achieved:.3g}; raise --max-replications for a tighter answer"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `precision` object of `compare --json`."""
+        return {
+            "metric": self.metric,
+            "half_width": self.half_width,
+            "achieved_half_width": self.achieved if math.isfinite(self.achieved) else None,
+            "reached": self.reached,
+            "max_replications": self.max_replications,
+        }
+
+
 @dataclass
-class Comparison:
-    """A baseline and its variants, replication by replication on common random numbers."""
+class CompareResult(SavesItself):
+    """A baseline and its variants, replication by replication on common random numbers.
+
+    Attributes:
+        baseline: the baseline's replications.
+        variants: variant name → its replications (replication r on the same streams).
+        overrides: variant name → its key-path overrides, as written (for the manifest).
+        files: the scenario files read (for the manifest).
+        precision: how a run with a precision goal ended (None without one).
+    """
 
     baseline: RunResult
     variants: dict[str, RunResult]
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    precision: PrecisionReached | None = None
     claims: dict[str, Claim] = field(default_factory=dict)
     """What the file expects of its variants; `verdicts()` judges them."""
     turning: dict[str, TurningPoint] = field(default_factory=dict)
@@ -125,9 +178,9 @@ class Comparison:
                         continue
                     shared = name in base_names
                     for metric in metrics:
-                        m = mean_ci(result.values(scope, name, metric))
+                        m = metric_ci(result.values(scope, name, metric), metric)
                         if shared:
-                            b = mean_ci(self.baseline.values(scope, name, metric))
+                            b = metric_ci(self.baseline.values(scope, name, metric), metric)
                             d = self.diff(v, name, metric, scope)
                         else:
                             b = d = Estimate(math.nan, math.nan, math.nan, 0)
@@ -151,7 +204,7 @@ class Comparison:
                 if ch in result.outputs[0].channels:
                     diff[ch] = {m: _clean(self.diff(v, ch, m).as_dict()) for m in CHANNEL_METRICS}
             variants[v] = {"channels": result.to_dict()["channels"], "diff": diff}
-        return {
+        out = {
             "baseline": self.baseline.scenario.name,
             "replications": self.n,
             "seed": self.baseline.seed,
@@ -162,6 +215,36 @@ class Comparison:
                 for v in self.verdicts()
             ],
         }
+        if self.precision is not None:
+            out["precision"] = self.precision.as_dict()
+        return out
+
+    def write(self, folder: Path) -> None:
+        """Write the comparison's files into the existing `folder`.
+
+        Files: `comparison.csv` (`table()`), `replications.csv` (every side, with a `variant`
+        column), `result.json` (`to_dict()`) and `manifest.json`.
+        """
+        import pandas as pd
+
+        self.table().to_csv(folder / "comparison.csv", index=False)
+        frames = [self.baseline.replications().assign(variant=BASELINE)]
+        frames += [r.replications().assign(variant=v) for v, r in self.variants.items()]
+        pd.concat(frames, ignore_index=True).to_csv(folder / "replications.csv", index=False)
+        write_json(folder / "result.json", self.to_dict())
+        write_json(
+            folder / "manifest.json",
+            manifest(
+                self.files,
+                self.baseline.scenario.model_dump_json(),
+                seed=self.baseline.seed,
+                replications=self.n,
+                variants=self.overrides,
+                shown=shown_metrics(
+                    [self.baseline.scenario, *(r.scenario for r in self.variants.values())], COMPARE_ROWS
+                ),
+            ),
+        )
 
 
 def _clean(d: dict[str, float]) -> dict[str, float | None]:
@@ -169,7 +252,7 @@ def _clean(d: dict[str, float]) -> dict[str, float | None]:
 
 
 def compare(
-    source: str | Path | dict[str, Any] | Experiment,
+    exp: Experiment,
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -179,11 +262,11 @@ def compare(
     store: TaskStore | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
-) -> Comparison:
+) -> CompareResult:
     """Run the baseline and every variant on common random numbers.
 
     Args:
-        source: a scenario file (or dict) with `variants:`, or a loaded `Experiment`.
+        exp: the baseline and its variants (`sim.api.load` turns a file or dict into one).
         replications: replications per side (the first round, with `precision`).
         seed: base seed; default the scenario's.
         executor: where tasks run; default in this process.
@@ -195,9 +278,8 @@ def compare(
         on_total: called with the total number of tasks whenever it grows.
 
     Returns:
-        A `Comparison`; `.table()` gives the paired differences as a DataFrame.
+        A `CompareResult`; `.table()` gives the paired differences as a DataFrame.
     """
-    exp = source if isinstance(source, Experiment) else load_experiment(source)
     if not exp.variants:
         raise ValueError(f"{exp.baseline.name}: the scenario has no variants to compare")
     executor = executor or SerialExecutor()
@@ -217,25 +299,30 @@ def compare(
         if on_total is not None:
             on_total(len(results) + len(tasks))
         results.update(run_all(tasks, executor, store, progress))
-        comparison = Comparison(
+        comparison = CompareResult(
             RunResult(exp.baseline, base_seed, [results[f"{BASELINE}-r{r}"] for r in range(n)], "none"),
             {
                 v: RunResult(sc, base_seed, [results[f"{v}-r{r}"] for r in range(n)], "none")
                 for v, sc in exp.variants.items()
             },
-            exp.claims,
+            exp.overrides,
+            exp.files,
+            claims=exp.claims,
         )
-        if precision is None or n >= max_replications:
+        if precision is None:
             return comparison
         worst = _worst_half_width(comparison, precision)
-        if worst <= precision.half_width:
+        if worst <= precision.half_width or n >= max_replications:
+            comparison.precision = PrecisionReached(
+                precision.metric, precision.half_width, worst, worst <= precision.half_width, max_replications
+            )
             return comparison
         # Half-widths shrink like 1/√n: ask for the n that would reach the target.
         wanted = math.ceil(n * (worst / precision.half_width) ** 2) if math.isfinite(worst) else 2 * n
         n = min(max_replications, max(wanted, n + 2))
 
 
-def _worst_half_width(c: Comparison, precision: Precision) -> float:
+def _worst_half_width(c: CompareResult, precision: Precision) -> float:
     worst = 0.0
     for ch, metric in precision.targets(list(c.baseline.scenario.channels)):
         widths = [c.baseline.estimate(ch, metric).half_width]

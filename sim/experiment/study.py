@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.config.schema import Scenario
 from sim.config.validate import validate
+from sim.config.variants import load_experiment
 from sim.experiment.centres import (
     DESIGNS,
     STUDY_TARGETS,
@@ -45,7 +46,7 @@ from sim.planning.headcount import optimize
 from sim.planning.plan import Plan
 from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
-from sim.runner.simulate import simulate
+from sim.runner.tasks import run_replications
 from sim.types import ChannelKind
 
 TARGETS = STUDY_TARGETS
@@ -221,7 +222,7 @@ def run_study(
         plan = optimize(sc, goals, executor=executor, start=start)
         plans[(scale, design)] = plan
         rows[:] = [r for r in rows if not (r["scale"] == scale and r["design"] == design)]
-        rows.extend(_measures(_run(plan.scenario), plan.counts, scale, design))
+        rows.extend(_measures(_run(plan.scenario, executor), plan.counts, scale, design))
 
     for scale in scales:
         for design in designs:
@@ -251,7 +252,9 @@ def run_study(
     else:
         notes.append("no diversion experiment: it needs the split design (one team per channel)")
         diversion = pd.DataFrame()
-    result = StudyResult(scaling, diversion, designs=tuple(designs), notes=notes, centre=centre.label)
+    result = StudyResult(
+        scaling, diversion, designs=tuple(designs), notes=notes, centre=centre.label, quick=quick
+    )
     result.conclusions = conclude(result, scales, plans)
     return result
 
@@ -264,8 +267,8 @@ def _rising_steps(
     return [(a, b) for a, b in itertools.pairwise(scales) if ape[b] > ape[a] + 1e-12]
 
 
-def _run(scenario: Scenario) -> RunResult:
-    outputs = [simulate(scenario, r, records="none") for r in range(scenario.replications)]
+def _run(scenario: Scenario, executor: Executor) -> RunResult:
+    outputs = run_replications(scenario, scenario.replications, scenario.seed, executor)
     return RunResult(scenario, scenario.seed, outputs, "none")
 
 
@@ -284,7 +287,7 @@ def _diversion(
         },
         f"hire_{k}_for_{social}": {f"agents.{social}_team.count": s + k},
     }
-    comparison = compare(data, executor=executor)
+    comparison = compare(load_experiment(data), executor=executor)
     table = comparison.table()
     table = table[table.scope == "channel"].reset_index(drop=True)
     return table.assign(phone=phone)

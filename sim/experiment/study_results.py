@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,8 @@ import pandas as pd
 from sim.experiment.centres import DESIGNS
 from sim.metrics.stats import mean_ci
 from sim.planning.plan import Plan
+from sim.results import SavesItself
+from sim.runner.atomic import write_json
 
 
 @dataclass
@@ -28,7 +31,7 @@ class Conclusion:
 
 
 @dataclass
-class StudyResult:
+class StudyResult(SavesItself):
     """Tables and computed conclusions of the scalability study."""
 
     scaling: pd.DataFrame
@@ -42,6 +45,39 @@ class StudyResult:
     """What the study did beyond the plan (re-optimised steps, a diversion it skipped)."""
     centre: str = "the study centre"
     """The centre scaled: the study's own, or a scenario file."""
+    quick: bool = False
+    """Whether this is the quick study (fewer scales, shorter runs)."""
+    self_check: str = ""
+    """The Erlang C self-check's report (`sim.experiment.selfcheck`), when it was run."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `staffsim study scalability --json` prints: the conclusions."""
+        return {
+            "study": "scalability",
+            "centre": self.centre,
+            "designs": list(self.designs),
+            "quick": self.quick,
+            "conclusions": [
+                {"claim": c.claim, "holds": c.holds, "evidence": c.evidence} for c in self.conclusions
+            ],
+            "notes": self.notes,
+            "self_check": self.self_check,
+        }
+
+    def write(self, folder: Path) -> None:
+        """Write the study's tables, conclusions and figures into the existing `folder`.
+
+        Files: `scaling.csv`, `summary.csv`, `diversion.csv`, `conclusions.json` and the
+        figures of `sim.experiment.study_figures` (PNG).
+        """
+        from sim.experiment.study_figures import study_figures  # matplotlib: only when saving
+
+        self.scaling.to_csv(folder / "scaling.csv", index=False)
+        self.summary().to_csv(folder / "summary.csv", index=False)
+        self.diversion.to_csv(folder / "diversion.csv", index=False)
+        write_json(folder / "conclusions.json", self.to_dict())
+        for fname, fig in study_figures(self.summary(), self.designs).items():
+            fig.savefig(folder / fname, dpi=110, bbox_inches="tight")
 
     def summary(self) -> pd.DataFrame:
         """Mean and 95 % CI per scale and design of the study's measures."""

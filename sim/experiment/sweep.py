@@ -3,7 +3,8 @@
 `--grid agents.team.count=10:20 --grid channels.social.arrivals.rate_per_hour=50,100,200`
 runs every combination (11 × 3 points). Every point's replication r uses the same random
 streams, so differences between neighbouring points are not blurred by customer noise.
-The table has one row per point × replication × (channel or agent group) × metric.
+The table has one row per point × replication × (channel or agent group) × metric; a
+`SweepResult` holds it (`table()`) and saves itself (`save(folder)`: CSV, Parquet, manifest).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +21,10 @@ import yaml
 from sim.config.errors import Problem, ScenarioError
 from sim.config.schema import Scenario
 from sim.config.validate import validate
-from sim.config.variants import Experiment, apply_overrides, check_path, load_experiment
+from sim.config.variants import apply_overrides, check_path
+from sim.report.output import manifest
+from sim.results import SavesItself
+from sim.runner.atomic import write_json
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.store import TaskStore
 from sim.runner.tasks import Task, run_all
@@ -93,21 +98,26 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
-def point_scenarios(base: Scenario, grid: dict[str, list[Any]], label: str | None = None) -> list[Scenario]:
+def point_scenarios(
+    base: Scenario,
+    grid: dict[str, list[Any]],
+    label: str | None = None,
+    check: Callable[[Scenario], None] | None = None,
+) -> list[Scenario]:
     """The scenario at every grid point, each validated like a scenario file.
 
     Args:
         base: the scenario the grid changes.
         grid: key path → values (see `parse_grid`).
         label: what messages name: the scenario file; default the scenario's name.
+        check: a further check of each point's scenario that raises `ScenarioError`
+            (`sim.api` passes the routing-policy check, which needs the registry).
 
     Raises:
         ScenarioError: a grid value is not valid at its path (or names an unknown routing
             policy). Each problem names the grid point (`path=value`), the key path and
             what is allowed there; a problem repeated at several points is listed once.
     """
-    from sim.api import check_runnable  # the policy registry; sim.api imports this module
-
     data = base.model_dump(mode="python", exclude_none=True)
     out: list[Scenario] = []
     problems: list[Problem] = []
@@ -118,7 +128,8 @@ def point_scenarios(base: Scenario, grid: dict[str, list[Any]], label: str | Non
             scenario = validate(
                 apply_overrides(data, point), label=label or base.name, lines={}, base_dir=Path.cwd()
             )
-            check_runnable(scenario, label=label)
+            if check is not None:
+                check(scenario)
             out.append(scenario)
         except KeyError as exc:
             found = [Problem(f"grid point {desc} → {exc.args[0]}", exc.args[1])]
@@ -145,8 +156,49 @@ def _shown(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
+@dataclass
+class SweepResult(SavesItself):
+    """Replications at every point of a grid, as one tidy table.
+
+    Attributes:
+        baseline: the scenario the grid changes.
+        grid: key path → values.
+        seed: the seed every point's replications were derived from.
+        frame: the tidy table (see `table`).
+        files: the scenario files read (for the manifest).
+    """
+
+    baseline: Scenario
+    grid: dict[str, list[Any]]
+    seed: int
+    frame: pd.DataFrame
+    files: list[str] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        """The tidy table: one row per point × replication × (channel or group) × metric.
+
+        Columns: `point`, one per grid path, `replication`, `scope`, `name`, `metric`, `value`.
+        """
+        return self.frame
+
+    def write(self, folder: Path) -> None:
+        """Write `sweep.csv` and `sweep.parquet` (`table()`) and `manifest.json`."""
+        self.frame.to_csv(folder / "sweep.csv", index=False)
+        self.frame.to_parquet(folder / "sweep.parquet", index=False)
+        write_json(
+            folder / "manifest.json",
+            manifest(
+                self.files,
+                self.baseline.model_dump_json(),
+                seed=self.seed,
+                grid=self.grid,
+                rows=len(self.frame),
+            ),
+        )
+
+
 def sweep(
-    source: str | Path | dict[str, Any] | Scenario | Experiment,
+    base: Scenario,
     grid: dict[str, list[Any]],
     *,
     replications: int | None = None,
@@ -156,11 +208,12 @@ def sweep(
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
     scenarios: Sequence[Scenario] | None = None,
-) -> pd.DataFrame:
-    """Run replications at every grid point; return the tidy table.
+    files: Sequence[str] = (),
+) -> SweepResult:
+    """Run replications at every grid point.
 
     Args:
-        source: the base scenario (its variants, if any, are ignored).
+        base: the scenario the grid changes (`sim.api.load` turns a file or dict into one).
         grid: key path → values (see `parse_grid`).
         replications: per point; default the scenario's.
         seed: base seed; default the scenario's.
@@ -170,20 +223,16 @@ def sweep(
         on_total: called once with the total number of tasks.
         scenarios: the scenario at every point, from `point_scenarios(base, grid)`, when
             the caller has already validated them; default computed here.
+        files: the scenario files read, for the manifest.
 
     Returns:
-        One row per point × replication × (channel or group) × metric: columns `point`,
-        one per grid path, `replication`, `scope`, `name`, `metric`, `value`.
+        A `SweepResult`; `.table()` has one row per point × replication × (channel or
+        group) × metric.
     """
     import pandas as pd
 
-    base = (
-        source
-        if isinstance(source, Scenario)
-        else (source.baseline if isinstance(source, Experiment) else load_experiment(source).baseline)
-    )
     if scenarios is None:
-        scenarios = point_scenarios(base, grid, str(source) if isinstance(source, str | Path) else None)
+        scenarios = point_scenarios(base, grid)
     points = grid_points(grid)
     n = replications or base.replications
     base_seed = base.seed if seed is None else seed
@@ -201,4 +250,4 @@ def sweep(
                     for metric, value in metrics.items():
                         rows.append((i, *values, r, scope, name, metric, float(value)))
     columns = ["point", *grid, *SWEEP_COLUMNS[1:]]
-    return pd.DataFrame(rows, columns=columns)
+    return SweepResult(base, grid, base_seed, pd.DataFrame(rows, columns=columns), list(files))

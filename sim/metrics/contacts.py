@@ -51,6 +51,18 @@ OVERALL_METRICS: dict[str, str] = {
 """Extra metrics of the whole centre, reported under the group name `overall`."""
 
 
+PROPORTIONS: frozenset[str] = frozenset(
+    {"service_level", "p_wait", "abandon_rate", "fcr", "resolution_rate", "csat", "occupancy"}
+)
+"""Metrics that are shares between 0 and 1 (their confidence intervals stay inside [0, 1])."""
+
+NON_NEGATIVE: frozenset[str] = frozenset(
+    (set(CHANNEL_METRICS) | set(GROUP_METRICS) | set(OVERALL_METRICS)) - PROPORTIONS
+)
+"""Every other metric is a count, a time, a level or a cost: never below 0 (public
+sentiment, 0–100, is one of them)."""
+
+
 def _ratio(num: float, den: float) -> float:
     return num / den if den else math.nan
 

@@ -23,7 +23,7 @@ from sim.model.distributions import make_sampler
 from sim.model.entities import ChannelState, GroupState
 from sim.model.journeys import build_mechanics, demand_multipliers, opening_steps
 from sim.model.policies import Policy, make_policy
-from sim.model.processes import Centre, ContactSink
+from sim.model.processes import ArrivalFeed, Centre, ContactSink
 from sim.model.roster import roster
 from sim.types import ChannelKind
 
@@ -130,9 +130,14 @@ def build(
         patience = None
         if ch_spec.patience is not None:
             patience = make_sampler(ch_spec.patience).stream(streams("patience", ch.name))
+        if ch_spec.wrap_up is not None:
+            ch.wrap = make_sampler(ch_spec.wrap_up).stream(streams("wrap_up", ch.name))
+        feed = ArrivalFeed(ch, times, handle, patience)
         profile = ch_spec.handle_time_profile
-        by_time = (profile.interval_min * 60.0, list(profile.multipliers)) if profile is not None else None
-        centre.start_arrivals(ch, times, handle, patience, by_time)
+        if profile is not None:
+            feed.handle_interval_s = profile.interval_min * 60.0
+            feed.handle_mult = list(profile.multipliers)
+        centre.start_arrivals(feed)
     return Built(env, centre, horizon)
 
 

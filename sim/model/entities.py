@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from sim.types import ChannelKind, Outcome
@@ -191,6 +192,7 @@ class ChannelState:
         "waited",
         "waiting_end",
         "within_target",
+        "wrap",
     )
 
     def __init__(self, name: str, index: int, kind: ChannelKind, target_s: float) -> None:
@@ -206,6 +208,8 @@ class ChannelState:
         """Its service may be interrupted by phone contacts (preemptive routing)."""
         self.overflow: list[tuple[GroupState, float]] = []
         """Groups that take this channel's contacts only after they waited a delay."""
+        self.wrap: Iterator[float] | None = None
+        """Draws of the after-call work that follows each answered contact, or None."""
         self.mech: Any = None
         """The channel's mechanics at run time (`sim.model.journeys.ChannelMechanics`), or None."""
         self.open = True

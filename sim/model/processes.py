@@ -25,6 +25,7 @@ on the clock through `sim.model.engine`, the one module that reaches inside SimP
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from simpy import Environment
@@ -88,26 +89,15 @@ class Centre:
 
     # --- arrivals ---------------------------------------------------------------------
 
-    def start_arrivals(
-        self,
-        channel: ChannelState,
-        times: Iterator[float],
-        handle: Iterator[float],
-        patience: Iterator[float] | None,
-        handle_profile: tuple[float, list[float]] | None = None,
-    ) -> None:
-        """Feed `channel` with arrivals at `times`, drawing each customer's durations.
-
-        `handle_profile`, ``(interval_s, multipliers)``, scales each handle-time draw by the
-        multiplier of the interval of the day the contact arrives in.
-        """
-        first = next(times, None)
+    def start_arrivals(self, feed: ArrivalFeed) -> None:
+        """Feed a channel with arrivals at `feed.times`, drawing each customer's durations."""
+        first = next(feed.times, None)
         if first is None:
             return
-        self.at(first, self._on_arrival, _ArrivalFeed(channel, times, handle, patience, handle_profile))
+        self.at(first, self._on_arrival, feed)
 
     def _on_arrival(self, event: Due) -> None:
-        feed: _ArrivalFeed = event.value
+        feed: ArrivalFeed = event.value
         now = event.at
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
@@ -367,6 +357,19 @@ class Centre:
             self.sink(c, now, ANSWERED)
         if ch.mech is not None:  # without mechanics, journey tallies follow from the above
             self._after_answer(c, now)
+        if ch.wrap is not None:  # after-call work: the agent stays busy, the contact is done
+            wrap = next(ch.wrap)
+            if wrap > 0.0:
+                self.at(now + wrap, self._on_wrapped, group)
+                return
+        self._free(group, now)
+
+    def _on_wrapped(self, event: Due) -> None:
+        """An agent of the group carried has finished its after-call work."""
+        self._free(event.value, event.at)
+
+    def _free(self, group: GroupState, now: float) -> None:
+        """An agent of `group`, counted busy, has finished a contact and its after-call work."""
         if group.leaving:  # the agent's shift has ended: off duty after the contact in hand
             group.leaving -= 1
             group.on_duty -= 1
@@ -541,22 +544,19 @@ class Centre:
                 self.sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 
 
-class _ArrivalFeed:
-    """What an arrival event carries: the channel and its iterators of times and draws."""
+@dataclass(slots=True)
+class ArrivalFeed:
+    """A channel's arrivals: their times and each customer's handle time and patience draws.
 
-    __slots__ = ("channel", "handle", "handle_interval_s", "handle_mult", "patience", "times")
+    What an arrival event carries (see `Centre.start_arrivals`); patience is None on a
+    channel where customers never give up. `handle_mult`, when set, scales each handle-time
+    draw by the multiplier of the interval of the day (`handle_interval_s` long) the contact
+    arrives in.
+    """
 
-    def __init__(
-        self,
-        channel: ChannelState,
-        times: Iterator[float],
-        handle: Iterator[float],
-        patience: Iterator[float] | None,
-        handle_profile: tuple[float, list[float]] | None = None,
-    ) -> None:
-        self.channel = channel
-        self.times = times
-        self.handle = handle
-        self.patience = patience
-        self.handle_interval_s = handle_profile[0] if handle_profile else 86_400.0
-        self.handle_mult: list[float] | None = handle_profile[1] if handle_profile else None
+    channel: ChannelState
+    times: Iterator[float]
+    handle: Iterator[float]
+    patience: Iterator[float] | None
+    handle_interval_s: float = 86_400.0
+    handle_mult: list[float] | None = None

@@ -15,20 +15,65 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.analytic import erlang
+from sim.config.files import read_trace
 from sim.config.schema import Scenario
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
+from sim.model.journeys import opening_steps
 from sim.model.roster import roster
 from sim.planning.intervals.grid import Grid, interval_rates
 from sim.planning.targets import OVERALL, Target
+from sim.types import ChannelKind
 
 
 def mean_rate_per_s(scenario: Scenario, channel: str) -> float:
     """A channel's mean arrival rate over the horizon, per second."""
     spec = scenario.channels[channel]
     return ArrivalSource(spec.arrivals, scenario.horizon_s).expected_count() / scenario.horizon_s
+
+
+def open_rate_per_s(scenario: Scenario, channel: str) -> float:
+    """A channel's arrival rate per second while it is open (its mean rate when always open).
+
+    With opening hours, agents work the channel only while it is open, so the load they
+    carry is the arrivals they can take ÷ the open time: for a phone line the calls that
+    arrive while it is open (a closed line takes none), for a written channel every
+    arrival (what arrives at night waits for the morning).
+    """
+    spec = scenario.channels[channel]
+    if spec.hours is None:
+        return mean_rate_per_s(scenario, channel)
+    horizon = scenario.horizon_s
+    steps = opening_steps(spec.hours, horizon)
+    times = np.array([t for t, _ in steps] + [horizon])
+    is_open = np.array([o for _, o in steps], dtype=bool)
+    open_s = float(np.sum(np.diff(times)[is_open]))
+    if open_s <= 0:
+        return 0.0
+    source = ArrivalSource(spec.arrivals, horizon)
+    if spec.kind is not ChannelKind.PHONE:
+        return source.expected_count() / open_s
+    expected = np.interp(times, *_cumulative_arrivals(source, horizon))
+    return float(np.sum(np.diff(expected)[is_open])) / open_s
+
+
+def _cumulative_arrivals(
+    source: ArrivalSource, horizon: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Expected arrivals from 0 to each time (knots for linear interpolation)."""
+    if source.spec.trace is not None:
+        t = source.spec.trace
+        arrivals = read_trace(t.file, t.column, t.unit, t.day_column)
+        arrivals = arrivals[arrivals < horizon]
+        return np.concatenate([[0.0], arrivals, [horizon]]), np.concatenate(
+            [[0.0], np.arange(1, len(arrivals) + 1, dtype=np.float64), [float(len(arrivals))]]
+        )
+    starts, rates = source.rate_segments(None)
+    bounds = np.append(starts, horizon)
+    return bounds, np.concatenate([[0.0], np.cumsum(rates * np.diff(bounds))])
 
 
 def channel_agents(
@@ -47,14 +92,14 @@ def channel_agents(
     help (``>=`` on the service level, ``<=`` on the others) count; the figure is the
     largest over them, at least the stable minimum (more agents than Erlangs) without
     abandonment. `handle_factor` scales the mean handle time (a group's proficiency).
-    `rate_per_s` replaces the channel's mean arrival rate (one interval's rate, for
-    per-interval staffing). The figure counts agents on duty (before shrinkage).
+    `rate_per_s` replaces the channel's rate while open (`open_rate_per_s`; one
+    interval's rate, for per-interval staffing). The figure counts agents on duty (before shrinkage).
     """
     mine = [t for t in targets if t.scope == "channel" and t.name == channel]
     if not mine:
         return None
     spec = scenario.channels[channel]
-    lam = mean_rate_per_s(scenario, channel) if rate_per_s is None else rate_per_s
+    lam = open_rate_per_s(scenario, channel) if rate_per_s is None else rate_per_s
     if lam <= 0:
         return 0
     s = make_sampler(spec.handle_time).mean * handle_factor
@@ -147,7 +192,7 @@ def analytic_start(
         need = channel_agents(scenario, channel, targets, max_agents, factor)
         if need is not None:
             on_duty[owner] += need
-        lam = mean_rate_per_s(scenario, channel)
+        lam = open_rate_per_s(scenario, channel)
         if lam > 0:
             loads[owner] += lam * make_sampler(scenario.channels[channel].handle_time).mean * factor
     for t in targets:
@@ -161,13 +206,16 @@ def head_count(on_duty: int, shrinkage: float, cap: int = 10_000) -> int:
 
     Uses the simulator's rounding (`sim.model.roster.roster`).
     """
-
-    def available(count: int) -> int:
-        return roster(count, None, None, shrinkage, 1.0)[0][1]
-
     if on_duty <= 0:
         return 0
-    return _smallest(lambda c: available(c) >= on_duty, on_duty, max(cap, on_duty)) or max(cap, on_duty)
+    return _smallest(lambda c: available(c, shrinkage) >= on_duty, on_duty, max(cap, on_duty)) or max(
+        cap, on_duty
+    )
+
+
+def available(count: int, shrinkage: float) -> int:
+    """Agents on duty out of `count` scheduled after `shrinkage` (the simulator's rounding)."""
+    return roster(count, None, None, shrinkage, 1.0)[0][1]
 
 
 def interval_start(

@@ -58,8 +58,9 @@ from typing import Any
 
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.planning.erlang_start import analytic_start as analytic_start
+from sim.planning.erlang_start import available
 from sim.planning.erlang_start import channel_agents as channel_agents
 from sim.planning.erlang_start import head_count as head_count
 from sim.planning.erlang_start import mean_rate_per_s as mean_rate_per_s
@@ -74,7 +75,7 @@ from sim.planning.search import Vector as Vector
 from sim.planning.search import apply_knobs as apply_knobs
 from sim.planning.search import counted_groups as counted_groups
 from sim.planning.search import group_knobs as group_knobs
-from sim.planning.search import search_setup
+from sim.planning.search import kept_warning, search_setup, targeted_groups, unstaffed_warnings
 from sim.planning.targets import OPERATORS as OPERATORS
 from sim.planning.targets import OVERALL as OVERALL
 from sim.planning.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
@@ -87,8 +88,33 @@ from sim.runner.executors import Executor, SerialExecutor
 # --- staffing vectors ---------------------------------------------------------------
 
 
-def _step(vector: Vector, i: int, delta: int) -> Vector:
-    return (*vector[:i], vector[i] + delta, *vector[i + 1 :])
+def _set(vector: Vector, i: int, value: int) -> Vector:
+    return (*vector[:i], value, *vector[i + 1 :])
+
+
+class _Levels:
+    """Head counts that change the agents on duty, per searched group.
+
+    With shrinkage, on-duty agents are round(count × (1 − shrinkage)), so several head
+    counts give the same agents on duty (a plateau) and one agent more may change nothing.
+    The search moves between the fewest head counts of successive on-duty levels instead.
+    """
+
+    def __init__(self, scenario: Scenario, knobs: Sequence[Knob], cap: int) -> None:
+        self.shrinkage = [scenario.agents[k.label].shrinkage for k in knobs]
+        self.cap = cap
+
+    def lowest(self, i: int, count: int) -> int:
+        """The fewest head count with as many agents on duty as `count`."""
+        return head_count(available(count, self.shrinkage[i]), self.shrinkage[i], self.cap)
+
+    def up(self, i: int, count: int) -> int:
+        """The fewest head count with more agents on duty than `count`."""
+        return head_count(available(count, self.shrinkage[i]) + 1, self.shrinkage[i], self.cap)
+
+    def down(self, i: int, count: int) -> int:
+        """The fewest head count with fewer agents on duty than `count` (0 stays 0)."""
+        return self.lowest(i, max(0, self.lowest(i, count) - 1))
 
 
 @dataclass(frozen=True)
@@ -127,7 +153,7 @@ class _Search(SearchBase[Evaluation]):
 
 
 def _estimate(result: RunResult, target: Target) -> Estimate:
-    return mean_ci(result.values(target.scope, target.name, target.metric))
+    return metric_ci(result.values(target.scope, target.name, target.metric), target.metric)
 
 
 # --- the plan ------------------------------------------------------------------------
@@ -184,8 +210,10 @@ def optimize(
             `Experiment` whose baseline is used; variants are ignored).
         targets: e.g. ``["phone.service_level>=0.8", "email.asa_s<=86400"]``.
         groups: the agent groups whose counts may change (default: every group with a
-            `count`); the others keep the scenario's staffing. A searched group that no
-            target depends on goes down to zero.
+            `count` that some target depends on: one serving a targeted channel, or named
+            by a group target); the others keep the scenario's staffing, and the plan warns
+            about groups left out that way. A named group that no target depends on goes
+            down to zero (the plan warns when a channel is left with no agents).
         replications: per staffing vector; default the scenario's.
         seed: base seed; default the scenario's. Every vector uses it (common random
             numbers: replication r sees the same customers whatever the staffing).
@@ -211,6 +239,11 @@ def optimize(
     base, parsed, n, base_seed = search_setup(
         scenario_or_experiment, targets, replications, seed, max_agents, confident
     )
+    kept: list[str] = []
+    if groups is None:
+        groups, kept = targeted_groups(base, parsed, counted_groups(base))
+        if not groups and kept:
+            raise ValueError(kept_warning(base, kept).replace("kept as written", "nothing to search"))
     knobs = group_knobs(base, groups)
     names = [k.label for k in knobs]
     if start is None:
@@ -225,7 +258,8 @@ def optimize(
         if bad:
             raise ValueError(f"start counts must be whole numbers >= 0, not {bad}")
         first = {g: int(start.get(g, base.agents[g].count or 0)) for g in names}
-    x: Vector = tuple(max(k.low, first[k.label]) for k in knobs)
+    levels = _Levels(base, knobs, max_agents)
+    x: Vector = tuple(max(k.low, levels.lowest(i, first[k.label])) for i, k in enumerate(knobs))
     if sum(x) > max_agents:
         shown = ", ".join(f"{g}={c}" for g, c in first.items())
         raise ValueError(
@@ -238,22 +272,28 @@ def optimize(
     current = search.evaluate([x])[0]
     moves: list[tuple[str, str]] = []
     note = ""
-    # Add: one agent at a time, to the group where it reduces the total shortfall most.
+    # Add: one agent on duty at a time (one head count, or several across a shrinkage
+    # plateau), to the group where it reduces the total shortfall most per head.
     while not current.all_met:
-        if sum(x) + 1 > max_agents:
+        room = [i for i in range(len(knobs)) if sum(x) - x[i] + levels.up(i, x[i]) <= max_agents]
+        if not room:
             note = f"stopped at max_agents={max_agents} with targets still missed"
             break
-        candidates = [_step(x, i, +1) for i in range(len(knobs))]
+        candidates = [_set(x, i, levels.up(i, x[i])) for i in room]
         evaluations = search.evaluate(candidates)
-        gains = [current.shortfall - e.shortfall for e in evaluations]
-        best = max(range(len(knobs)), key=lambda i: (gains[i], -i))
-        if not gains[best] > 0:
+        gains = [
+            (current.shortfall - e.shortfall) / (c[i] - x[i])
+            for i, c, e in zip(room, candidates, evaluations, strict=True)
+        ]
+        pick = max(range(len(room)), key=lambda j: (gains[j], -room[j]))
+        best = room[pick]
+        if not gains[pick] > 0:
             note = (
                 f"stopped: no single extra agent in {', '.join(names)} brings the missed targets "
                 "closer; they may not be reachable by adding agents to these groups"
             )
             break
-        x, current = candidates[best], evaluations[best]
+        x, current = candidates[pick], evaluations[pick]
         moves.append(("add", knobs[best].label))
     # Remove: from the largest group first, while every target still holds.
     if current.all_met:
@@ -265,7 +305,9 @@ def optimize(
                 key=lambda i: (-x[i] * knobs[i].weight, i),
             )
             for i in order:
-                candidate = _step(x, i, -1)
+                candidate = _set(x, i, max(knobs[i].low, levels.down(i, x[i])))
+                if candidate == x:
+                    continue
                 evaluation = search.evaluate([candidate])[0]
                 if evaluation.all_met:
                     x, current, removed = candidate, evaluation, True
@@ -300,6 +342,10 @@ def optimize(
             Trial(dict(zip(names, e.vector, strict=True)), results(e), e.all_met, e.shortfall)
             for e in search.cache.values()
         ),
-        warnings=_warnings(result, counts, achieved),
+        warnings=(
+            *([kept_warning(base, kept)] if kept else []),
+            *_warnings(result, counts, achieved),
+            *unstaffed_warnings(result.scenario),
+        ),
         confident=confident,
     )

@@ -18,7 +18,9 @@ from typing import Any, Generic, TypeVar
 from sim.config.schema import Scenario
 from sim.config.validate import validate
 from sim.config.variants import Experiment, apply_overrides, load_experiment
-from sim.planning.targets import Target, check_replications, parse_targets
+from sim.model.arrivals import ArrivalSource
+from sim.model.roster import roster
+from sim.planning.targets import OVERALL, Target, check_replications, parse_targets
 from sim.results import RunResult
 from sim.runner.executors import Executor
 from sim.runner.tasks import Task, run_all
@@ -67,9 +69,19 @@ def group_knobs(scenario: Scenario, groups: Sequence[str] | None = None) -> list
         groups = [groups]
     names = counted_groups(scenario) if groups is None else list(groups)
     if not names:
+        modes = ""
+        if any(spec.shifts for spec in scenario.agents.values()):
+            modes = (
+                "; groups on shifts are sized with `optimize --shifts` (shifts=True in Python), or "
+                "planned as a count per interval with `optimize --per-interval` (per_interval=True)"
+            )
+        elif any(spec.staffing is not None for spec in scenario.agents.values()):
+            modes = (
+                "; groups staffed by tables are planned with `optimize --per-interval` (per_interval=True)"
+            )
         raise ValueError(
-            f"no agent group to staff: give at least one group with a count; groups are: "
-            f"{', '.join(scenario.agents)}"
+            f"no agent group to staff: give at least one group with a count (the head-count search "
+            f"changes counts); groups are: {', '.join(scenario.agents)}{modes}"
         )
     for g in names:
         if g not in scenario.agents:
@@ -85,6 +97,67 @@ def group_knobs(scenario: Scenario, groups: Sequence[str] | None = None) -> list
     if len(set(names)) != len(names):
         raise ValueError(f"an agent group is named twice in {', '.join(names)}")
     return [Knob(f"agents.{g}.count", g) for g in names]
+
+
+# --- which groups a search may change ------------------------------------------------
+
+
+def depends_on(scenario: Scenario, targets: Sequence[Target], group: str) -> bool:
+    """Whether some target depends on `group`.
+
+    It does when the group serves a targeted channel, or a group target names it (or ``overall``).
+    """
+    skills = scenario.agents[group].skills
+    return any(t.name in skills if t.scope == "channel" else t.name in (group, OVERALL) for t in targets)
+
+
+def targeted_groups(
+    scenario: Scenario, targets: Sequence[Target], candidates: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Split a search's default groups into those some target depends on and the rest.
+
+    A group no target depends on would be sized down to zero by any search (nothing
+    measures what it does), leaving its channels unanswered; by default it keeps its
+    staffing as written.
+
+    Returns:
+        (groups to search, groups kept as written).
+    """
+    searched = [g for g in candidates if depends_on(scenario, targets, g)]
+    return searched, [g for g in candidates if g not in searched]
+
+
+def kept_warning(scenario: Scenario, kept: Sequence[str], flag: str = "--group") -> str:
+    """The warning that names groups kept as written because no target depends on them."""
+    what = "; ".join(f"{g} ({', '.join(scenario.agents[g].skills)})" for g in kept)
+    return (
+        f"kept as written, since no target names their channels or them: {what}; add a target "
+        f"for their channels, or name them with {flag} to size them too (they may then go to zero)"
+    )
+
+
+def unstaffed_channels(scenario: Scenario) -> list[str]:
+    """Channels with demand that no group has any agent on duty for, at any time of the run."""
+    out = []
+    for name, spec in scenario.channels.items():
+        if ArrivalSource(spec.arrivals, scenario.horizon_s).expected_count() <= 0:
+            continue
+        serving = [g for g in scenario.agents.values() if name in g.skills]
+        if not any(
+            n > 0
+            for g in serving
+            for _, n in roster(g.count, g.staffing, g.shifts, g.shrinkage, scenario.horizon_s)
+        ):
+            out.append(name)
+    return out
+
+
+def unstaffed_warnings(scenario: Scenario) -> list[str]:
+    """One warning per channel the plan leaves with no agents at all."""
+    return [
+        f"channel {c} has no agents on duty at any time in this plan: every contact on it goes unanswered"
+        for c in unstaffed_channels(scenario)
+    ]
 
 
 # --- what every search starts from -------------------------------------------------

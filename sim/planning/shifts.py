@@ -37,14 +37,14 @@ from numpy.typing import NDArray
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
 from sim.config.variants import Experiment
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
 from sim.planning.intervals.plan import IntervalTrial
-from sim.planning.intervals.search import _Evaluation, _IntervalSearch
+from sim.planning.intervals.search import Evaluation, IntervalSearch
 from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, targets_json
-from sim.planning.search import Knob, Vector, search_setup
+from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
@@ -176,6 +176,8 @@ class ShiftPlan:
         steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
         confident: whether intervals were judged by their 95 % CI instead of their mean.
         uncovered: intervals that miss a target where none of its groups has a shift on duty.
+        warnings: groups kept as written because no target depends on them; channels the
+            plan leaves with no agents.
         trials: every staffing simulated, in order (`tables` holds the counts per shift).
     """
 
@@ -196,6 +198,7 @@ class ShiftPlan:
     steps: tuple[tuple[str, int], ...] = ()
     confident: bool = False
     uncovered: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
 
     def agent_hours(self, group: str | None = None, start: bool = False) -> float:
@@ -229,6 +232,7 @@ class ShiftPlan:
             "note": self.note,
             "steps": [list(s) for s in self.steps],
             "uncovered": list(self.uncovered),
+            "warnings": list(self.warnings),
             "targets": targets_json(self.targets, self.intervals, self.overall, self.labels),
         }
 
@@ -254,7 +258,9 @@ def optimize_shifts(
             `Experiment` whose baseline is used).
         targets: e.g. ``["phone.service_level>=0.8"]``; per-interval metrics only
             (`sim.planning.intervals.targets`).
-        groups: the groups whose shift counts may change (default: every group with shifts).
+        groups: the groups whose shift counts may change (default: every group with shifts
+            that some target depends on; the others keep their shifts as written, with a
+            warning).
         replications: per staffing; default the scenario's.
         seed: base seed; default the scenario's (common random numbers for every staffing).
         executor: where replications run; default in this process.
@@ -275,6 +281,11 @@ def optimize_shifts(
         scenario_or_experiment, targets, replications, seed, max_agents, confident
     )
     names = shift_groups(scenario, groups)
+    kept: list[str] = []
+    if groups is None:
+        names, kept = targeted_groups(scenario, parsed, names)
+        if not names and kept:
+            raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
     check_interval_targets(parsed, scenario, names)
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
@@ -293,7 +304,7 @@ def optimize_shifts(
         for i in range(len(shifts[g]))
     ]
     where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
-    search = _IntervalSearch(
+    search = IntervalSearch(
         grid,
         scenario,
         knobs,
@@ -325,10 +336,10 @@ def optimize_shifts(
         for ti in range(len(parsed))
     }
 
-    def reachable(e: _Evaluation) -> list[tuple[int, int]]:
+    def reachable(e: Evaluation) -> list[tuple[int, int]]:
         return [(ti, k) for ti, k in e.missed() if k not in beyond[ti]]
 
-    def shortfall(e: _Evaluation) -> float:
+    def shortfall(e: Evaluation) -> float:
         return sum(e.judgements[ti].shortfall[k] for ti, k in reachable(e))
 
     flat = 0
@@ -399,7 +410,7 @@ def optimize_shifts(
         labels=labels,
         targets=tuple(parsed),
         intervals=current.judgements,
-        overall=tuple(mean_ci(result.values(t.scope, t.name, t.metric)) for t in parsed),
+        overall=tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed),
         met=current.all_met,
         evaluated=len(search.cache),
         replications=n,
@@ -408,6 +419,7 @@ def optimize_shifts(
         steps=tuple(steps),
         confident=confident,
         uncovered=tuple(labels[k] for k in sorted(uncovered)),
+        warnings=(*([kept_warning(scenario, kept)] if kept else []), *unstaffed_warnings(result.scenario)),
         trials=tuple(
             IntervalTrial(
                 {g: [e.vector[where[g, i]] for i in range(len(shifts[g]))] for g in names},

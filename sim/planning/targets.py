@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sim.config.schema import Scenario
-from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
+from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS, PROPORTIONS
 from sim.metrics.stats import Estimate
 
 OPERATORS = (">=", "<=", ">", "<")
@@ -104,6 +104,15 @@ class Target:
                 f"{', '.join(GROUP_METRICS)}"
             )
         bound = _number(raw, text)
+        if metric in PROPORTIONS and not 0.0 <= bound <= 1.0:
+            hint = f"; write {bound / 100:g} or {bound:g}%" if 1.0 < bound <= 100.0 else ""
+            raise ValueError(
+                f"target {text!r}: {metric} is a proportion between 0 and 1, not {bound:g}{hint}"
+            )
+        if bound < 0:
+            raise ValueError(
+                f"target {text!r}: {metric} cannot be negative, so a bound of {bound:g} means nothing"
+            )
         return cls(name.strip(), metric.strip(), op, bound)
 
     def check(self, scenario: Scenario) -> None:

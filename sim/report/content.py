@@ -19,20 +19,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.config.schema import DEFAULT_TARGET_S
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.shown import COMPARE_ROWS
+from sim.metrics.stats import Estimate, metric_ci
 from sim.report import plots
 from sim.report.tables import fmt_estimate, fmt_value
 
-SHOWN_METRICS = (
-    "service_level",
-    "asa_s",
-    "mean_wait_s",
-    "abandon_rate",
-    "p_wait",
-    "queue_length",
-    "backlog_end",
-)
-"""Channel metrics in the comparison table (as `staffsim compare` prints them)."""
 COMPARE_FIGURES = ("service_level", "asa_s", "abandon_rate", "p_wait")
 """Channel metrics drawn as paired-difference bars in a comparison report (plus occupancy)."""
 SWEEP_METRICS = ("service_level", "asa_s", "abandon_rate")
@@ -50,7 +41,7 @@ class Report:
     """The content of a report page, before it is rendered.
 
     Attributes:
-        kind: ``"run"``, ``"compare"`` or ``"sweep"``.
+        kind: ``"run"``, ``"compare"``, ``"sweep"`` or ``"backtest"`` (a page of `staffsim backtest`).
         title: the scenario's name.
         facts: (label, value) pairs of the scenario summary.
         tables: (caption, table of strings) in page order.
@@ -198,6 +189,13 @@ def _estimates(frame: pd.DataFrame, rows: str, first: str) -> pd.DataFrame:
     return pd.DataFrame(body, columns=[first, *heads])
 
 
+def _shown(manifest: dict[str, Any], key: str) -> list[str] | None:
+    """The metrics the command chose to show (`sim.report.tables.shown_metrics`), if recorded."""
+    shown = manifest.get("shown")
+    value = shown.get(key) if isinstance(shown, dict) else None
+    return [str(m) for m in value] if isinstance(value, list) else None
+
+
 def _add(report: Report, caption: str, fig: Figure) -> None:
     report.figures.append((caption, fig))
 
@@ -209,6 +207,9 @@ def _run(folder: Path, manifest: dict[str, Any], report: Report) -> None:
     n = int(summary["n"].max()) if len(summary) else 0
     report.facts = _facts("run", report.title, manifest, n)
     channels = summary[summary["scope"] == "channel"]
+    rows = _shown(manifest, "rows")
+    if rows is not None:
+        channels = channels[channels["metric"].isin(rows)]
     report.tables.append(
         (f"Channels: mean [95% CI] over {n} replications", _estimates(channels, "metric", "metric"))
     )
@@ -225,6 +226,12 @@ def _run(folder: Path, manifest: dict[str, Any], report: Report) -> None:
             _add(report, caption, plots.service_level_by_interval(intervals))
     else:
         report.notes.append("intervals.csv not found (records 'none'): no figures by interval.")
+    groups_path = folder / "group_intervals.csv"
+    if groups_path.is_file():
+        by_group = _read_table(groups_path)
+        if len(by_group):
+            caption = "Agents on duty, busy and occupancy per group, by time of day"
+            _add(report, caption, plots.groups_over_day(by_group))
     contacts_path = folder / "contacts.parquet"
     if contacts_path.is_file():
         contacts = _read_table(contacts_path)
@@ -245,6 +252,7 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
     n = int(manifest.get("replications", result.get("replications", 0)) or 0)
     report.facts = _facts("compare", report.title, manifest, n)
     base = result.get("channels")
+    shown_rows = _shown(manifest, "rows")
     if isinstance(base, dict) and base:
         flat = pd.DataFrame(
             [
@@ -256,6 +264,7 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
                 }
                 for ch, metrics in base.items()
                 for m, e in metrics.items()
+                if shown_rows is None or m in shown_rows
             ]
         )
         report.tables.append(
@@ -270,8 +279,8 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
         frame = pd.DataFrame(described, columns=["variant", "overrides"])
         report.tables.append(("Variants (key path = value)", frame))
     shown = table[
-        ((table["scope"] == "channel") & table["metric"].isin(SHOWN_METRICS))
-        | ((table["scope"] == "group") & (table["metric"] == "occupancy"))
+        ((table["scope"] == "channel") & table["metric"].isin(_shown(manifest, "channel") or COMPARE_ROWS))
+        | ((table["scope"] == "group") & table["metric"].isin(_shown(manifest, "group") or ["occupancy"]))
     ]
     rows: list[Any] = []
     for r in shown.to_dict("records"):
@@ -359,7 +368,7 @@ def _sweep(folder: Path, manifest: dict[str, Any], report: Report) -> None:
     rows: list[Any] = []
     for key, sub in channels.groupby(["point", *dims, "name"], sort=False):
         cells = {
-            m: fmt_estimate(str(m), mean_ci(g["value"].to_numpy(dtype=np.float64)))
+            m: fmt_estimate(str(m), metric_ci(g["value"].to_numpy(dtype=np.float64), str(m)))
             for m, g in sub.groupby("metric", sort=False)
         }
         rows.append([*tuple(key), *(cells.get(m, "") for m in SWEEP_METRICS)])
@@ -396,7 +405,7 @@ def _curves(table: pd.DataFrame, x: str, scope: str, metric: str) -> tuple[pd.Da
     names: list[str] = []
     xs = plots.axis_values(rows[x])
     for name, sub in rows.groupby("name", sort=False):
-        estimates = [mean_ci(sub.loc[sub[x] == v, "value"].to_numpy(dtype=np.float64)) for v in xs]
+        estimates = [metric_ci(sub.loc[sub[x] == v, "value"].to_numpy(dtype=np.float64), metric) for v in xs]
         if not any(math.isfinite(e.mean) for e in estimates):
             continue
         names.append(str(name))

@@ -25,9 +25,6 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.content import COMPARE_FIGURES as COMPARE_FIGURES
-from sim.report.content import SHOWN_METRICS as SHOWN_METRICS
-from sim.report.content import SWEEP_METRICS as SWEEP_METRICS
 from sim.report.content import Report, ReportError, build_report, detect_kind
 
 __all__ = ["Report", "ReportError", "build_report", "detect_kind", "render_html", "write_report"]
@@ -69,7 +66,7 @@ def _table_html(caption: str, frame: pd.DataFrame) -> str:
 
 def render_html(report: Report, source: str = "") -> str:
     """The report as one HTML page; figures are embedded as base64 PNG images."""
-    kind = {"run": "run", "compare": "comparison", "sweep": "sweep"}[report.kind]
+    kind = {"run": "run", "compare": "comparison", "sweep": "sweep", "backtest": "back-test"}[report.kind]
     title = f"{report.title}: {kind} report"
     facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in report.facts)
     parts = [

@@ -1,7 +1,7 @@
 """Figures of results: queues and agents through the day, service by interval, waits, comparisons.
 
 Every function takes the tables that staffsim's results already are — `RunResult.intervals()`,
-`RunResult.contacts()`, `Comparison.table()`, the sweep table, or the same tables read back
+`RunResult.contacts()`, `CompareResult.table()`, the sweep table, or the same tables read back
 from a result folder — and returns a matplotlib `Figure`. None of them sees the model;
 `staffing_plan` draws an `IntervalPlan`, whose offered load the plan computes itself
 (`IntervalPlan.offered_load`), so this module imports nothing above it.
@@ -27,7 +27,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
-from scipy import stats as _stats
+
+from sim.metrics.stats import bounded_ci, scale_of
 
 if TYPE_CHECKING:
     from sim.planning.intervals.plan import IntervalPlan
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "axis_values",
     "comparison_bars",
+    "groups_over_day",
     "queue_and_busy_over_day",
     "scaling_curves",
     "service_level_by_interval",
@@ -73,15 +75,20 @@ def _colour(name: str, names: Sequence[str]) -> str:
 
 
 def _mean_ci(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
-    """Mean and 95 % Student-t interval of `value` over the rows of each `by` group (NaN ignored)."""
+    """Mean and 95 % interval of `value` over the rows of each `by` group (NaN ignored).
+
+    The interval is the one tables and JSON show (`sim.metrics.stats.bounded_ci`, on the
+    scale of the metric `value`: inside [0, 1] for a proportion, above 0 for a count); with
+    one row it is left undefined (no band).
+    """
     g = frame.groupby(by, observed=True, sort=True)[value]
     out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
     n = out["n"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, _stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = t * out["sd"].to_numpy(dtype=np.float64) / np.sqrt(n)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    lo, hi = bounded_ci(
+        out["mean"].to_numpy(dtype=np.float64), out["sd"].to_numpy(dtype=np.float64), n, scale_of(value)
+    )
+    out["ci_low"] = np.where(n > 1, lo, np.nan)
+    out["ci_high"] = np.where(n > 1, hi, np.nan)
     return out.reset_index()
 
 
@@ -160,6 +167,62 @@ def queue_and_busy_over_day(intervals: pd.DataFrame) -> Figure:
     ax.set_xlim(0, 24)
     ax.set_xticks(range(0, 25, 3))
     fig.suptitle(f"Queue length and agents by time of day (mean of {n_rep} replications, 95% CI)")
+    return fig
+
+
+def groups_over_day(group_intervals: pd.DataFrame) -> Figure:
+    """Per agent group: agents on duty, agents busy and occupancy by time of day.
+
+    One panel per group: on-duty and busy agents (left axis) and occupancy (right axis,
+    percent). Days of a multi-day run are averaged within each replication; bands are the
+    95 % CI across replications (occupancy's inside 0-100 %).
+
+    Args:
+        group_intervals: the table of `RunResult.group_intervals()` (or `group_intervals.csv`
+            of `run --out`): columns `replication`, `group`, `start_s`, `busy_agents`,
+            `on_duty`, `occupancy`.
+
+    Returns:
+        The figure.
+    """
+    groups = [str(g) for g in pd.unique(group_intervals["group"].astype(str))]
+    width = _interval_width(group_intervals)
+    frame = group_intervals.assign(tod_s=group_intervals["start_s"].to_numpy(dtype=np.float64) % _DAY_S)
+    per_rep = (
+        frame.groupby(["replication", "group", "tod_s"], observed=True, sort=True)[["busy_agents", "on_duty"]]
+        .mean()
+        .reset_index()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_rep["occupancy"] = np.where(
+            per_rep["on_duty"] > 0, per_rep["busy_agents"] / per_rep["on_duty"], np.nan
+        )
+    n_rep = frame["replication"].nunique()
+    fig, axes = _figure(len(groups), 1, 8.0, 1.9 * len(groups) + 0.6, sharex=True)
+    for ax, g in zip(axes[:, 0], groups, strict=True):
+        rows = per_rep[per_rep["group"].astype(str) == g]
+        for column, colour, label in (("on_duty", "0.55", "on duty"), ("busy_agents", "tab:red", "busy")):
+            stats = _mean_ci(rows, ["tod_s"], column)
+            _band(ax, _edges(stats["tod_s"].to_numpy(dtype=np.float64), width) / 3600.0, stats, colour, label)
+        ax.set_ylabel(f"{g}\nagents")
+        ax.set_ylim(bottom=0)
+        right = ax.twinx()
+        stats = _mean_ci(rows, ["tod_s"], "occupancy")
+        _band(
+            right,
+            _edges(stats["tod_s"].to_numpy(dtype=np.float64), width) / 3600.0,
+            stats,
+            "tab:blue",
+            "occupancy",
+            100.0,
+        )
+        right.set_ylim(0, 100)
+        right.yaxis.set_major_formatter(PercentFormatter())
+    axes[0, 0].legend(loc="upper left", fontsize="small")
+    axes[-1, 0].set_xlabel("time of day (h)")
+    axes[-1, 0].set_xlim(0, 24)
+    axes[-1, 0].set_xticks(range(0, 25, 3))
+    fig.suptitle(f"Agents and occupancy per group by time of day (mean of {n_rep} replications, 95% CI)")
     return fig
 
 
@@ -308,7 +371,7 @@ def comparison_bars(comparison_table: pd.DataFrame, metric: str, scope: str = "c
     baseline to pair with) are left out. Rates are drawn in percentage points.
 
     Args:
-        comparison_table: the table of `Comparison.table()` (`sim.compare`, `comparison.csv`):
+        comparison_table: the table of `CompareResult.table()` (`sim.compare`, `comparison.csv`):
             columns `variant`, `scope`, `name`, `metric`, `diff_mean`, `diff_ci_low`,
             `diff_ci_high`, `significant`.
         metric: a channel metric (``"service_level"``, ``"asa_s"``…) or, with
@@ -515,7 +578,7 @@ def staffing_plan(plan: IntervalPlan, current: Mapping[str, int | Sequence[int]]
     for a day of half hours, every 12 h for a week).
 
     Args:
-        plan: what `optimize_intervals` (or ``sim.optimize(..., per_interval=True)``) returns.
+        plan: what `optimize_intervals` (or ``sim.optimize(..., mode="intervals")``) returns.
         current: searched group → the staffing to compare with: one count for every interval
             (a constant head count) or one per table interval.
 

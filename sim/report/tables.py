@@ -1,76 +1,177 @@
-"""Readable tables of results for the terminal: mean and 95 % CI per channel and metric."""
+"""Readable tables of results for the terminal: mean and 95 % CI per channel, group and metric.
+
+Values are shown in the unit a planner reads them in: shares in percent, counts whole,
+durations (metrics ending in ``_s``) in seconds, minutes or hours, whichever fits the mean
+(raw seconds stay in JSON and CSV), costs whole. Only the figures a scenario configures are
+shown: journey figures (first response, resolution time, FCR, CSAT, journeys) when some
+channel has customer-journey mechanics or the file sets an `outcome` model, costs when some
+group has a `cost_per_hour`.
+"""
 
 from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from sim.metrics.contacts import CHANNEL_METRICS
-from sim.metrics.stats import Estimate
+from sim.metrics.shown import JOURNEY_FIGURES as JOURNEY_FIGURES
+from sim.metrics.shown import JOURNEY_METRICS as JOURNEY_METRICS
+from sim.metrics.shown import channel_rows, compare_metrics, has_journeys, is_priced
+from sim.metrics.shown import shown_metrics as shown_metrics
+from sim.metrics.stats import Estimate, metric_ci
 
-_PERCENT = {"service_level", "p_wait", "abandon_rate", "occupancy", "fcr", "resolution_rate"}
+if TYPE_CHECKING:
+    import pandas as pd
+
+_PERCENT = {"service_level", "p_wait", "abandon_rate", "occupancy", "fcr", "resolution_rate", "csat"}
 _COUNTS = {
     "offered", "answered", "abandoned", "waiting_end", "in_service_end", "backlog_end", "no_action",
     "journeys", "journeys_resolved", "journeys_gave_up", "journeys_open_end",
 }  # fmt: skip
+_MONEY = {"cost", "cost_per_resolved_journey"}
+_AGENTS = {"busy_agents", "on_duty", "queue_length", "public_sentiment", "contacts_per_journey"}
+
+GROUP_COLUMNS = ("occupancy", "busy_agents", "on_duty", "cost")
+"""Columns of the agent-group table."""
 
 
-def fmt_value(metric: str, value: float) -> str:
-    """A value in the unit a planner reads it in (percent, count, seconds)."""
+def replications_text(n: int) -> str:
+    """``1 replication`` or ``N replications``."""
+    return f"{n} replication" if n == 1 else f"{n} replications"
+
+
+def _duration_unit(seconds: float) -> tuple[str, float]:
+    size = abs(seconds)
+    if size < 120:
+        return "s", 1.0
+    if size < 7200:
+        return "min", 60.0
+    return "h", 3600.0
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def fmt_value(metric: str, value: float, unit: str | None = None) -> str:
+    """A value in the unit a planner reads it in (percent, count, s/min/h, money).
+
+    Args:
+        metric: the metric's key; durations end in ``_s``.
+        value: the value (seconds for durations).
+        unit: for a duration, ``"s"``, ``"min"`` or ``"h"``; default the one that fits `value`.
+    """
     if not math.isfinite(value):
         return "—" if math.isnan(value) else ("∞" if value > 0 else "-∞")
     if metric in _PERCENT:
         return f"{100 * value:.1f}%"
     if metric in _COUNTS:
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+    if metric in _MONEY:
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    if metric in _AGENTS:
+        return f"{value:,.1f}"
+    if metric.endswith("_s"):
+        name, size = (
+            _duration_unit(value) if unit is None else (unit, {"s": 1.0, "min": 60.0, "h": 3600.0}[unit])
+        )
+        return f"{_number(value / size)} {name}"
+    return _number(value)
 
 
 def fmt_estimate(metric: str, e: Estimate) -> str:
-    """`mean [low, high]`, or the mean alone when the interval is degenerate or unknown."""
-    mean = fmt_value(metric, e.mean)
-    if e.n < 2 or not math.isfinite(e.ci_low) or e.ci_low == e.ci_high:
+    """`mean [low, high]`, or the mean alone when the interval is degenerate or unknown.
+
+    A duration's interval is written in the unit of its mean.
+    """
+    unit = _duration_unit(e.mean)[0] if metric.endswith("_s") and math.isfinite(e.mean) else None
+    mean = fmt_value(metric, e.mean, unit)
+    if e.n < 2 or not math.isfinite(e.ci_low) or not math.isfinite(e.ci_high) or e.ci_low == e.ci_high:
         return mean
-    return f"{mean} [{fmt_value(metric, e.ci_low)}, {fmt_value(metric, e.ci_high)}]"
+    return f"{mean} [{fmt_value(metric, e.ci_low, unit)}, {fmt_value(metric, e.ci_high, unit)}]"
+
+
+# --- tables ----------------------------------------------------------------------------------
 
 
 def summary_table(
-    title: str,
-    channels: dict[str, dict[str, Estimate]],
-    groups: dict[str, dict[str, Estimate]],
+    title: str, channels: Mapping[str, Mapping[str, Estimate]], metrics: Sequence[str] | None = None
 ) -> Table:
-    """One table: metrics as rows, channels as columns; then occupancy per group."""
+    """Metrics as rows, channels as columns, each cell `mean [95% CI]`."""
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for ch in channels:
         table.add_column(ch, justify="right")
-    for metric in CHANNEL_METRICS:
+    for metric in CHANNEL_METRICS if metrics is None else metrics:
         table.add_row(metric, *(fmt_estimate(metric, channels[ch][metric]) for ch in channels))
-    table.add_section()
-    for group, metrics in groups.items():
-        cells = [fmt_estimate("occupancy", metrics["occupancy"])] + [""] * (len(channels) - 1)
-        table.add_row(f"occupancy: {group}", *cells)
     return table
 
 
+def group_table(groups: Mapping[str, Mapping[str, Estimate]], priced: bool = True) -> Table:
+    """Agent groups (and ``overall``) as rows: occupancy, agents busy and on duty, cost."""
+    table = Table(title="agent groups: mean [95% CI]", title_justify="left")
+    table.add_column("group")
+    columns = [c for c in GROUP_COLUMNS if priced or c != "cost"]
+    heads = {"occupancy": "occupancy", "busy_agents": "busy agents", "on_duty": "on duty", "cost": "cost"}
+    for c in columns:
+        table.add_column(heads[c], justify="right")
+    for name, metrics in groups.items():
+        if name == "overall":
+            table.add_section()
+        table.add_row(name, *(fmt_estimate(c, metrics[c]) if c in metrics else "" for c in columns))
+    return table
+
+
+def run_tables(result: Any) -> str:
+    """What `staffsim run` prints: the channel table, then the agent-group table."""
+    scenario = result.scenario
+    title = f"{scenario.name}: {replications_text(result.n)}, seed {result.seed}, mean [95% CI]"
+    text = render(summary_table(title, result.channel_estimates(), channel_rows([scenario])))
+    groups = result.group_estimates()
+    text += render(group_table(groups, is_priced(scenario)))
+    overall = groups.get("overall", {})
+    extra = []
+    if is_priced(scenario) and has_journeys(scenario) and "cost_per_resolved_journey" in overall:
+        extra.append(
+            f"cost per resolved journey: {fmt_estimate('cost_per_resolved_journey', overall['cost_per_resolved_journey'])}"
+        )
+    if any(ch.kind is not None and ch.kind.value == "social" for ch in scenario.channels.values()) and (
+        "public_sentiment" in overall
+    ):
+        extra.append(
+            f"public sentiment (0-100): {fmt_estimate('public_sentiment', overall['public_sentiment'])}"
+        )
+    return text + "".join(f"{line}\n" for line in extra)
+
+
 def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
-    """Per variant: baseline, variant and paired difference [95% CI]; * where the CI excludes 0."""
+    """Per variant: baseline, variant and paired difference [95% CI]; * where the CI excludes 0.
+
+    Rows: `metrics` per channel, the journey figures the scenarios configure, then
+    occupancy (and cost, when priced) per agent group.
+    """
     n = comparison.n
+    scenarios = [comparison.baseline.scenario, *(r.scenario for r in comparison.variants.values())]
+    channel, group = compare_metrics(scenarios, metrics)
     table = Table(
-        title=f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replications "
-        "(difference = variant − baseline, mean [95% CI]; * the CI excludes 0)",
+        title=f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replication"
+        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; * the CI excludes 0)",
         title_justify="left",
     )
-    for col in ("variant", "channel", "metric", "baseline", "variant mean", "difference", ""):
-        table.add_column(col, justify="left" if col in ("variant", "channel", "metric") else "right")
+    for col in ("variant", "channel or group", "metric", "baseline", "variant mean", "difference", ""):
+        table.add_column(col, justify="left" if col in ("variant", "channel or group", "metric") else "right")
     frame = comparison.table()
-    frame = frame[(frame.scope == "channel") & frame.metric.isin(metrics)]
+    frame = frame[
+        ((frame.scope == "channel") & frame.metric.isin(channel))
+        | ((frame.scope == "group") & frame.metric.isin(group))
+    ]
     last = None
     for row in frame.itertuples(index=False):
         if last is not None and row.variant != last:
@@ -86,6 +187,32 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
             fmt_estimate(row.metric, diff),
             "*" if row.significant else "",
         )
+    return table
+
+
+SWEEP_COLUMNS = ("service_level", "asa_s", "abandon_rate")
+"""Channel metrics `staffsim sweep` prints per point."""
+
+
+def sweep_table(frame: pd.DataFrame, dims: Sequence[str], metrics: Sequence[str] = SWEEP_COLUMNS) -> Table:
+    """One row per grid point and channel: mean [95% CI] over the point's replications."""
+    rows = frame[(frame["scope"] == "channel") & frame["metric"].isin(list(metrics))]
+    n = int(frame["replication"].nunique()) if len(frame) else 0
+    table = Table(title=f"mean [95% CI] over {replications_text(n)} per point", title_justify="left")
+    for col in ("point", *dims, "channel"):
+        table.add_column(col)
+    for m in metrics:
+        table.add_column(m, justify="right")
+    last = None
+    for key, sub in rows.groupby(["point", *dims, "name"], sort=True):
+        if last is not None and key[0] != last:
+            table.add_section()
+        last = key[0]
+        cells = {
+            str(m): fmt_estimate(str(m), metric_ci(g["value"].to_numpy(dtype=float), str(m)))
+            for m, g in sub.groupby("metric", sort=False)
+        }
+        table.add_row(*(str(k) for k in key), *(cells.get(m, "") for m in metrics))
     return table
 
 

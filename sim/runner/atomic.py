@@ -48,6 +48,13 @@ def atomic_dir(dest: str | Path, overwrite: bool = False) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` to `path` whole: into a temporary file beside it, then renamed over it."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write pretty JSON (NaN and infinity are not JSON: callers pass None instead)."""
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")

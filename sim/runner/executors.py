@@ -20,10 +20,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
-
-T = TypeVar("T")
-R = TypeVar("R")
+from typing import Any, Protocol
 
 _log = logging.getLogger(__name__)
 
@@ -191,18 +188,3 @@ def make_executor(workers: int | None = 1, dask: str | None = None) -> Executor:
         return DaskExecutor(dask, workers)
     n = default_workers() if workers is None else workers
     return SerialExecutor() if n <= 1 else PoolExecutor(n)
-
-
-def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], workers: int = 1) -> Iterator[R]:
-    """Apply `fn` to every task on `workers` local processes; results in task order."""
-    executor = make_executor(workers)
-    try:
-        results: dict[int, R] = {}
-        next_i = 0
-        for i, result in executor.map_unordered(fn, tasks):
-            results[i] = result
-            while next_i in results:
-                yield results.pop(next_i)
-                next_i += 1
-    finally:
-        executor.close()

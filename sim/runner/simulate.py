@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 from sim.config.schema import Scenario
 from sim.metrics.contacts import channel_metrics, group_metrics
@@ -19,27 +17,8 @@ from sim.model.engine import after
 from sim.model.outcomes import plain_journeys
 from sim.model.policies import Policy
 from sim.model.processes import Centre
-from sim.records import RECORD_MODES, FullSink, IntervalSink, LevelAreas
+from sim.records import RECORD_MODES, FullSink, IntervalSink, LevelAreas, ReplicationOutput
 from sim.runner.rng import stream
-
-
-@dataclass
-class ReplicationOutput:
-    """What one replication hands back.
-
-    Attributes:
-        replication: replication number.
-        channels: channel → metric → value (see `sim.metrics.contacts.CHANNEL_METRICS`).
-        groups: group → metric → value, plus ``"overall"`` for all agents together.
-        intervals: per-interval tallies and levels (records ``"summary"`` and ``"full"``).
-        contacts: per-contact record columns (records ``"full"``).
-    """
-
-    replication: int
-    channels: dict[str, dict[str, float]]
-    groups: dict[str, dict[str, float]]
-    intervals: dict[str, Any] | None = None
-    contacts: dict[str, Any] | None = field(default=None, repr=False)
 
 
 def simulate(

@@ -10,14 +10,13 @@ experiment (same scenario, seed and settings, as recorded in its key).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.runner.atomic import atomic_dir, write_json
-from sim.runner.simulate import ReplicationOutput
+from sim.records import ReplicationOutput
+from sim.runner.atomic import atomic_dir, replace_file, write_json
 
 
 class StoreError(Exception):
@@ -62,11 +61,8 @@ class TaskStore:
 
     def save(self, task: str, out: ReplicationOutput) -> None:
         """Store one finished task (write to a temporary file, then rename)."""
-        path = self._path(task)
-        tmp = path.with_suffix(".tmp")
         payload = {"replication": out.replication, "channels": out.channels, "groups": out.groups}
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(tmp, path)
+        replace_file(self._path(task), json.dumps(payload))
 
     def load(self, task: str) -> ReplicationOutput:
         """A stored task's output."""

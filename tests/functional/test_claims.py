@@ -52,7 +52,7 @@ def experiment(claims: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def verdicts(data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return {v.name: v for v in compare(data, **kwargs).verdicts()}
+    return {v.name: v for v in compare(load_experiment(data), **kwargs).verdicts()}
 
 
 def test_known_verdicts_removed_agent_identical_variant_and_tiny_effect() -> None:
@@ -105,7 +105,7 @@ def test_a_bound_larger_than_the_effect_does_not_hold() -> None:
 
 def test_flipping_the_numbers_flips_the_verdicts() -> None:
     data = experiment({"x": {"variant": "minus_one", "metric": "phone.service_level", "expect": "lower"}})
-    result = compare(data, replications=4)
+    result = compare(load_experiment(data), replications=4)
     side = result.variants["minus_one"].values("channel", "phone", "service_level")
     other = result.baseline.values("channel", "phone", "service_level")
     lower = Claim(variant="minus_one", metric="phone.service_level", expect="lower")

@@ -19,8 +19,8 @@ import yaml
 import sim
 from sim.config.errors import ScenarioError
 from sim.config.variants import load_experiment
-from sim.experiment.compare import Precision, compare
-from sim.experiment.sweep import parse_grid, sweep
+from sim.experiment.compare import Precision
+from sim.experiment.sweep import parse_grid
 from sim.metrics.stats import mean_ci
 from sim.runner.executors import DaskExecutor, PoolExecutor, SerialExecutor
 from sim.runner.store import StoreError, TaskStore
@@ -123,6 +123,7 @@ def test_variant_path_errors_name_variant_and_path(
     assert str(path) in str(info.value)
 
 
+@pytest.mark.slow
 def test_variant_error_exits_2_on_the_cli(tmp_path: Path) -> None:
     """`staffsim compare` on a bad variant exits 2 with the variant's path and no traceback."""
     path = write(tmp_path, base(variants={"bad": {"agents.phone_team.cuont": 3}}))
@@ -134,7 +135,7 @@ def test_variant_error_exits_2_on_the_cli(tmp_path: Path) -> None:
 
 def test_common_random_numbers_share_customers() -> None:
     """Replication r of a staffing variant sees exactly the baseline's offered contacts."""
-    result = compare(base(), replications=4)
+    result = sim.compare(base(), replications=4)
     for v in result.variants.values():
         for ch in ("phone", "email"):
             np.testing.assert_array_equal(
@@ -149,11 +150,11 @@ def test_common_random_numbers_reduce_variance() -> None:
     replication run from a different seed. The variance ratio must exceed 2.
     """
     data = base(replications=20, variants={"hire_one": {"agents.phone_team.count": 10}})
-    crn = compare(data, replications=20)
+    crn = sim.compare(data, replications=20)
     paired = crn.variants["hire_one"].values("channel", "phone", "asa_s") - crn.baseline.values(
         "channel", "phone", "asa_s"
     )
-    other = compare(data, replications=20, seed=BASE["seed"] + 1000)
+    other = sim.compare(data, replications=20, seed=BASE["seed"] + 1000)
     independent = crn.variants["hire_one"].values("channel", "phone", "asa_s") - other.baseline.values(
         "channel", "phone", "asa_s"
     )
@@ -163,21 +164,22 @@ def test_common_random_numbers_reduce_variance() -> None:
 
 def test_hiring_lowers_wait_and_diverting_raises_it() -> None:
     """Directions: one more phone agent shortens phone waits; one fewer lengthens them."""
-    result = compare(base(), replications=6)
+    result = sim.compare(base(), replications=6)
     assert result.diff("hire_one", "phone", "asa_s").ci_high < 0
     assert result.diff("divert_one", "phone", "asa_s").ci_low > 0
     assert (result.diff("hire_one", "phone", "asa_s").mean) <= 0
 
 
+@pytest.mark.slow
 def test_executors_give_identical_numbers() -> None:
     """Serial, a local process pool and a Dask LocalCluster of 2 processes agree exactly."""
     data = base(replications=4)
-    serial = compare(data, executor=SerialExecutor()).table()
-    pool = compare(data, executor=PoolExecutor(2)).table()
+    serial = sim.compare(data, executor=SerialExecutor()).table()
+    pool = sim.compare(data, executor=PoolExecutor(2)).table()
     dask = DaskExecutor("local", workers=2)
     try:
         assert len(dask.client.scheduler_info()["workers"]) == 2
-        distributed = compare(data, executor=dask).table()
+        distributed = sim.compare(data, executor=dask).table()
     finally:
         dask.close()
     pd.testing.assert_frame_equal(serial, pool)
@@ -188,7 +190,7 @@ def test_precision_adds_replications_until_reached() -> None:
     """--precision replicates beyond the first round until the half-width target holds."""
     data = base(variants={"hire_one": {"agents.phone_team.count": 10}})
     target = 0.03
-    result = compare(
+    result = sim.compare(
         data, replications=3, precision=Precision.parse(f"phone.service_level={target}"), max_replications=80
     )
     assert result.n > 3
@@ -221,7 +223,7 @@ def test_grid_parsing() -> None:
 def test_sweep_table_columns_and_rows() -> None:
     """One row per point × replication × (channel or group) × metric, with the grid columns."""
     grid = {"agents.phone_team.count": [8, 9, 10], "channels.email.arrivals.rate_per_hour": [30, 60]}
-    table = sweep(base(), grid, replications=2)
+    table = sim.sweep(base(), grid, replications=2).table()
     assert list(table.columns) == [
         "point", "agents.phone_team.count", "channels.email.arrivals.rate_per_hour",
         "replication", "scope", "name", "metric", "value",
@@ -239,12 +241,12 @@ def test_sweep_table_columns_and_rows() -> None:
     assert asa.is_monotonic_decreasing
 
 
-def test_api_compare_and_sweep_return_dataframes() -> None:
-    """sim.compare and sim.sweep return pandas DataFrames."""
-    table = sim.compare(base(), replications=2)
+def test_api_compare_and_sweep_tables_are_dataframes() -> None:
+    """sim.compare(...).table() and sim.sweep(...).table() are pandas DataFrames."""
+    table = sim.compare(base(), replications=2).table()
     assert isinstance(table, pd.DataFrame)
     assert set(table.variant) == {"hire_one", "divert_one", "pooled"}
-    swept = sim.sweep(base(), {"agents.phone_team.count": [9, 10]}, replications=2)
+    swept = sim.sweep(base(), {"agents.phone_team.count": [9, 10]}, replications=2).table()
     assert isinstance(swept, pd.DataFrame)
     assert set(swept.point) == {0, 1}
 
@@ -271,6 +273,7 @@ def _sweep_cmd(path: Path, out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_resume_after_killed_sweep_equals_uninterrupted(tmp_path: Path) -> None:
     """A sweep killed mid-way keeps finished replications; --resume completes the same table."""
     data = base(horizon_hours=20)
@@ -300,6 +303,7 @@ def test_resume_after_killed_sweep_equals_uninterrupted(tmp_path: Path) -> None:
     assert len(parquet) == len(pd.read_csv(cut / "sweep.csv"))
 
 
+@pytest.mark.slow
 def test_compare_cli_json_shape(tmp_path: Path) -> None:
     """`staffsim compare --json` prints one object: baseline, replications, channels, variants with diffs."""
     import json
@@ -322,7 +326,7 @@ def test_compare_cli_json_shape(tmp_path: Path) -> None:
 
 def test_paired_difference_ci_matches_definition() -> None:
     """The diff CI is the Student-t interval of per-replication differences (checked by hand)."""
-    result = compare(base(), replications=5)
+    result = sim.compare(base(), replications=5)
     d = result.variants["hire_one"].values("channel", "phone", "asa_s") - result.baseline.values(
         "channel", "phone", "asa_s"
     )
@@ -335,6 +339,7 @@ def test_paired_difference_ci_matches_definition() -> None:
     assert mean_ci(d).ci_low == pytest.approx(est.ci_low)
 
 
+@pytest.mark.slow
 def test_dask_joins_a_running_scheduler_by_address(tmp_path: Path) -> None:
     """`--dask tcp://HOST:PORT` joins an existing scheduler; the numbers equal a serial run."""
     import json

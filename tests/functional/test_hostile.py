@@ -515,6 +515,7 @@ def fuzz_budget(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("chunk", fuzz_indices(), ids=lambda c: f"cases{c[0]}-{c[-1]}")
+@pytest.mark.slow
 def test_fuzz_mutated_scenarios_exit_0_or_2_without_traceback(
     chunk: list[int], tmp_path: Path, fuzz_budget: None
 ) -> None:
@@ -528,6 +529,7 @@ def test_fuzz_mutated_scenarios_exit_0_or_2_without_traceback(
     assert 2 in codes or len(chunk) < 10, "mutations should mostly break the scenario"
 
 
+@pytest.mark.slow
 def test_fuzz_mutations_cover_both_outcomes(tmp_path: Path, fuzz_budget: None) -> None:
     """The harness is not vacuous: among 60 cases some stay valid and run, most are refused."""
     codes = [check_case(i, tmp_path).code for i in range(60)]

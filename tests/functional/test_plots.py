@@ -23,8 +23,6 @@ import sim
 from sim.cli.report import report
 from sim.config.schema import Scenario
 from sim.config.variants import Experiment, load_experiment
-from sim.experiment.compare import compare
-from sim.experiment.sweep import sweep
 from sim.model.build import expected_contacts
 from sim.planning.intervals.optimize import IntervalPlan, optimize_intervals
 from sim.report import plots
@@ -72,6 +70,7 @@ def _id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
+@pytest.mark.slow
 def test_every_figure_for_every_shipped_scenario(path: Path) -> None:
     """Run figures, sweep heatmaps and scaling curves for each scenario; compare bars with variants."""
     exp = load_experiment(path)
@@ -81,7 +80,7 @@ def test_every_figure_for_every_shipped_scenario(path: Path) -> None:
 
     brief = _short(exp.baseline, BRIEF_HOURS)
     grid = {"warmup_hours": [0.0, brief.horizon_hours / 4], "routing.policy": ["fifo", "priority"]}
-    table = sweep(brief.model_copy(update={"warmup_hours": 0.0}), grid, replications=1)
+    table = sim.sweep(brief.model_copy(update={"warmup_hours": 0.0}), grid, replications=1).table()
     first = next(iter(scenario.channels))
     _built(plots.sweep_heatmap(table, "warmup_hours", "routing.policy", first, "service_level"))
     _built(plots.sweep_heatmap(table, "routing.policy", "warmup_hours", "overall", "occupancy"))
@@ -90,7 +89,7 @@ def test_every_figure_for_every_shipped_scenario(path: Path) -> None:
 
     if exp.variants:
         short = Experiment(brief, {v: _short(s, BRIEF_HOURS) for v, s in exp.variants.items()})
-        comparison = compare(short, replications=2).table()
+        comparison = sim.compare(short, replications=2).table()
         for metric in ("service_level", "asa_s", "abandon_rate"):
             _built(plots.comparison_bars(comparison, metric))
         _built(plots.comparison_bars(comparison, "occupancy", scope="group"))
@@ -111,6 +110,7 @@ def _most_channels() -> Path:
     return max(FILES, key=lambda p: (len(load_experiment(p).baseline.channels), str(p)))
 
 
+@pytest.mark.slow
 def test_run_figures_draw_for_the_widest_scenario() -> None:
     """Drawing to pixels works for the shipped scenario with the most channels (the report tests draw the rest)."""
     scenario = _short(load_experiment(_most_channels()).baseline)
@@ -241,28 +241,29 @@ def _headers(page: str) -> set[str]:
 
 
 def test_run_report_holds_tables_and_every_figure(folders: dict[str, Path]) -> None:
-    """A run folder (records full): the manifest facts, both tables and three figures."""
+    """A run folder (records full): the manifest facts, both tables and four figures."""
     page = _page(folders["run"])
     manifest = json.loads((folders["run"] / "manifest.json").read_text())
     assert "report-small" in page and f"<td>{manifest['seed']}</td>" in page
     assert "small.yaml" in page and "numpy" in page
     assert {"metric", "phone", "email", "group", "occupancy", "replications", "command"} <= _headers(page)
-    assert page.count("<img") == 3  # queue and agents by time of day, service level by interval, waits
-    assert page.count('src="data:image/png;base64,') == 3
+    # queue and agents by time of day, service level by interval, agents per group by time of day, waits
+    assert page.count("<img") == 4
+    assert page.count('src="data:image/png;base64,') == 4
     assert "service_level" in page and "[" in page  # means with their CI
 
 
 def test_run_report_without_contacts_leaves_out_the_wait_figure(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
-    """Without contacts.parquet (records summary) the page says so and has two figures."""
+    """Without contacts.parquet (records summary) the page says so and has the three other figures."""
     copy = tmp_path / "run"
     copy.mkdir()
     for f in folders["run"].iterdir():
         if f.name not in ("contacts.parquet", "report.html"):
             (copy / f.name).write_bytes(f.read_bytes())
     page = _page(copy)
-    assert page.count("<img") == 2
+    assert page.count("<img") == 3
     assert "contacts.parquet not found" in page
 
 
@@ -274,6 +275,7 @@ def test_compare_report_holds_tables_and_every_figure(folders: dict[str, Path]) 
     assert page.count("<img") == 5
 
 
+@pytest.mark.slow
 def test_sweep_reports_hold_tables_and_every_figure(folders: dict[str, Path]) -> None:
     """2-D sweep: a heatmap per channel for service level and ASA, and occupancy; 1-D: four curves."""
     page = _page(folders["sweep2d"])
@@ -307,6 +309,7 @@ def test_report_refuses_a_missing_or_foreign_folder(tmp_path: Path) -> None:
         write_report(tmp_path / "other")
 
 
+@pytest.mark.slow
 def test_report_command_is_registered_on_staffsim(folders: dict[str, Path], tmp_path: Path) -> None:
     """`python -m sim report OUTDIR` works end to end: the command is registered in sim.cli."""
     done = subprocess.run(

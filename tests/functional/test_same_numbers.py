@@ -14,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every shipped scenario, run in full (> 10 s)
+
 HERE = Path(__file__).parent / "golden"
 
 

@@ -94,20 +94,34 @@ def test_scenario_does_not_depend_on_shared_folder(path: Path) -> None:
 
 
 def test_anonymous_bank_figures_match_the_project_data(bank_data: Path) -> None:
+    """The shipped bank scenario is the fit of the weekdays of the shipped log (README: the command).
+
+    Its figures are checked against the log itself, counted here with pandas: calls a day per
+    class, mean handle time per class, a priority order over every class; and the agents on
+    duty it infers never exceed the distinct agents the bank's half-hour file saw in that hour.
+    """
     import numpy as np
     import pandas as pd
 
     scenario = sim.load_scenario(SCENARIOS / "real" / "anonymous_bank.yaml")
-    phone = scenario.channels["phone"]
-    assert phone.arrivals.profile is not None
-    profile = pd.read_csv(bank_data / "anonymous_bank_feb1999_hourly_profile_weekdays.csv")
-    expected = np.zeros(24)
-    expected[profile["hour"].to_numpy()] = profile["calls_per_hour_mean"].to_numpy()
-    np.testing.assert_allclose(phone.arrivals.profile.rates_per_hour, expected)
-
-    week = pd.read_csv(bank_data / "anonymous_bank_feb1999_calls_week_0207_0213.csv")
-    service = week.loc[week["outcome"] == "answered", "service_s"].to_numpy(dtype=float)
-    handle = phone.handle_time
-    assert handle.dist == "lognormal"
-    assert handle.mean_seconds == pytest.approx(service.mean(), abs=0.1)
-    assert handle.cv == pytest.approx(service.std(ddof=1) / service.mean(), abs=0.01)
+    log = pd.read_csv(bank_data / "anonymous_bank_feb1999_log_0201_0214.csv", parse_dates=["arrived_at"])
+    log = log[log["arrived_at"].dt.day_of_week.isin([6, 0, 1, 2, 3])]  # Sunday to Thursday
+    days = log["arrived_at"].dt.normalize().nunique()
+    assert days == 10
+    for cls, calls in log.groupby("class"):
+        channel = scenario.channels[f"phone_{cls.lower()}"]
+        assert channel.arrivals.profile is not None
+        assert sum(channel.arrivals.profile.rates_per_hour) == pytest.approx(len(calls) / days, rel=0.01)
+        handle = calls.loc[calls["outcome"] == "answered", "handle_s"]
+        assert channel.handle_time.dist == "empirical" and channel.handle_time.values is not None
+        assert np.mean(channel.handle_time.values) == pytest.approx(handle.mean(), rel=0.01), cls
+    assert scenario.routing.policy == "priority"
+    assert sorted(scenario.routing.order or []) == sorted(scenario.channels)
+    (group,) = scenario.agents.values()
+    assert group.staffing is not None and group.staffing.interval_min == 60
+    halfhour = pd.read_csv(bank_data / "anonymous_bank_feb1999_halfhour.csv", parse_dates=["date"])
+    halfhour = halfhour[halfhour["date"].isin(log["arrived_at"].dt.normalize().unique())]
+    halfhour["hour"] = halfhour["interval_start"].str.slice(0, 2).astype(int)
+    seen = halfhour.groupby(["date", "hour"])["distinct_agents"].max().groupby("hour").mean()
+    for hour, agents in seen.items():
+        assert group.staffing.counts[hour] <= round(agents) + 1, hour

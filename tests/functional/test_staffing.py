@@ -272,6 +272,7 @@ def _blend(agents: dict[str, Any], routing: dict[str, Any]) -> sim.Scenario:
     )
 
 
+@pytest.mark.slow
 def test_threshold_lies_between_dedicated_and_pooled() -> None:
     """Phone service level: pooled (priority) < threshold (reserve 3) < dedicated teams.
 

@@ -17,6 +17,8 @@ from sim.experiment.study import QUICK_SCALES, StudyResult, conclude, run_study,
 from sim.runner.budget import Limits, check, estimate
 from sim.runner.executors import PoolExecutor
 
+pytestmark = pytest.mark.slow  # every test here runs the study or its command (> 10 s)
+
 
 @pytest.fixture(scope="module")
 def study() -> StudyResult:

@@ -22,8 +22,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_public_api_is_curated() -> None:
     """`sim.__all__` lists exactly the supported entry points, and each exists."""
     expected = {
-        "Experiment", "RunResult", "Scenario", "ScenarioError", "__version__",
-        "claims", "compare", "load_experiment", "load_scenario", "optimize", "run", "sweep",
+        "CompareResult", "Experiment", "IntervalPlan", "OptimizeSettings", "Plan", "Policy", "RunResult",
+        "Scenario", "ScenarioError", "ShiftPlan", "StudyResult", "SweepResult", "__version__", "claims",
+        "compare", "load", "load_experiment", "load_scenario", "optimize", "register", "run", "study", "sweep",
     }  # fmt: skip
     assert set(sim.__all__) == expected
     for name in sim.__all__:
@@ -131,6 +132,7 @@ def test_atomic_dir_replaces_only_when_asked(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.slow
 def test_run_json_values_are_finite_or_null(tmp_path: Path) -> None:
     """JSON output never holds NaN or infinity: one replication gives null CI bounds."""
     path = tmp_path / "s.json.yaml"

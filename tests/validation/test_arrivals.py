@@ -182,6 +182,7 @@ def _daily_counts_over_month(arrivals: dict[str, Any]) -> np.ndarray:
     [{"rate_per_hour": 10.0}, {"profile": {"interval_min": 60, "rates_per_hour": PROFILE_24}}],
     ids=["constant", "profile"],
 )
+@pytest.mark.slow
 def test_daily_counts_without_overdispersion_are_poisson(arrivals: dict[str, Any]) -> None:
     """Without overdispersion daily counts have variance ≈ mean (two-sided 99 % chi-square)."""
     stat, dof = _dispersion_stat(_daily_counts_over_month(arrivals))

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 import sim
+from sim.api import check_runnable
 from sim.calibrate.estimators import fit_patience
 from sim.calibrate.fit import Fit, fit_log
 from sim.calibrate.log import ContactLog, log_from_contacts, read_log, write_log
@@ -297,3 +298,28 @@ def test_a_bad_roster_exits_2_naming_the_row_and_column(tmp_path: Path) -> None:
     assert result.exit_code == 2 and f"invalid roster {roster}:" in result.output
     assert "row 1, column start: '09:10' is not the start of a 30-minute interval" in result.output
     assert "row 2, column agents:" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ["2024-01-01T10:00:00,phone,a,0,abandoned,30,,"],  # nobody answered: handle and staffing assumed
+        ["2024-01-01T10:00:00,phone,a,0,answered,0,100,x"],  # one contact, nobody waited
+        [  # email waiting past midnight, a channel of the user's own name, a negative priority
+            "2024-01-01T10:00:00,email,a,0,answered,7200,300,x",
+            "2024-01-02T23:50:00,email,b,-3,answered,90000,300,y",
+            "2024-01-02T09:00:00,mychan,,,abandoned,5,,",
+        ],
+    ],
+)
+def test_odd_but_valid_logs_give_a_scenario_that_loads(tmp_path: Path, rows: list[str]) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "arrived_at,channel,class,priority,outcome,wait_s,handle_s,agent\n" + "\n".join(rows) + "\n"
+    )
+    out = tmp_path / "out.yaml"
+    result = CliRunner().invoke(main, ["fit", str(log), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    scenario = sim.load_scenario(out)
+    check_runnable(scenario)
+    assert sim.run(scenario, replications=1, records="none").n == 1

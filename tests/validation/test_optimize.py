@@ -28,7 +28,6 @@ from click.testing import CliRunner
 import sim
 from sim.analytic.erlang import erlang_a, erlang_c_service_level, min_agents_erlang_a, min_agents_erlang_c
 from sim.cli.optimize import optimize as optimize_command
-from sim.config.schema import AgentGroup
 from sim.config.variants import apply_overrides
 from sim.planning.headcount import (
     Knob,
@@ -247,6 +246,7 @@ def test_search_reaches_the_minimum_from_a_wrong_start(
 # --- two groups ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_groups_plan_is_minimal(executor: Executor) -> None:
     """Every target is met; one agent fewer in any group misses one (checked with sim.run)."""
     plan = optimize(two_groups(), TWO_TARGETS, executor=executor)
@@ -270,6 +270,7 @@ def test_two_groups_plan_is_minimal(executor: Executor) -> None:
         assert missed, f"{group} at {count - 1} still meets every target"
 
 
+@pytest.mark.slow
 def test_groups_restriction_keeps_other_counts(executor: Executor) -> None:
     """`groups=` changes only those groups; the others keep the scenario's counts."""
     plan = optimize(two_groups(phone_team=12), TWO_TARGETS, groups=["email_team"], executor=executor)
@@ -435,7 +436,6 @@ def test_bad_groups_are_rejected() -> None:
         optimize(scenario, TWO_TARGETS, groups=["email_team"], start={"phone_team": 3})
 
 
-@pytest.mark.skipif("staffing" not in AgentGroup.model_fields, reason="the schema has no staffing tables")
 def test_knobs_address_list_elements_and_skip_table_groups() -> None:
     """A knob can set one interval of a staffing table; tables are not searched as counts."""
     data = copy.deepcopy(TWO_GROUPS)
@@ -508,6 +508,7 @@ def test_cli_missing_scenario_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "file not found" in result.stderr
 
 
+@pytest.mark.slow
 def test_python_m_sim_optimize(scenario_file: Path) -> None:
     """`python -m sim optimize` works end to end: the command is registered in sim.cli."""
     base = [sys.executable, "-m", "sim", "optimize", str(scenario_file), "-n", "3", "-j", "1", "-q"]

@@ -35,6 +35,8 @@ from sim.planning.shifts import (
 from sim.runner.executors import Executor, make_executor
 from tests.validation.test_optimize_intervals import GOAL, STATIONARY, erlang_table
 
+pytestmark = pytest.mark.slow  # the searches simulate many staffing tables (> 10 s)
+
 MORNING_SHIFTS = [
     {"start": "08:00", "end": "12:00", "count": 1},
     {"start": "12:00", "end": "14:00", "count": 1},

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 
 import sim
@@ -124,6 +125,7 @@ def check_records(result: RunResult) -> None:
 
 @PROPERTIES
 @given(data=scenarios())
+@pytest.mark.slow
 def test_any_valid_scenario_runs_and_keeps_its_invariants(data: dict[str, Any]) -> None:
     """A generated scenario runs without error; conservation, ranges and records all hold.
 
@@ -148,6 +150,7 @@ def censored_waits(result: RunResult) -> pd.Series:
 
 @PROPERTIES
 @given(data=fifo_single_group_scenarios())
+@pytest.mark.slow
 def test_one_more_agent_never_raises_any_customers_wait(data: dict[str, Any]) -> None:
     """With one FIFO group and no abandonment, one more agent never raises anyone's wait.
 

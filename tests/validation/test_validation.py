@@ -77,6 +77,7 @@ def _load(name: str) -> tuple[int, float]:
 
 
 @pytest.mark.parametrize("name", ERLANG_C)
+@pytest.mark.slow
 def test_p_wait_matches_erlang_c(name: str) -> None:
     """The fraction of callers who wait matches the Erlang C delay probability."""
     c, a = _load(name)
@@ -84,6 +85,7 @@ def test_p_wait_matches_erlang_c(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ERLANG_C)
+@pytest.mark.slow
 def test_asa_matches_erlang_c_mean_wait(name: str) -> None:
     """ASA (mean wait of answered = of all callers, without abandonment) matches C·s/(c−a)."""
     c, a = _load(name)

@@ -67,7 +67,7 @@ from typing import Any
 from sim.config.schema import Scenario
 from sim.config.validate import validate
 from sim.config.variants import Experiment
-from sim.metrics.stats import mean_ci
+from sim.metrics.stats import metric_ci
 from sim.planning.erlang_start import interval_start as interval_start
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import DAY_S as DAY_S
@@ -78,7 +78,7 @@ from sim.planning.intervals.grid import scheduled as scheduled
 from sim.planning.intervals.grid import table_grid as table_grid
 from sim.planning.intervals.plan import IntervalPlan as IntervalPlan
 from sim.planning.intervals.plan import IntervalTrial as IntervalTrial
-from sim.planning.intervals.search import _blame, _busiest, _Evaluation, _has_room, _IntervalSearch
+from sim.planning.intervals.search import Evaluation, IntervalSearch, blame, busiest_groups, has_room
 from sim.planning.intervals.search import add_positions as add_positions
 from sim.planning.intervals.targets import INTERVAL_CHANNEL_METRICS as INTERVAL_CHANNEL_METRICS
 from sim.planning.intervals.targets import INTERVAL_GROUP_METRICS as INTERVAL_GROUP_METRICS
@@ -86,7 +86,7 @@ from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgemen
 from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
 from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
-from sim.planning.search import Knob, Vector, search_setup
+from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
@@ -204,6 +204,11 @@ def optimize_intervals(
         scenario_or_experiment, targets, replications, seed, max_agents, confident
     )
     names = table_groups(scenario, groups)
+    kept: list[str] = []
+    if groups is None:
+        names, kept = targeted_groups(scenario, parsed, names)
+        if not names and kept:
+            raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
     check_interval_targets(parsed, scenario, names)
     grid = table_grid(scenario)
     first = (
@@ -222,7 +227,7 @@ def optimize_intervals(
         for k, w in enumerate(grid.hours())
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
-    search = _IntervalSearch(
+    search = IntervalSearch(
         grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
     )
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
@@ -256,9 +261,9 @@ def optimize_intervals(
             elif t.name != OVERALL:
                 g = t.name
             else:
-                busiest = busiest or _busiest(current, names, search)
+                busiest = busiest or busiest_groups(current, names, search)
                 g = busiest[k]
-            room = functools.partial(_has_room, full, where, g)
+            room = functools.partial(has_room, full, where, g)
             adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
         if not adds:
             note = f"stopped at max_agents={max_agents} per interval with targets still missed"
@@ -293,7 +298,7 @@ def optimize_intervals(
                     x, current, accepted = candidate, evaluation, True
                     steps.append(("remove", len(trial)))
                     break
-                blamed = _blame(evaluation, trial, knobs, names, grid, responsible)
+                blamed = blame(evaluation, trial, knobs, names, grid, responsible)
                 needed |= blamed
                 trial -= blamed
             if not accepted:
@@ -304,7 +309,7 @@ def optimize_intervals(
 
     tables = {g: [x[where[g, k]] for k in range(grid.n_knobs)] for g in names}
     result = current.result
-    overall = tuple(mean_ci(result.values(t.scope, t.name, t.metric)) for t in parsed)
+    overall = tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed)
     labels = tuple(grid.label(k) for k in range(grid.n_knobs))
     return IntervalPlan(
         scenario=result.scenario,
@@ -322,7 +327,11 @@ def optimize_intervals(
         seed=base_seed,
         note=note,
         steps=tuple(steps),
-        warnings=_warnings(parsed, current, labels),
+        warnings=(
+            *([kept_warning(scenario, kept)] if kept else []),
+            *_warnings(parsed, current, labels),
+            *unstaffed_warnings(result.scenario),
+        ),
         confident=confident,
         trials=tuple(
             IntervalTrial(
@@ -336,7 +345,7 @@ def optimize_intervals(
     )
 
 
-def _warnings(targets: Sequence[Target], evaluation: _Evaluation, labels: Sequence[str]) -> tuple[str, ...]:
+def _warnings(targets: Sequence[Target], evaluation: Evaluation, labels: Sequence[str]) -> tuple[str, ...]:
     out = []
     for t, j in zip(targets, evaluation.judgements, strict=True):
         close = [

@@ -1,8 +1,8 @@
 """The parts of the per-interval search: where to add, what to blame, and simulating a set of tables.
 
-`add_positions` picks where an add step puts agents for a miss and `_blame` which removals a
+`add_positions` picks where an add step puts agents for a miss and `blame` which removals a
 failed batch keeps (steps 2 and 3 in the notes of `sim.planning.intervals.optimize`, which
-walks the search); `_IntervalSearch` simulates candidate tables on common random numbers and
+walks the search); `IntervalSearch` simulates candidate tables on common random numbers and
 judges every target in every interval.
 """
 
@@ -52,7 +52,9 @@ def add_positions(k: int, stalled: int, grid: Grid, room: Callable[[int], bool])
 
 
 @dataclass(frozen=True)
-class _Evaluation:
+class Evaluation:
+    """One staffing vector, simulated and judged against every target in every interval."""
+
     vector: Vector
     result: RunResult
     judgements: tuple[IntervalJudgement, ...]
@@ -60,6 +62,7 @@ class _Evaluation:
 
     @property
     def all_met(self) -> bool:
+        """Whether every target holds in every interval."""
         return all(all(j.met) for j in self.judgements)
 
     def missed(self) -> list[tuple[int, int]]:
@@ -67,7 +70,7 @@ class _Evaluation:
         return [(i, k) for i, j in enumerate(self.judgements) for k, ok in enumerate(j.met) if not ok]
 
 
-class _IntervalSearch(SearchBase[_Evaluation]):
+class IntervalSearch(SearchBase[Evaluation]):
     """The per-interval search: every target judged in every table interval."""
 
     records = "summary"
@@ -80,19 +83,20 @@ class _IntervalSearch(SearchBase[_Evaluation]):
             for g, spec in self.base.agents.items()
         }
 
-    def _judge(self, vector: Vector, result: RunResult) -> _Evaluation:
+    def _judge(self, vector: Vector, result: RunResult) -> Evaluation:
         on_duty = scheduled(result.scenario, self.grid)
         judgements = tuple(
             judge(result.outputs, t, self.grid, self.threads, on_duty, self.confident) for t in self.targets
         )
-        return _Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
+        return Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
 
 
-def _has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
+def has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
+    """Whether `group` may still change in table interval `k` (it is not among the `full` positions)."""
     return where[group, k] not in full
 
 
-def _busiest(evaluation: _Evaluation, groups: Sequence[str], search: _IntervalSearch) -> list[str]:
+def busiest_groups(evaluation: Evaluation, groups: Sequence[str], search: IntervalSearch) -> list[str]:
     """Per table interval, the group of `groups` with the highest mean occupancy there."""
     means = []
     for g in groups:
@@ -106,8 +110,8 @@ def _busiest(evaluation: _Evaluation, groups: Sequence[str], search: _IntervalSe
     return [groups[int(i)] for i in best]
 
 
-def _blame(
-    evaluation: _Evaluation,
+def blame(
+    evaluation: Evaluation,
     trial: set[int],
     knobs: Sequence[Knob],
     names: Sequence[str],

@@ -17,12 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.schema import Scenario
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, metric_ci
 from sim.planning.erlang_start import owner_group
 from sim.planning.intervals.grid import Grid
 from sim.planning.targets import OVERALL, Target
-from sim.records import IntervalLevels, interval_ratios
-from sim.runner.simulate import ReplicationOutput
+from sim.records import IntervalLevels, ReplicationOutput, interval_ratios
 
 INTERVAL_CHANNEL_METRICS = ("service_level", "asa_s", "p_wait", "abandon_rate")
 """Channel metrics a per-interval target may use (computed from the interval tallies)."""
@@ -110,7 +109,7 @@ def judge(
         active &= sum(on_duty[g] for g in covered) > 0
     estimates, met, shortfall = [], [], []
     for k in range(grid.n_knobs):
-        e = mean_ci(values[:, k])
+        e = metric_ci(values[:, k], target.metric)
         estimates.append(e)
         value = target.judged(e, confident)
         met.append(not active[k] or target.met(value))

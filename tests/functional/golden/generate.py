@@ -29,10 +29,10 @@ def scenario_files() -> list[Path]:
 def numbers(relative: Path) -> dict[str, Any]:
     """One scenario's replications, intervals and (with variants) compared means, as JSON."""
     path = ROOT / relative
-    result = sim.run(sim.load_scenario(path), replications=REPLICATIONS, seed=SEED)
+    result = sim.run(path, replications=REPLICATIONS, seed=SEED)
     frames = {"replications": result.replications(), "intervals": result.intervals()}
     if "variants" in (yaml.safe_load(path.read_text()) or {}):
-        frames["compare"] = sim.compare(path, replications=REPLICATIONS, seed=SEED)[COMPARED]
+        frames["compare"] = sim.compare(path, replications=REPLICATIONS, seed=SEED).table()[COMPARED]
     return {
         k: json.loads(v.to_json(orient="split", index=False, double_precision=15)) for k, v in frames.items()
     }

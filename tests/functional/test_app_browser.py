@@ -1,0 +1,337 @@
+"""The planner's app in a real browser: Playwright drives Debian's Chromium against `staffsim app`.
+
+The app runs as a subprocess on a free port; the tests wait for its ready line, never a
+fixed time. Every number read from the page is checked against the CLI on the scenario
+file downloaded from the same page (same seed): `run --json`, `compare --json`, `check`.
+Screenshots of each step go to ``test-artifacts/app/`` (ignored by git).
+
+Without Chromium (or Playwright) the tests are skipped on a developer's machine, but fail
+under CI (``CI=true``): `make test` installs the browser first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.builders import ROOT
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path(os.environ.get("STAFFSIM_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = ROOT / "test-artifacts" / "app"
+START_TIMEOUT_S = 120.0
+"""Upper bound on the app's start-up (importing Panel and staffsim on a loaded machine)."""
+WORK_TIMEOUT_MS = 40_000
+"""Upper bound on one simulation job seen from the browser."""
+REPS, SEED = 2, 11
+CENTRE = ROOT / "scenarios" / "myths" / "centre.yaml"
+"""The scenario every tab opens (`staffsim app CENTRE`): three channels, three groups with a count."""
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"browser tests cannot run under CI: {reason}")
+    pytest.skip(reason)
+
+
+def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """`staffsim app --port 0 --no-browser` in a subprocess; its URL once it says it is serving."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "app", str(CENTRE), "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    seen: list[str] = []
+    url = None
+    try:
+        while url is None:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line is None:
+                pytest.fail("the app exited before serving:\n" + "".join(seen))
+            seen.append(line)
+            if line.startswith("staffsim app: serving"):
+                url = line.rsplit(" at ", 1)[1].strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    except queue.Empty:
+        pytest.fail("the app did not say it was serving:\n" + "".join(seen))
+    finally:
+        proc.terminate()  # the app ends its worker processes on SIGTERM, then its output ends
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
+        if proc.stdout is not None and not reader.is_alive():
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install 'staffsim[app]')")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM))
+        yield b
+        b.close()
+
+
+def _page(browser: Any, url: str) -> Any:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(WORK_TIMEOUT_MS)
+    page.goto(url)
+    page.locator(".f-agents-phone_team-count input").wait_for()
+    return page
+
+
+def _shot(page: Any, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def _set(page: Any, css: str, value: Any) -> None:
+    """Type a value into a field and leave it (a Panel number input commits on change)."""
+    box = page.locator(f"{css} input").first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def _tab(page: Any, title: str) -> None:
+    page.locator(".bk-tab").filter(has_text=re.compile(f"^{re.escape(title)}$")).click()
+
+
+def _download_yaml(page: Any, folder: Path) -> Path:
+    with page.expect_download() as info:
+        page.locator(".download-yaml button").click()
+    path = folder / "downloaded.yaml"
+    info.value.save_as(path)
+    return path
+
+
+def _value(page: Any, selector: str) -> float:
+    return float(page.locator(selector).get_attribute("data-value"))
+
+
+def test_edit_run_matches_cli_and_download(browser: Any, app_url: str, tmp_path: Path) -> None:
+    page = _page(browser, app_url)
+    _shot(page, "01-baseline-opened")
+    _set(page, ".f-agents-phone_team-count", 25)
+    _tab(page, "Run")
+    _set(page, ".run-reps", REPS)
+    _set(page, ".run-seed", SEED)
+    page.locator(".do-run button").click()
+    mean = page.locator('[data-kpi="phone.service_level"] .kpi-mean')
+    mean.wait_for()
+    _shot(page, "02-run-kpis")
+
+    path = _download_yaml(page, tmp_path)
+    data = yaml.safe_load(path.read_text())
+    assert data["agents"]["phone_team"]["count"] == 25  # the edit is in the file
+    cli = json.loads(_cli("run", str(path), "-n", str(REPS), "--seed", str(SEED), "--json").stdout)
+    for channel, metrics in cli["channels"].items():
+        for metric in ("service_level", "asa_s", "abandon_rate"):
+            expected = metrics[metric]["mean"]
+            shown = page.locator(f'[data-kpi="{channel}.{metric}"] .kpi-mean')
+            assert float(shown.get_attribute("data-value")) == expected, (channel, metric)
+    sl = cli["channels"]["phone"]["service_level"]
+    assert mean.inner_text() == f"{sl['mean'] * 100:.1f} %"
+    ci = page.locator('[data-kpi="phone.service_level"] .kpi-ci').inner_text()
+    assert ci == f"95 % CI [{sl['ci_low'] * 100:.1f} %, {sl['ci_high'] * 100:.1f} %]"
+    occupancy = cli["groups"]["overall"]["occupancy"]["mean"]
+    assert _value(page, '[data-kpi="overall.occupancy"] .kpi-mean') == occupancy
+    # the report's figures are on the page, and the HTML report downloads
+    assert page.locator(".bk-panel-models-markup-HTML img, img").count() >= 2
+    with page.expect_download() as info:
+        page.locator(".download-report button").click()
+    report = tmp_path / "report.html"
+    info.value.save_as(report)
+    assert "<html" in report.read_text(encoding="utf-8").lower()
+    page.close()
+
+
+def test_move_vs_hire_matches_compare(browser: Any, app_url: str, tmp_path: Path) -> None:
+    page = _page(browser, app_url)
+    _set(page, ".f-agents-phone_team-cost_per_hour", 25)
+    _set(page, ".f-agents-social_team-cost_per_hour", 30)
+    _tab(page, "Move vs hire")
+    page.locator(".wi-from select").select_option("phone_team")
+    page.locator(".wi-to select").select_option("social_team")
+    _set(page, ".wi-k", 2)
+    _set(page, ".wi-reps", 3)
+    _set(page, ".wi-seed", SEED)
+    page.locator(".do-compare button").click()
+    cell = page.locator('[data-diff="hire.phone.service_level"] .diff-mean')
+    cell.wait_for()
+    _shot(page, "03-move-vs-hire")
+    _shot(page, "readme-move-vs-hire", full_page=False)  # the README's picture (docs/app.png)
+
+    data = yaml.safe_load(_download_yaml(page, tmp_path).read_text())
+    count = data["agents"]["phone_team"]["count"]
+    social = data["agents"]["social_team"]["count"]
+    data["variants"] = {
+        "move": {"agents.phone_team.count": count - 2, "agents.social_team.count": social + 2},
+        "hire": {"agents.social_team.count": social + 2},
+    }
+    experiment = tmp_path / "move_vs_hire.yaml"
+    experiment.write_text(yaml.safe_dump(data, sort_keys=False))  # file order matters (routing order)
+    cli = json.loads(
+        _cli("compare", str(experiment), "-n", "3", "--seed", str(SEED), "--json", "-j", "1").stdout
+    )
+    for variant in ("move", "hire"):
+        for channel, metrics in cli["variants"][variant]["diff"].items():
+            for metric in ("service_level", "asa_s", "abandon_rate"):
+                expected = metrics[metric]["mean"]
+                selector = f'[data-diff="{variant}.{channel}.{metric}"] .diff-mean'
+                if expected is None:
+                    continue
+                assert _value(page, selector) == expected, selector
+    # cost: agents are paid on duty the whole measured window, whatever the load: hiring 2
+    # social agents adds 2 × hours × 30, moving 2 from the phone team adds 2 × hours × (30 − 25)
+    hours = data["horizon_hours"] - data.get("warmup_hours", 0)
+    assert _value(page, '[data-diff="hire.overall.cost"] .diff-mean') == pytest.approx(2 * hours * 30)
+    assert _value(page, '[data-diff="move.overall.cost"] .diff-mean') == pytest.approx(2 * hours * 5)
+    page.close()
+
+
+def test_page_answers_during_a_run_cancel_and_the_cli_message(
+    browser: Any, app_url: str, tmp_path: Path
+) -> None:
+    page = _page(browser, app_url)
+    _tab(page, "Run")
+    _set(page, ".run-reps", 2000)  # minutes of work: it is still running when cancelled below
+    page.locator(".do-run button").click()
+    page.get_by_text("working").wait_for()
+    # the page still answers while the worker simulates: an edit is validated at once
+    _tab(page, "Scenario")
+    _set(page, ".f-agents-phone_team-count", -3)
+    error = page.locator(".f-agents-phone_team-count-error .field-message")
+    error.wait_for()
+    _shot(page, "04-validation-error-during-a-run")
+    shown = error.inner_text().strip()
+    assert shown.startswith("agents.phone_team.count: ")
+    _tab(page, "Run")
+    assert page.locator(".cancel-run button").is_enabled()  # the run goes on
+    page.locator(".cancel-run button").click()
+    page.get_by_text("cancelled").wait_for()
+    assert page.locator(".do-run button").is_disabled()  # the scenario is invalid now
+
+    path = _download_yaml(page, tmp_path)
+    done = _cli("check", str(path), check=False)
+    assert done.returncode == 2
+    message = shown.removeprefix("agents.phone_team.count: ")
+    assert "agents.phone_team.count" in done.stderr and message in done.stderr
+
+    _tab(page, "Scenario")
+    _set(page, ".f-agents-phone_team-count", 24)
+    page.locator(".f-agents-phone_team-count-error .field-message").wait_for(state="detached")
+    _tab(page, "Run")
+    assert page.locator(".do-run button").is_enabled()
+    page.close()
+
+
+def _alias_bomb() -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "name: bomb\n" + "\n".join(lines) + "\nchannels: *a9\nagents: {}\n"
+
+
+def test_hostile_uploads_leave_other_tabs_working(browser: Any, app_url: str, tmp_path: Path) -> None:
+    hostile, other = _page(browser, app_url), _page(browser, app_url)
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb())
+    hostile.locator(".upload input[type=file]").set_input_files(str(bomb))
+    status = hostile.locator(".upload-status .error")
+    status.wait_for()
+    assert "invalid scenario bomb.yaml" in status.inner_text()
+    _shot(hostile, "05-alias-bomb-refused")
+
+    huge = yaml.safe_load((ROOT / "scenarios" / "examples" / "mmc.yaml").read_text())
+    huge["channels"]["phone"]["arrivals"] = {"rate_per_hour": 1e15}
+    big = tmp_path / "huge_rate.yaml"
+    big.write_text(yaml.safe_dump(huge, sort_keys=False))
+    hostile.locator(".upload input[type=file]").set_input_files(str(big))
+    hostile.get_by_text("opened huge_rate.yaml").wait_for()
+    _tab(hostile, "Run")
+    hostile.locator(".do-run button").click()
+    refused = hostile.locator(".status .error")
+    refused.wait_for()
+    assert "too large" in refused.inner_text()
+    _shot(hostile, "06-huge-rate-refused")
+
+    # the other tab kept its own scenario and still runs
+    today = yaml.safe_load(CENTRE.read_text())["agents"]["phone_team"]["count"]
+    assert other.locator(".f-agents-phone_team-count input").input_value() == str(today)
+    _tab(other, "Run")
+    _set(other, ".run-reps", REPS)
+    other.locator(".do-run button").click()
+    other.locator('[data-kpi="phone.service_level"] .kpi-mean').wait_for()
+    _shot(other, "07-other-tab-still-works")
+    hostile.close()
+    other.close()
+
+
+def test_optimise_matches_cli(browser: Any, app_url: str, tmp_path: Path) -> None:
+    page = _page(browser, app_url)
+    page.locator(".pick select").select_option("examples/empirical_handle.yaml")
+    page.locator(".open button").click()
+    page.locator(".f-agents-team-count input").wait_for()
+    _tab(page, "Optimise")
+    assert page.locator(".opt-targets textarea").input_value() == "phone.service_level>=0.8"
+    box = page.locator(".opt-targets textarea")
+    box.fill("phone.service_level>=0.9")
+    box.press("Tab")
+    _set(page, ".opt-reps", 3)
+    _set(page, ".opt-seed", SEED)
+    page.locator(".do-optimise button").click()
+    plan = page.locator('[data-plan="team"]')
+    plan.wait_for()
+    _shot(page, "08-optimise")
+
+    path = _download_yaml(page, tmp_path)
+    cli = json.loads(
+        _cli(
+            "optimize", str(path), "-t", "phone.service_level>=0.9", "-g", "team", "-n", "3",
+            "--seed", str(SEED), "--json",
+        ).stdout
+    )  # fmt: skip
+    assert int(plan.get_attribute("data-value")) == cli["agents"]["team"]
+    assert cli["agents"]["team"] != 7  # the file has 7 agents: the plan is the search's, not today's
+    assert page.locator(".opt-table ~ div img, img").count() >= 1  # the chart
+    page.close()

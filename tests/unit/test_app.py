@@ -1,0 +1,146 @@
+"""The planner's app without a browser: drafts, forms from the schema, the CLI command, jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import sim
+from sim.app.draft import Draft, scenario_data
+from tests.builders import ROOT
+
+pytest.importorskip("panel")
+
+
+CENTRE = ROOT / "scenarios" / "myths" / "centre.yaml"
+
+
+def _baseline() -> Draft:
+    """A three-channel centre whose groups have a count."""
+    return Draft(scenario_data(sim.load_scenario(CENTRE)), "centre.yaml")
+
+
+def test_draft_problem_is_the_loader_message_at_its_key_path(tmp_path: Path) -> None:
+    draft = _baseline()
+    draft.set(("agents", "phone_team", "shrinkage"), 1.5)
+    checked = draft.check()
+    assert not checked.ok
+    (message,) = checked.at(("agents", "phone_team", "shrinkage"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(draft.to_yaml())
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(bad)
+    assert message in str(err.value)
+    assert "centre.yaml" in checked.message
+
+
+def test_downloaded_yaml_loads_as_the_same_scenario(tmp_path: Path) -> None:
+    draft = _baseline()
+    draft.set(("agents", "phone_team", "count"), 26)
+    path = tmp_path / "edited.yaml"
+    path.write_text(draft.to_yaml())
+    assert sim.load_scenario(path) == draft.check().scenario
+
+
+def test_move_vs_hire_variants_and_refusals() -> None:
+    draft = _baseline()
+    exp = draft.move_vs_hire("phone_team", "social_team", 2)
+    assert exp["variants"] == {
+        "move": {"agents.phone_team.count": 22, "agents.social_team.count": 4},
+        "hire": {"agents.social_team.count": 4},
+    }
+    loaded = sim.load_experiment(exp)
+    assert loaded.variants["move"].agents["phone_team"].count == 22
+    with pytest.raises(ValueError, match="cannot give"):
+        draft.move_vs_hire("social_team", "phone_team", 3)
+    with pytest.raises(ValueError, match="two different"):
+        draft.move_vs_hire("phone_team", "phone_team", 1)
+
+
+def test_forms_cover_every_count_skill_shrinkage_cost_and_routing() -> None:
+    from sim.app.forms import scenario_forms
+
+    draft = _baseline()
+    edits: list[tuple[Any, Any]] = []
+    _, fields = scenario_forms(draft, lambda path, value: edits.append((path, value)))
+    paths = {f.path for f in fields}
+    for group in draft.groups():
+        for key in ("count", "skills", "shrinkage", "cost_per_hour"):
+            assert ("agents", group, key) in paths
+    assert ("routing", "policy") in paths
+    assert ("channels", "phone", "handle_time", "mean_s") in paths
+    assert ("channels", "phone", "arrivals", "rate_per_hour") in paths
+    order = next(f for f in fields if f.path == ("routing", "order"))
+    order.widget.value = "social, phone, email"
+    assert edits[-1] == (("routing", "order"), ["social", "phone", "email"])
+
+
+def test_cli_app_refuses_a_bad_scenario_before_serving(tmp_path: Path) -> None:
+    from sim.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nchannels: {}\nagents: {}\nhorizon_hours: -1\n")
+    result = CliRunner().invoke(main, ["app", str(bad), "--no-browser"])
+    assert result.exit_code == 2
+    assert "invalid scenario" in result.output and "Traceback" not in result.output
+
+
+def test_cli_app_warns_when_not_on_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.app.server
+    from sim.cli import main
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(sim.app.server, "serve", lambda scenario, **kw: calls.append(kw))
+    result = CliRunner().invoke(main, ["app", "--host", "0.0.0.0", "--port", "9999", "--no-browser"])
+    assert result.exit_code == 0, result.output
+    assert "warning: serving on 0.0.0.0" in result.output
+    assert calls == [{"port": 9999, "host": "0.0.0.0", "open_browser": False}]
+    calls.clear()
+    result = CliRunner().invoke(main, ["app", "--no-browser"])
+    assert "warning" not in result.output and calls[0]["host"] == "127.0.0.1"
+
+
+def _finish(job: Any) -> list[Any]:
+    return job.wait(timeout_s=120)
+
+
+def test_upload_job_refuses_an_alias_bomb_with_the_loaders_message() -> None:
+    from sim.app.jobs import Job
+
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    raw = ("name: bomb\n" + "\n".join(lines) + "\nagents: *a9\nchannels: {}\n").encode()
+    events = _finish(Job("load", {"name": "bomb.yaml", "raw": raw}))
+    assert events[-1].kind == "error"
+    assert events[-1].message.startswith("invalid scenario bomb.yaml")
+    assert "staffsim-upload" not in events[-1].message
+
+
+def test_upload_job_returns_the_scenario() -> None:
+    from sim.app.jobs import Job
+
+    raw = (ROOT / "scenarios" / "examples" / "mmc.yaml").read_bytes()
+    events = _finish(Job("load", {"name": "mmc.yaml", "raw": raw}))
+    assert events[-1].kind == "done"
+    assert events[-1].result["data"] == scenario_data(sim.load_scenario(yaml.safe_load(raw)))
+
+
+def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invalid() -> None:
+    from sim.app.page import Planner
+
+    planner = Planner(str(ROOT / "scenarios" / "examples" / "empirical_handle.yaml"))
+    run = planner.run_panel.task.button
+    assert not run.disabled
+    values = next(f for f in planner.fields if f.path[-1] == "values")
+    values.widget.value = "54, 589, x"
+    assert run.disabled and "write numbers" in values.error.object
+    values.widget.value = "54, 589, 57"
+    assert not run.disabled and not values.error.visible
+    count = next(f for f in planner.fields if f.path == ("agents", "team", "count"))
+    count.widget.value = -1
+    assert run.disabled and "agents.team.count" in count.error.object
+    assert "invalid scenario examples/empirical_handle.yaml" in planner.problems.object
