@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from sim.runner.lifecycle import EXIT_TERMINATED, Terminated, handle_terminate, ready
+
 TYPE_CHECKING = False  # importing typing before the guard would lengthen the unguarded start
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -18,22 +20,28 @@ EXIT_INTERRUPTED = 130
 
 
 def main() -> None:
-    """Import the command-line interface and run it; an interrupt while importing exits 130."""
+    """Import the command-line interface and run it; an interrupt while importing exits 130.
+
+    SIGTERM is handled like Ctrl-C from here on (exit 143); the readiness point `started`
+    is reported once both are guarded (see `sim.runner.lifecycle`).
+    """
     try:
+        handle_terminate()
+        ready("started")
         from sim.cli import main as cli
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sys.stderr.write("\nstaffsim: interrupted; no results were written\n")
-        _exit_interrupted()
+        _exit_interrupted(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
     try:
         cli()
     except SystemExit as exc:
-        if exc.code == EXIT_INTERRUPTED:
-            _exit_interrupted()
+        if exc.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            _exit_interrupted(exc.code)
         raise
 
 
-def _exit_interrupted() -> NoReturn:
-    """Exit 130 now, the message already printed.
+def _exit_interrupted(code: int) -> NoReturn:
+    """Exit 130 (143 after SIGTERM) now, the message already printed.
 
     Not `sys.exit`: under `python -m`, CPython 3.11 turns the exit status into death by
     SIGINT (-2) whenever a KeyboardInterrupt once escaped an `exec` of a string during the
@@ -43,7 +51,7 @@ def _exit_interrupted() -> NoReturn:
 
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(EXIT_INTERRUPTED)
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def fit_log(
     class_by: str = "class",
     min_class: int = MIN_CLASS,
     staffing_by: str = "auto",
-    wrap_up_by: str = "class",
+    wrap_up_by: str = "channel",
 ) -> Fit:
     """Fit a scenario's figures from a contact log (already restricted to the days wanted).
 
@@ -172,8 +172,10 @@ def fit_log(
         class_by: one of `CLASS_BY`.
         min_class: classes with fewer contacts are pooled into ``other``.
         staffing_by: one of `STAFFING_BY`.
-        wrap_up_by: ``class`` (each class its own after-call work, from the gaps after its
-            contacts) or ``channel`` (one for all classes of a channel).
+        wrap_up_by: ``channel`` (one after-call work for all classes of a channel, the
+            default: a gap follows the agent's habits as much as the class of the call
+            before it, and pooling is the steadier estimate) or ``class`` (each class from
+            the gaps after its own contacts).
 
     Raises:
         ValueError: an empty log, an interval that is not 15, 30 or 60, or an unknown `class_by`.

@@ -11,20 +11,24 @@ line to `COMMANDS` below: ``"NAME": "sim.cli.NAME:function"``. A command module 
 `sim.cli._common` and the API, never from this package.
 
 Exit codes: 0 success; 2 a bad scenario, bad arguments, a run over budget (see
-`sim.runner.budget`; `--force` runs it anyway) or an output folder that would be overwritten (with
-a one-screen message on stderr, no traceback, no partial output); 1 worker processes that
-kept dying; 130 interrupted (Ctrl-C), saying how to resume.
+`sim.runner.budget`; `--force` runs it anyway), a replication stopped by the running guard, or
+an output folder that cannot be used (see `sim.runner.outdir`) (with a one-screen message on
+stderr, no traceback, no partial output); 1 worker processes that kept dying; 130 interrupted
+(Ctrl-C) and 143 terminated (SIGTERM), saying how to resume.
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from typing import Any
 
 import click
 
 from sim.cli._common import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, after_stop
+from sim.runner.lifecycle import EXIT_TERMINATED, Terminated, handle_terminate, ready
+from sim.runner.outdir import release_all
 
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_INPUT", "EXIT_INTERRUPTED", "main"]
 
@@ -66,19 +70,34 @@ class Main(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; turn an interrupt or a broken worker pool into a message."""
+        previous = handle_terminate()
         try:
+            ready("command")
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo(f"\nstaffsim: interrupted; {after_stop(ctx)}", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            what = "terminated" if terminated else "interrupted"
+            click.echo(f"\nstaffsim: {what}; {after_stop(ctx)}", err=True)
+            sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
         except Exception as exc:
             # imported here, not above the `try`: an interrupt must never land outside it
             from concurrent.futures.process import BrokenProcessPool
 
+            from sim.model.guard import RunawayError
+            from sim.runner.budget import BudgetError
+            from sim.runner.outdir import OutputError
+
+            if isinstance(exc, OutputError | BudgetError | RunawayError):
+                click.echo(f"staffsim: {exc}", err=True)
+                sys.exit(EXIT_INPUT)
             if not isinstance(exc, BrokenProcessPool):
                 raise
             click.echo(f"staffsim: worker processes kept dying ({exc}); {after_stop(ctx)}", err=True)
             sys.exit(EXIT_FAILED)
+        finally:
+            release_all()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

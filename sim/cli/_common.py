@@ -4,9 +4,10 @@ Every name here is public so that a command module imports it by name; none of t
 about a particular command. Heavy modules (tqdm, the model, the runner) are imported inside
 the helper that needs them, so a command loads only what it uses.
 
-Exit codes: 0 success; `EXIT_INPUT` (2) a bad scenario, bad arguments, a run over budget or an
-output folder that would be overwritten; `EXIT_FAILED` (1) worker processes that kept dying;
-`EXIT_INTERRUPTED` (130) Ctrl-C.
+Exit codes: 0 success; `EXIT_INPUT` (2) a bad scenario, bad arguments, a run over budget, a
+replication stopped by the running guard or an output folder that cannot be used;
+`EXIT_FAILED` (1) worker processes that kept dying; `EXIT_INTERRUPTED` (130) Ctrl-C (143 for
+SIGTERM, `sim.runner.lifecycle.EXIT_TERMINATED`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+
+from sim.text import excerpt
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1
@@ -147,14 +150,49 @@ def save_result(result: Any, out: Path, overwrite: bool) -> None:
         fail(str(exc))
 
 
-def open_executor(workers: int | None, dask: str | None) -> Any:
-    """The executor for --workers / --dask, or exit 2 when the Dask scheduler is unreachable."""
-    from sim.runner.executors import make_executor
+STORE = "staffsim.store"
+"""`ctx.meta` key: the command's task store, dropped if the executor cannot start."""
+DASK_TIMEOUT = "staffsim.dask_timeout"
+"""`ctx.meta` key: seconds to wait for the Dask scheduler (`--dask-timeout`)."""
 
+
+def _check_dask(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Validate `--dask` as it is parsed: exit 2 with what is allowed, before anything runs."""
+    from sim.runner.executors import dask_address
+
+    if value is None:
+        return None
     try:
-        return make_executor(workers, dask)
-    except OSError as exc:
-        fail(f"cannot reach the Dask scheduler {dask}: {exc}")
+        return dask_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--dask "), ctx=ctx, param=param) from None
+
+
+def _keep_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    ctx.meta[DASK_TIMEOUT] = value
+    return value
+
+
+def open_executor(workers: int | None, dask: str | None) -> Any:
+    """The executor for --workers / --dask, or exit 2 when the Dask scheduler is unreachable.
+
+    A store the command opened for --out is removed again when it holds no finished
+    replication, so that the corrected command is not refused by an empty partial folder.
+    """
+    from sim.runner.executors import DEFAULT_DASK_TIMEOUT_S, make_executor
+
+    ctx = click.get_current_context(silent=True)
+    timeout = (
+        ctx.meta.get(DASK_TIMEOUT, DEFAULT_DASK_TIMEOUT_S) if ctx is not None else DEFAULT_DASK_TIMEOUT_S
+    )
+    try:
+        return make_executor(workers, dask, timeout)
+    except (OSError, ValueError) as exc:
+        store = ctx.meta.get(STORE) if ctx is not None else None
+        if store is not None:
+            store.discard()
+        reason = f"after {timeout:g} s" if isinstance(exc, TimeoutError) else excerpt(str(exc), 200)
+        fail(f"cannot reach the Dask scheduler {dask}: {reason} (--dask-timeout sets how long to wait)")
 
 
 def with_executor(
@@ -175,18 +213,56 @@ def with_executor(
         executor.close()
 
 
-def open_store(out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool) -> Any:
-    """The task store of `--out` (None without it), or exit 2 when it cannot be used."""
+def prepare_out(out: Path, overwrite: bool, protect: list[Any], need_bytes: float = 0.0) -> None:
+    """Before simulating: --out may be written, no other run writes it, it has room (else exit 2).
+
+    Args:
+        out: the result folder.
+        overwrite: whether a result folder staffsim wrote may be replaced.
+        protect: the files the run reads; their folders are never replaced.
+        need_bytes: the estimated size of the results.
+    """
+    from sim.runner.outdir import OutputError, prepare
+
+    try:
+        prepare(out, overwrite, [Path(p) for p in protect], need_bytes)
+    except OutputError as exc:
+        fail(str(exc))
+
+
+def results_bytes(scenarios: list[Any], replications: int | None, records: str) -> float:
+    """Disk the results may take: the per-contact records (about 60 bytes each in Parquet)."""
+    from sim.runner.budget import estimate
+
+    if records != "full":
+        return 0.0
+    size = estimate(scenarios, replications, records)
+    return size.contacts * 60.0 if size.contacts < 1e15 else 0.0
+
+
+def open_store(
+    out: Path | None, key: dict[str, Any], resume: bool, overwrite: bool, protect: list[Any] | None = None
+) -> Any:
+    """The task store of `--out` (None without it), or exit 2 when it cannot be used.
+
+    The folder is checked and locked first (`prepare_out`); `protect` lists the files the
+    run reads, whose folders are never replaced.
+    """
     from sim.runner.store import StoreError, TaskStore
 
     if out is None:
         if resume:
             fail("--resume needs --out (the folder of the interrupted run)")
         return None
+    prepare_out(out, overwrite, protect or [])
     try:
-        return TaskStore(out, key, resume=resume, overwrite=overwrite)
+        store = TaskStore(out, key, resume=resume, overwrite=overwrite)
     except StoreError as exc:
         fail(str(exc))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[STORE] = store
+    return store
 
 
 def experiment_key(command: str, exp: Any, seed: int, **extra: Any) -> dict[str, Any]:
@@ -207,7 +283,19 @@ _EXECUTOR_OPTIONS = [
         "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."
     ),
     click.option(
-        "--dask", metavar="ADDRESS", help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT."
+        "--dask",
+        metavar="ADDRESS",
+        callback=_check_dask,
+        help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.",
+    ),
+    click.option(
+        "--dask-timeout",
+        type=click.FloatRange(min=0.1, max=3600),
+        default=10.0,
+        show_default=True,
+        expose_value=False,
+        callback=_keep_timeout,
+        help="Seconds to wait for the Dask scheduler before giving up (exit 2).",
     ),
     click.option(
         "--out", type=click.Path(file_okay=False, path_type=Path), help="Write results to this folder."

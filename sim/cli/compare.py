@@ -21,6 +21,7 @@ from sim.cli._common import (
     with_executor,
     write_html_report,
 )
+from sim.runner.lifecycle import ready
 
 SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
 """Channel metrics always shown (the same as `sim.metrics.shown.COMPARE_ROWS`)."""
@@ -93,8 +94,10 @@ def compare(
         experiment_key("compare", exp, base_seed, replications=replications, precision=precision),
         resume,
         overwrite,
+        [scenario, *exp.files],
     )
     resumable(store, f"--out {out} --resume")
+    ready("simulating")
     result = with_executor(
         exp.baseline.name, quiet, workers, dask,
         lambda executor, progress, on_total: run_compare(

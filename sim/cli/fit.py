@@ -67,9 +67,9 @@ from sim.cli._common import fail
 @click.option(
     "--wrap-up-by",
     type=click.Choice(["class", "channel"]),
-    default="class",
+    default="channel",
     show_default=True,
-    help="After-call work per class (from the gaps after its contacts) or one per channel.",
+    help="After-call work: one per channel (all gaps of its classes), or per class (the gaps after its contacts).",
 )
 @click.option(
     "--tz", default="UTC", show_default=True, help="Zone that time stamps with a zone are converted to."

@@ -13,12 +13,16 @@ from sim.cli._common import (
     force_option,
     guard,
     load_experiment_file,
+    prepare_out,
     progress_bar,
     report_option,
+    results_bytes,
     save_result,
     write_html_report,
 )
 from sim.records import RECORD_MODES
+from sim.runner.lifecycle import ready
+from sim.runner.outdir import release
 
 
 @click.command()
@@ -71,13 +75,14 @@ def run(
 
     exp = load_experiment_file(scenario)
     sc = exp.baseline
-    if out is not None and out.exists() and not overwrite:
-        fail(f"{out} exists; choose another --out or pass --overwrite")
     mode = records or ("full" if out is not None else "summary")
     n = replications or sc.replications
     if not force:
         check_budget(scenario, [sc], n, mode)
+    if out is not None:
+        prepare_out(out, overwrite, [scenario], results_bytes([sc], n, mode))
     bar = progress_bar(n, quiet, sc.name)
+    ready("simulating")
     try:
         result = guard(
             lambda: run_replications(
@@ -90,6 +95,7 @@ def run(
         fail("--report needs --out (the report is written into the result folder)")
     if out is not None:
         save_result(result, out, overwrite)
+        release(out)
         if report:
             write_html_report(out)
     if as_json:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli._common import check_budget, fail, open_executor, save_result
+from sim.cli._common import check_budget, fail, open_executor, prepare_out, save_result
 
 
 @click.command()
@@ -82,8 +82,6 @@ def study(
     from sim.api import study as run_study
     from sim.experiment.study import study_scenarios
 
-    if out is not None and out.exists() and not overwrite:
-        fail(f"{out} exists; choose another --out or pass --overwrite")
     if name == "myths":
         if scenario is not None:
             fail("study myths takes no SCENARIO; give a folder with --folder")
@@ -106,6 +104,8 @@ def study(
         fail(str(exc))
     if not force:
         check_budget(label, planned, None, "none")
+    if out is not None:
+        prepare_out(out, overwrite, [scenario] if scenario is not None else [])
     executor = open_executor(workers, None)
     try:
         result = run_study(
@@ -159,6 +159,8 @@ def _myths(
 
     if not folder.is_dir():
         fail(f"{folder}: no such folder (give the folder of myth scenarios with --folder)")
+    if out is not None:
+        prepare_out(out, overwrite, sorted(folder.glob("*.yaml")))
     executor = open_executor(workers, None)
     try:
         result = run_myths(

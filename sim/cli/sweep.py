@@ -21,6 +21,7 @@ from sim.cli._common import (
     with_executor,
     write_html_report,
 )
+from sim.runner.lifecycle import ready
 
 
 @click.command()
@@ -77,9 +78,14 @@ def sweep(
     if not force:
         check_budget(scenario, points, replications or exp.baseline.replications, "none")
     store = open_store(
-        out, experiment_key("sweep", exp, base_seed, replications=replications, grid=grid), resume, overwrite
+        out,
+        experiment_key("sweep", exp, base_seed, replications=replications, grid=grid),
+        resume,
+        overwrite,
+        [scenario, *exp.files],
     )
     resumable(store, f"--out {out} --resume")
+    ready("simulating")
     result = with_executor(
         exp.baseline.name, quiet, workers, dask,
         lambda executor, progress, on_total: run_sweep(

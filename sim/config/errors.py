@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.text import excerpt, visible
+
+MAX_PROBLEM_CHARS = 600
+"""The longest line a problem prints: a message never fills the screen, however long the
+key or value it quotes."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -38,7 +44,8 @@ class ScenarioError(Exception):
         super().__init__(self._render())
 
     def _render(self, limit: int = 12) -> str:
-        lines = [f"invalid scenario {self.source}:"]
+        """One line per problem (at most `limit`), each bounded and with control characters visible."""
+        lines = [f"invalid scenario {visible(self.source)}:"]
         for p in self.problems[:limit]:
             if p.file is not None:  # in a file the scenario extends: that file first
                 where = (
@@ -48,7 +55,7 @@ class ScenarioError(Exception):
                 where = p.path or "(file)"
                 if p.line is not None:
                     where += f" (line {p.line})"
-            lines.append(f"  {where}: {p.message}")
+            lines.append("  " + excerpt(f"{where}: {p.message}", MAX_PROBLEM_CHARS))
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
         return "\n".join(lines)

@@ -23,9 +23,10 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.config.numbers import Bool, Number
 from sim.config.staffing import WEEKDAYS, Clock, Weekday, clock_seconds
 
-Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Number]
 
 
 class _Strict(BaseModel):
@@ -35,10 +36,10 @@ class _Strict(BaseModel):
 class Delay(_Strict):
     """A delay drawn from an exponential distribution with this mean (one unit)."""
 
-    mean_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    mean_min: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    mean_h: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    fixed: bool = False
+    mean_s: Annotated[float, Field(ge=0, allow_inf_nan=False), Number] | None = None
+    mean_min: Annotated[float, Field(ge=0, allow_inf_nan=False), Number] | None = None
+    mean_h: Annotated[float, Field(ge=0, allow_inf_nan=False), Number] | None = None
+    fixed: Annotated[bool, Bool] = False
     """True: always exactly the mean (deterministic)."""
 
     @model_validator(mode="after")
@@ -114,8 +115,8 @@ class Induced(_Strict):
     the rest is taken from the channels in `moved_from` (shares of the moved volume).
     """
 
-    elasticity: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
-    reference_response_min: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 60.0
+    elasticity: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), Number] = 0.0
+    reference_response_min: Annotated[float, Field(gt=0, allow_inf_nan=False), Number] = 60.0
     new_share: Probability = 1.0
     moved_from: dict[str, Probability] = {}
 
@@ -146,8 +147,8 @@ class FollowUp(_Strict):
 class Concurrency(_Strict):
     """An agent holds up to `threads` written conversations at once, each slower by `stretch`."""
 
-    threads: Annotated[int, Field(ge=1, le=20)]
-    stretch: Annotated[float, Field(ge=1, le=20, allow_inf_nan=False)] = 1.0
+    threads: Annotated[int, Field(ge=1, le=20), Number]
+    stretch: Annotated[float, Field(ge=1, le=20, allow_inf_nan=False), Number] = 1.0
 
 
 class OutcomeModel(_Strict):
@@ -156,4 +157,4 @@ class OutcomeModel(_Strict):
     unresolved_penalty: Probability = 0.4
     extra_contact_penalty: Probability = 0.1
     wait_penalty: Probability = 0.3
-    sentiment_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 5.0
+    sentiment_scale: Annotated[float, Field(gt=0, allow_inf_nan=False), Number] = 5.0

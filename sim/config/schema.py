@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -34,31 +33,12 @@ from sim.config.journeys import (
     Resolution,
     Route,
 )
+from sim.config.numbers import Number
 from sim.config.staffing import Proficiency, Shift, StaffingTable
 from sim.config.yaml_lines import LineMap, Loc
 from sim.types import ChannelKind
 
 _UNIT_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
-
-
-def _plain_number(value: Any) -> Any:
-    """Refuse text and true/false where a number belongs.
-
-    pydantic's lax mode would read `"60"` as 60 and `true` (or YAML's `yes`, `on`) as 1;
-    in a scenario file both are almost always a mistake, so they are errors. Numbers of any
-    numeric type (including numpy's) pass through to the usual checks.
-    """
-    if isinstance(value, bool):
-        raise ValueError(
-            f"must be a number, not {str(value).lower()} (YAML reads yes/no/on/off/true/false as true/false)"
-        )
-    if isinstance(value, str):
-        raise ValueError(f"must be a number, not the text {value[:40]!r} (write numbers without quotes)")
-    return value
-
-
-Number = BeforeValidator(_plain_number)
-"""Annotate numeric fields with this so that text and booleans are rejected."""
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), Number]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False), Number]

@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.config.numbers import Number
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -42,7 +44,7 @@ class Break(_Strict):
     """A break taken by every agent of a shift at once (stagger breaks with several shifts)."""
 
     start: Clock
-    minutes: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)]
+    minutes: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False), Number]
 
     @field_validator("start")
     @classmethod
@@ -59,7 +61,7 @@ class Shift(_Strict):
 
     start: Clock
     end: Clock
-    count: Annotated[int, Field(ge=0, le=1_000_000)]
+    count: Annotated[int, Field(ge=0, le=1_000_000), Number]
     days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] = list(WEEKDAYS)
     breaks: list[Break] = []
 
@@ -86,7 +88,7 @@ class StaffingTable(_Strict):
     """On-duty head counts per interval: one day (repeated daily) or one week (Monday first)."""
 
     interval_min: Literal[15, 30, 60] = 30
-    counts: Annotated[list[Annotated[int, Field(ge=0, le=1_000_000)]], Field(min_length=1)]
+    counts: Annotated[list[Annotated[int, Field(ge=0, le=1_000_000), Number]], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _length(self) -> Self:
@@ -102,7 +104,7 @@ class StaffingTable(_Strict):
 class Proficiency(_Strict):
     """How well a group works a channel compared with a specialist."""
 
-    handle_time: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
+    handle_time: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False), Number] = 1.0
     """Multiplier of the contact's handle time (1.3: 30 % slower on a secondary channel)."""
-    resolution: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 1.0
+    resolution: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), Number] = 1.0
     """Multiplier of the probability of resolving the contact (used by the resolution model)."""

@@ -172,7 +172,7 @@ def _resolve_files(scenario: Scenario, base_dir: Path, label: str, where: _Where
         if path.is_dir():
             problems.append(where.problem(file_key, f"is a folder, not a CSV file: {path}"))
             return
-        if not path.is_file():
+        if not path.exists():
             problems.append(where.problem(file_key, f"file not found: {path}"))
             return
         try:

@@ -30,7 +30,7 @@ from sim.config.claims import Claim, ClaimsSection, check_references
 from sim.config.errors import Problem, ScenarioError
 from sim.config.schema import Scenario
 from sim.config.validate import problem_at, validate, validate_section
-from sim.config.yaml_lines import Loc, read_yaml
+from sim.config.yaml_lines import MAX_VALUES, Loc, read_yaml, yaml_values
 
 MAX_EXTENDS_DEPTH = 16
 BASELINE = "baseline"
@@ -307,6 +307,19 @@ def _extend(chain: _Chain, path: Path | None, label: str, via: list[tuple[Path |
         raise ScenarioError(named, [Problem("extends", f"more than {MAX_EXTENDS_DEPTH} files deep", line)])
     parent = _read_chain(target, parent_label, here)
     parent.data.pop("variants", None)  # variants belong to the file that declares them
+    values = sum(yaml_values(Path(f)) for f in chain.files + parent.files)
+    if values > MAX_VALUES:  # refused before the merge, which would expand every alias
+        raise ScenarioError(
+            named,
+            [
+                Problem(
+                    "extends",
+                    f"with the files it extends, holds {values:,} values once YAML aliases (*name) "
+                    f"are expanded; a scenario may hold at most {MAX_VALUES:,}",
+                    line,
+                )
+            ],
+        )
     lines, sources = _merge_index(parent, chain)
     try:
         merged = deep_merge(parent.data, chain.data)

@@ -86,6 +86,11 @@ def pending(env: Environment) -> Iterator[Any]:
             yield event.value
 
 
+def queued(env: Environment) -> int:
+    """How many events wait on `env`'s clock (the running guard's measure of live work)."""
+    return len(cast(list[Any], env._queue))
+
+
 def after(env: Environment, delay: float, callback: Callable[[Event], None]) -> None:
     """Call `callback(event)` once `delay` seconds from now (SimPy's public interface).
 

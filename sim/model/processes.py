@@ -54,6 +54,9 @@ from sim.types import ChannelKind
 
 _INF = float("inf")
 PHONE, SOCIAL = ChannelKind.PHONE, ChannelKind.SOCIAL
+FOLLOW_UP, HANDOFF, RETURN, RETRIAL = range(4)
+SPAWN_REASONS = ("follow-ups", "hand-offs", "returns of unresolved customers", "retrials after abandoning")
+"""What makes the model create a contact besides an arrival, indexed as above."""
 
 ContactSink = Callable[[Contact, float, int], None]
 """Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
@@ -82,6 +85,11 @@ class Centre:
         self.warmup_s = warmup_s
         self.sink = sink
         self.next_id = 0
+        self.spawned = [0] * len(SPAWN_REASONS)
+        """Contacts the model created, by reason (`SPAWN_REASONS`): what a runaway is made of."""
+        self.guard: Any = None
+        """Called as `guard(centre, now)` every `guard_every` contacts (see `sim.model.guard`)."""
+        self.guard_at: float = _INF
         self.preemptive = bool(policy.preemptive)
         """Phone contacts may interrupt interruptible work (see `_preempt`)."""
         self.at = scheduler(env)
@@ -107,6 +115,8 @@ class Centre:
         if ch.open or ch.kind is not PHONE:  # a closed phone line takes no calls
             c = Contact(self.next_id, ch, now, handle, patience)
             self.next_id += 1
+            if self.next_id >= self.guard_at:
+                self.guard(self, now)
             if ch.mech is None:
                 self._arrive(c, now)
             else:
@@ -194,13 +204,13 @@ class Centre:
         """A customer still unanswered writes again on the same channel."""
         c: Contact = event.value
         if c.state == WAITING and c.root.j_state == OPEN:
-            self._spawn(c.root, c.channel, event.at, follow_up=True)
+            self._spawn(c.root, c.channel, event.at, FOLLOW_UP)
 
     def _on_repeat(self, event: Due) -> None:
-        root, ch = event.value
-        self._spawn(root, ch, event.at)
+        root, ch, reason = event.value
+        self._spawn(root, ch, event.at, reason)
 
-    def _spawn(self, root: Contact, ch: ChannelState, now: float, follow_up: bool = False) -> None:
+    def _spawn(self, root: Contact, ch: ChannelState, now: float, reason: int) -> None:
         """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
         mech = ch.mech
         assert mech is not None and mech.repeat_handle is not None
@@ -211,8 +221,11 @@ class Centre:
             return
         c = Contact(self.next_id, ch, now, handle, patience)
         self.next_id += 1
+        self.spawned[reason] += 1
+        if self.next_id >= self.guard_at:
+            self.guard(self, now)
         c.root = root
-        c.follow_up = follow_up
+        c.follow_up = reason == FOLLOW_UP
         root.j_contacts += 1
         if root.intent >= 0:
             root_mech = root.channel.mech
@@ -239,7 +252,7 @@ class Centre:
         if mech.handoff is not None and c.u_handoff < mech.handoff.share:
             assert mech.handoff_target is not None
             later = now + delay_draw(mech.handoff.delay, mech.route_rng)
-            self.at(later, self._on_repeat, (root, mech.handoff_target))
+            self.at(later, self._on_repeat, (root, mech.handoff_target, HANDOFF))
             return
         p = intent.resolution if intent is not None and intent.resolution is not None else mech.resolution_p
         group = c.group
@@ -248,9 +261,9 @@ class Centre:
         if c.u_resolve < p:
             self._close(root, now, RESOLVED)
             return
-        self._route_on(root, mech.returns, mech, now)
+        self._route_on(root, mech.returns, mech, now, RETURN)
 
-    def _route_on(self, root: Contact, route: Any, mech: ChannelMechanics, now: float) -> None:
+    def _route_on(self, root: Contact, route: Any, mech: ChannelMechanics, now: float, reason: int) -> None:
         """Send the customer on along `route` (returns or retrial), or let them give up."""
         if route is None:
             self._close(root, now, GAVE_UP)
@@ -259,7 +272,7 @@ class Centre:
         if target is None:
             self._close(root, now, GAVE_UP)
         else:
-            self.at(now + route.wait(mech.route_rng), self._on_repeat, (root, target))
+            self.at(now + route.wait(mech.route_rng), self._on_repeat, (root, target, reason))
 
     def _close(self, root: Contact, now: float, state: int) -> None:
         """End a customer's journey and tally it on the channel where it started."""
@@ -500,7 +513,7 @@ class Centre:
             self.sink(c, now, ABANDONED)
         mech = ch.mech
         if mech is not None and c.root.j_state == OPEN and not c.follow_up:
-            self._route_on(c.root, mech.retrial, mech, now)
+            self._route_on(c.root, mech.retrial, mech, now, RETRIAL)
 
     # --- bookkeeping ------------------------------------------------------------------
 

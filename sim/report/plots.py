@@ -17,10 +17,12 @@ band. Channels keep the same colour in every figure.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -56,6 +58,28 @@ _MAX_CDF_POINTS = 4_000
 _TICK_MINUTES = (15, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
 """Spacings of labelled ticks along a staffing table, the shortest that keeps them few."""
 _MAX_TICKS = 14
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _literal_text(fn: F) -> F:
+    """Make every text of the plot literal, so a `$` in a name is not a formula.
+
+    A `$` in a channel, group or variant name would otherwise start a matplotlib formula,
+    which fails to parse and loses the report. The setting is read as each text is created,
+    so the figure is drawn once inside it too: that creates the tick labels now.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            fig = fn(*args, **kwargs)
+            if isinstance(fig, Figure):
+                fig.canvas.draw()
+            return fig
+
+    return cast(F, wrapper)
 
 
 def _figure(rows: int, cols: int, width: float, height: float, sharex: bool = False) -> tuple[Figure, Any]:
@@ -123,6 +147,7 @@ def _interval_width(intervals: pd.DataFrame) -> float:
     return float(np.min(np.diff(starts))) if len(starts) > 1 else 1800.0
 
 
+@_literal_text
 def queue_and_busy_over_day(intervals: pd.DataFrame) -> Figure:
     """Mean queue length per channel, and busy and on-duty agents, by time of day.
 
@@ -170,6 +195,7 @@ def queue_and_busy_over_day(intervals: pd.DataFrame) -> Figure:
     return fig
 
 
+@_literal_text
 def groups_over_day(group_intervals: pd.DataFrame) -> Figure:
     """Per agent group: agents on duty, agents busy and occupancy by time of day.
 
@@ -226,6 +252,7 @@ def groups_over_day(group_intervals: pd.DataFrame) -> Figure:
     return fig
 
 
+@_literal_text
 def service_level_by_interval(intervals: pd.DataFrame, goal: float | None = None) -> Figure:
     """Service level per channel in every interval of the run, with the contacts offered.
 
@@ -288,6 +315,7 @@ def _wait_unit(reference_s: float) -> tuple[str, float]:
     return "h", 3600.0
 
 
+@_literal_text
 def wait_cdf(contacts: pd.DataFrame, targets: Mapping[str, float] | None = None) -> Figure:
     """Empirical distribution of waits per channel, pooled over replications.
 
@@ -364,6 +392,7 @@ def wait_cdf(contacts: pd.DataFrame, targets: Mapping[str, float] | None = None)
     return fig
 
 
+@_literal_text
 def comparison_bars(comparison_table: pd.DataFrame, metric: str, scope: str = "channel") -> Figure:
     """Paired difference (variant − baseline) of one metric per variant and channel, with 95 % CIs.
 
@@ -427,6 +456,7 @@ def axis_values(values: pd.Series) -> list[Any]:
         return distinct
 
 
+@_literal_text
 def sweep_heatmap(sweep_table: pd.DataFrame, x: str, y: str, channel: str, metric: str) -> Figure:
     """Mean of one metric over replications at every (x, y) point of a sweep.
 
@@ -478,6 +508,7 @@ def sweep_heatmap(sweep_table: pd.DataFrame, x: str, y: str, channel: str, metri
     return fig
 
 
+@_literal_text
 def scaling_curves(
     frame: pd.DataFrame,
     x: str,
@@ -563,6 +594,7 @@ def _steps(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.append(y, y[-1]) if len(y) else y
 
 
+@_literal_text
 def staffing_plan(plan: IntervalPlan, current: Mapping[str, int | Sequence[int]] | None = None) -> Figure:
     """A per-interval staffing plan: load and agents per interval, and each target in every interval.
 

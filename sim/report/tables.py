@@ -24,6 +24,7 @@ from sim.metrics.shown import JOURNEY_METRICS as JOURNEY_METRICS
 from sim.metrics.shown import channel_rows, compare_metrics, has_journeys, is_priced
 from sim.metrics.shown import shown_metrics as shown_metrics
 from sim.metrics.stats import Estimate, metric_ci
+from sim.text import excerpt, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +39,10 @@ _AGENTS = {"busy_agents", "on_duty", "queue_length", "public_sentiment", "contac
 
 GROUP_COLUMNS = ("occupancy", "busy_agents", "on_duty", "cost")
 """Columns of the agent-group table."""
+MAX_TABLE_CHANNELS = 12
+"""The most channels the terminal table shows (the title says how many more there are)."""
+MAX_TABLE_GROUPS = 40
+"""The most agent groups the terminal table shows."""
 
 
 def replications_text(n: int) -> str:
@@ -104,13 +109,22 @@ def fmt_estimate(metric: str, e: Estimate) -> str:
 def summary_table(
     title: str, channels: Mapping[str, Mapping[str, Estimate]], metrics: Sequence[str] | None = None
 ) -> Table:
-    """Metrics as rows, channels as columns, each cell `mean [95% CI]`."""
-    table = Table(title=title, title_justify="left")
+    """Metrics as rows, channels as columns, each cell `mean [95% CI]`.
+
+    Names are shown with control characters made visible (`sim.text.visible`). At most
+    `MAX_TABLE_CHANNELS` channels are shown, the title saying how many were left out
+    (`--json` and `--out` give them all): a table of thousands of columns would take
+    minutes to lay out and could not be read anyway.
+    """
+    shown = list(channels)[:MAX_TABLE_CHANNELS]
+    if len(channels) > len(shown):
+        title += f" ({len(channels) - len(shown):,} more channels not shown; --json or --out give all)"
+    table = Table(title=visible(title), title_justify="left")
     table.add_column("metric")
-    for ch in channels:
-        table.add_column(ch, justify="right")
+    for ch in shown:
+        table.add_column(excerpt(ch, 40), justify="right")
     for metric in CHANNEL_METRICS if metrics is None else metrics:
-        table.add_row(metric, *(fmt_estimate(metric, channels[ch][metric]) for ch in channels))
+        table.add_row(metric, *(fmt_estimate(metric, channels[ch][metric]) for ch in shown))
     return table
 
 
@@ -122,10 +136,22 @@ def group_table(groups: Mapping[str, Mapping[str, Estimate]], priced: bool = Tru
     heads = {"occupancy": "occupancy", "busy_agents": "busy agents", "on_duty": "on duty", "cost": "cost"}
     for c in columns:
         table.add_column(heads[c], justify="right")
-    for name, metrics in groups.items():
+    names = list(groups)
+    if len(names) > MAX_TABLE_GROUPS:  # the first ones, then overall
+        left = len(names) - MAX_TABLE_GROUPS
+        names = [n for n in names if n != "overall"][: MAX_TABLE_GROUPS - 1] + ["overall"] * (
+            "overall" in groups
+        )
+        table.title = (
+            f"agent groups: mean [95% CI] ({left:,} more groups not shown; --json or --out give all)"
+        )
+    for name in names:
+        metrics = groups[name]
         if name == "overall":
             table.add_section()
-        table.add_row(name, *(fmt_estimate(c, metrics[c]) if c in metrics else "" for c in columns))
+        table.add_row(
+            excerpt(name, 40), *(fmt_estimate(c, metrics[c]) if c in metrics else "" for c in columns)
+        )
     return table
 
 
@@ -161,7 +187,7 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
     scenarios = [comparison.baseline.scenario, *(r.scenario for r in comparison.variants.values())]
     channel, group = compare_metrics(scenarios, metrics)
     table = Table(
-        title=f"{comparison.baseline.scenario.name}: variants vs baseline, {n} paired replication"
+        title=f"{visible(comparison.baseline.scenario.name)}: variants vs baseline, {n} paired replication"
         f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; * the CI excludes 0)",
         title_justify="left",
     )
@@ -179,8 +205,8 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
         last = row.variant
         diff = Estimate(row.diff_mean, row.diff_ci_low, row.diff_ci_high, n)
         table.add_row(
-            row.variant,
-            row.name,
+            excerpt(str(row.variant), 40),
+            excerpt(str(row.name), 40),
             row.metric,
             fmt_value(row.metric, row.baseline_mean),
             fmt_value(row.metric, row.variant_mean),
@@ -212,7 +238,7 @@ def sweep_table(frame: pd.DataFrame, dims: Sequence[str], metrics: Sequence[str]
             str(m): fmt_estimate(str(m), metric_ci(g["value"].to_numpy(dtype=float), str(m)))
             for m, g in sub.groupby("metric", sort=False)
         }
-        table.add_row(*(str(k) for k in key), *(cells.get(m, "") for m in metrics))
+        table.add_row(*(excerpt(str(k), 40) for k in key), *(cells.get(m, "") for m in metrics))
     return table
 
 

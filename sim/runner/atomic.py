@@ -2,7 +2,8 @@
 
 Everything goes into a temporary folder beside the destination, which is renamed into
 place only when complete: an interrupted run leaves no half-written results, and an
-existing folder is replaced only when asked, and then only once the new one is whole.
+existing folder is replaced only when asked, only if staffsim wrote it, and then only once
+the new one is whole (see `sim.runner.outdir` for the rules and the lock).
 The task store (`sim.runner.store`) and every command that writes results use this.
 """
 
@@ -17,35 +18,52 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sim.runner.outdir import OutputError, check_destination, claimed, mark
 
-class OutputExistsError(Exception):
-    """The destination folder exists and replacing it was not asked for."""
+
+class OutputExistsError(OutputError):
+    """The destination folder exists and replacing it was not asked for (or is not allowed)."""
 
 
 @contextlib.contextmanager
 def atomic_dir(dest: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder; on success, rename it to `dest`.
 
+    The folder's lock (`sim.runner.outdir.claim`) is held throughout; the temporary folder
+    is marked as staffsim's first, so that `--overwrite` may later replace it. An existing
+    `dest` is replaced only with `overwrite` and only when it holds that marker.
+
     Raises:
-        OutputExistsError: `dest` exists and `overwrite` is False (checked before any work).
+        OutputExistsError: `dest` exists and may not be replaced (checked before any work),
+            or another process is writing it.
+        OutputError: the results could not be written (no space, no permission); nothing
+            is left behind.
     """
-    dest = Path(dest)
-    if dest.exists() and not overwrite:
-        raise OutputExistsError(f"{dest} exists; choose another --out or pass --overwrite")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with claimed(dest) as path:
+            check_destination(path, overwrite)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+            try:
+                mark(tmp)
+                yield tmp
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            old = None
+            if path.exists():
+                old = path.with_name(f".{path.name}.old-{os.getpid()}")
+                path.rename(old)
+            tmp.rename(path)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+    except OutputExistsError:
         raise
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        dest.rename(old)
-    tmp.rename(dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    except OutputError as exc:
+        raise OutputExistsError(str(exc)) from None
+    except OSError as exc:
+        raise OutputError(
+            f"could not write the results into {dest}: {exc.strerror or exc}; nothing was written"
+        ) from None
 
 
 def replace_file(path: Path, text: str) -> None:

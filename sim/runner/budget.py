@@ -31,8 +31,12 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sim.config.schema import AgentGroup, Scenario
+
+if TYPE_CHECKING:
+    from sim.model.guard import Guard
 
 DAY_S = 86_400.0
 
@@ -176,15 +180,95 @@ def roster_steps(group: AgentGroup, horizon_s: float) -> float:
     return 1.0
 
 
+def _chain(p: float, delay_s: float, horizon_s: float) -> float:
+    """Expected contacts in a chain where each one leads to another with probability `p`.
+
+    Without a horizon that is 1 / (1 - p); within one, a chain of delays of mean `delay_s`
+    holds at most about 1 + p·horizon/delay of them. Infinite when neither bounds it (a
+    probability of 1 with no delay).
+    """
+    if p <= 0:
+        return 1.0
+    geometric = 1.0 / (1.0 - p) if p < 1 else math.inf
+    in_time = 1.0 + p * horizon_s / delay_s if delay_s > 0 else math.inf
+    return min(geometric, in_time)
+
+
+def model_contacts(scenario: Scenario) -> float:
+    """Expected contacts of one replication, counting those the model itself creates.
+
+    Arrivals per channel (times the induced-demand multiplier), then, as an upper bound,
+    the chains each customer may start: follow-ups of a contact still waiting (probability,
+    plus an auto-reply's increase, and delay), and one journey step after another —
+    hand-off, return when unresolved, retrial after abandoning — with the largest chance
+    of a next step over all channels and the shortest delay.
+    """
+    from sim.model.arrivals import ArrivalSource  # the model is imported only when sizing
+    from sim.model.build import expected_contacts
+    from sim.model.journeys import demand_multipliers
+
+    horizon = scenario.horizon_s
+    if not any(_has_mechanics(ch) for ch in scenario.channels.values()):
+        return expected_contacts(scenario)
+
+    fresh = {
+        name: ArrivalSource(ch.arrivals, horizon).expected_count() for name, ch in scenario.channels.items()
+    }
+    try:
+        mult = demand_multipliers(scenario, {n: v / horizon for n, v in fresh.items()})
+    except ValueError:  # reported when the model is built
+        mult = dict.fromkeys(fresh, 1.0)
+    step, step_delay, follow, follow_delay = 0.0, math.inf, 0.0, math.inf
+    for ch in scenario.channels.values():
+        p_step, delays = _next_step(ch)
+        step = max(step, p_step)
+        step_delay = min([step_delay, *delays])
+        if ch.follow_up is not None:
+            p = ch.follow_up.probability
+            if ch.auto_reply is not None:
+                p = min(1.0, p + ch.auto_reply.follow_up_increase)
+            if p > follow or (p == follow and ch.follow_up.delay.mean_seconds < follow_delay):
+                follow, follow_delay = p, ch.follow_up.delay.mean_seconds
+    per_contact = _chain(step, step_delay, horizon) * _chain(follow, follow_delay, horizon)
+    total = sum(fresh[n] * mult[n] for n in fresh) * per_contact
+    return total if math.isfinite(total) else math.inf
+
+
+def _has_mechanics(ch: Any) -> bool:
+    return any(
+        getattr(ch, key) is not None for key in ("resolution", "handoff", "retrial", "induced", "follow_up")
+    )
+
+
+def _next_step(ch: Any) -> tuple[float, list[float]]:
+    """The largest chance that a contact on `ch` leads to another contact, and the delays of the ways."""
+    delays: list[float] = []
+    handoff = 0.0
+    if ch.handoff is not None and ch.handoff.share > 0:
+        handoff = ch.handoff.share
+        delays.append(ch.handoff.delay.mean_seconds)
+    back = 0.0
+    if ch.resolution is not None and ch.resolution.returns is not None:
+        resolved = [ch.resolution.probability]
+        resolved += [i.resolution for i in (ch.intents or {}).values() if i.resolution is not None]
+        back = (1.0 - min(resolved)) * min(1.0, sum(ch.resolution.returns.to.values()))
+        if back > 0:
+            delays.append(ch.resolution.returns.delay.mean_seconds)
+    retry = 0.0
+    if ch.retrial is not None:
+        retry = min(1.0, sum(ch.retrial.to.values()))
+        if retry > 0:
+            delays.append(ch.retrial.delay.mean_seconds)
+    return max(handoff + (1.0 - handoff) * back, retry), delays
+
+
 def scenario_size(scenario: Scenario, records: str = "none") -> tuple[float, float, float, float]:
     """Expected contacts, events, kept bytes and passing bytes of one replication.
 
     Kept bytes stay until the run ends (records, tallies), so they add up over
     replications; passing bytes (the roster) are freed when the replication ends.
     """
-    from sim.model.build import expected_contacts  # the model is imported only when sizing
-
-    contacts = expected_contacts(scenario)
+    contacts = model_contacts(scenario)
     horizon = scenario.horizon_s
     n_channels, n_groups = len(scenario.channels), len(scenario.agents)
     events = sum(roster_steps(g, horizon) for g in scenario.agents.values())
@@ -225,6 +309,54 @@ def estimate(
         per_rep = max(per_rep, c)
         most = max(most, n)
     return RunSize(contacts, per_rep, most, len(scenarios), events, memory + passing, tasks, records)
+
+
+GUARD_MARGIN = 10.0
+"""The running guard stops a replication at this many times its estimate ..."""
+GUARD_FLOOR_CONTACTS = 200_000.0
+"""... or at this many contacts, whichever is more (small estimates are rough)."""
+
+
+def guard_for(scenario: Scenario, records: str = "none", label: str = "a replication") -> Guard:
+    """The running guard of one replication of `scenario` (see `sim.model.guard`).
+
+    It allows `GUARD_MARGIN` times the estimate (at least `GUARD_FLOOR_CONTACTS` contacts),
+    or more when the environment sets a larger limit explicitly (`STAFFSIM_MAX_CONTACTS`,
+    `STAFFSIM_MAX_EVENTS`); memory is held to `STAFFSIM_MAX_MEMORY_GB` (half of this machine's
+    memory by default). `--force` skips the estimate check, not this guard.
+
+    Raises:
+        BudgetError: a limit in the environment is malformed.
+    """
+    from sim.model.build import expected_contacts
+    from sim.model.guard import Guard
+
+    limits = Limits.from_env()
+    contacts, events, _, _ = scenario_size(scenario, records)
+    contact_limit = max(GUARD_MARGIN * contacts, GUARD_FLOOR_CONTACTS)
+    event_limit = max(GUARD_MARGIN * (contacts + events), GUARD_FLOOR_CONTACTS)
+    if os.environ.get(ENV_MAX_CONTACTS, "").strip():
+        contact_limit = max(contact_limit, limits.contacts)
+    if os.environ.get(ENV_MAX_EVENTS, "").strip():
+        event_limit = max(event_limit, limits.events)
+    if not math.isfinite(contact_limit):  # an unbounded estimate, run with --force
+        contact_limit = limits.contacts if os.environ.get(ENV_MAX_CONTACTS) else GUARD_FLOOR_CONTACTS
+        event_limit = max(event_limit if math.isfinite(event_limit) else 0.0, contact_limit)
+    induced = tuple(
+        name for name, ch in scenario.channels.items() if ch.induced is not None and ch.induced.elasticity > 0
+    )
+    return Guard(
+        contacts=contact_limit,
+        events=event_limit,
+        memory_bytes=limits.memory_bytes,
+        expected=contacts if math.isfinite(contacts) else expected_contacts(scenario),
+        label=label,
+        induced=induced,
+        how_to_allow=(
+            f"To allow more, set {ENV_MAX_CONTACTS} (contacts per replication), {ENV_MAX_EVENTS} "
+            f"or {ENV_MAX_MEMORY_GB} above the figure quoted."
+        ),
+    )
 
 
 def check(size: RunSize, limits: Limits | None = None) -> None:
@@ -270,6 +402,8 @@ __all__ = [
     "RunSize",
     "check",
     "estimate",
+    "guard_for",
+    "model_contacts",
     "physical_memory",
     "roster_steps",
     "scenario_size",

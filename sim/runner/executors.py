@@ -16,11 +16,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from sim.runner.lifecycle import worker_start
+from sim.text import excerpt
 
 _log = logging.getLogger(__name__)
 
@@ -61,15 +64,6 @@ class SerialExecutor:
         """Nothing to release."""
 
 
-def _ignore_interrupt() -> None:
-    """Worker initializer: Ctrl-C is for the parent, which stops the workers itself.
-
-    A terminal sends SIGINT to every process of the foreground group; workers that took it
-    would die with tracebacks of their own, and their deaths would look like crashes.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a pool's workers now instead of waiting for their tasks (interrupt, error)."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -102,7 +96,8 @@ class PoolExecutor:
             pool = ProcessPoolExecutor(
                 max_workers=min(self.workers, len(pending)),
                 mp_context=self._context,
-                initializer=_ignore_interrupt,
+                initializer=worker_start,
+                initargs=(os.getpid(),),
             )
             done: set[int] = set()
             stopped = True  # until the tasks are all done, or the pool broke by itself
@@ -145,13 +140,54 @@ class PoolExecutor:
         """Pools are closed after each map."""
 
 
+DASK_SCHEMES = ("tcp", "tls")
+DEFAULT_DASK_TIMEOUT_S = 10.0
+
+
+def dask_address(text: str) -> str:
+    """Check a `--dask` address: ``local``, or ``tcp://HOST:PORT`` (or ``tls://``).
+
+    Returns:
+        The address, stripped.
+
+    Raises:
+        ValueError: anything else, with what is allowed (no connection is tried).
+    """
+    address = text.strip()
+    if address == "local":
+        return address
+    allowed = "give 'local' or tcp://HOST:PORT (for example tcp://scheduler:8786)"
+    shown = excerpt(text, 60)
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        raise ValueError(f"--dask {shown!r} is not an address; {allowed}")
+    if scheme.lower() not in DASK_SCHEMES:
+        raise ValueError(
+            f"--dask {shown!r}: the scheme {excerpt(scheme, 20)!r} is not one Dask serves; {allowed}"
+        )
+    try:
+        parts = urlsplit(f"{scheme}://{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError(f"--dask {shown!r} has no valid port (1-65535); {allowed}") from None
+    if not host or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"--dask {shown!r} needs a host and nothing after the port; {allowed}")
+    if port is None or not 0 < port < 65536:
+        raise ValueError(f"--dask {shown!r} has no port (1-65535); {allowed}")
+    return f"{scheme.lower()}://{parts.netloc}"
+
+
 class DaskExecutor:
     """Tasks on a Dask distributed cluster (a local one on loopback, or a running scheduler)."""
 
     name = "dask"
 
-    def __init__(self, address: str = "local", workers: int | None = None) -> None:
+    def __init__(
+        self, address: str = "local", workers: int | None = None, timeout: float = DEFAULT_DASK_TIMEOUT_S
+    ) -> None:
         from distributed import Client, LocalCluster
+
+        address = dask_address(address)
 
         self._cluster = None
         if address == "local":
@@ -164,7 +200,7 @@ class DaskExecutor:
             )
             self.client = Client(self._cluster)
         else:
-            self.client = Client(address)
+            self.client = Client(address, timeout=timeout)
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         """Yield results as the cluster finishes them (Dask reruns tasks of lost workers)."""
@@ -182,9 +218,16 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def make_executor(workers: int | None = 1, dask: str | None = None) -> Executor:
-    """The executor for `--workers` / `--dask` (Dask wins when given)."""
+def make_executor(
+    workers: int | None = 1, dask: str | None = None, timeout: float = DEFAULT_DASK_TIMEOUT_S
+) -> Executor:
+    """The executor for `--workers` / `--dask` (Dask wins when given; `timeout` seconds to connect).
+
+    Raises:
+        ValueError: a malformed Dask address (`dask_address`).
+        OSError: the Dask scheduler cannot be reached in time.
+    """
     if dask:
-        return DaskExecutor(dask, workers)
+        return DaskExecutor(dask, workers, timeout)
     n = default_workers() if workers is None else workers
     return SerialExecutor() if n <= 1 else PoolExecutor(n)

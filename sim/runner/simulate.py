@@ -18,6 +18,7 @@ from sim.model.outcomes import plain_journeys
 from sim.model.policies import Policy
 from sim.model.processes import Centre
 from sim.records import RECORD_MODES, FullSink, IntervalSink, LevelAreas, ReplicationOutput
+from sim.runner.budget import guard_for
 from sim.runner.rng import stream
 
 
@@ -52,6 +53,7 @@ def simulate(
         sink = FullSink(len(targets), n_intervals, interval_s, targets, warmup)
     built = build(scenario, functools.partial(stream, seed, replication), sink=sink, policy=policy)
     env, centre = built.env, built.centre
+    guard_for(scenario, records, f"replication {replication}").install(centre)
     zero = LevelAreas.zero(len(centre.channels), len(centre.groups))
     at_warmup = zero
 

@@ -10,6 +10,7 @@ experiment (same scenario, seed and settings, as recorded in its key).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,12 @@ from typing import Any
 
 from sim.records import ReplicationOutput
 from sim.runner.atomic import atomic_dir, replace_file, write_json
+from sim.runner.outdir import OutputError, check_destination, claim, release
+
+_log = logging.getLogger(__name__)
 
 
-class StoreError(Exception):
+class StoreError(OutputError):
     """The output folder cannot be used as asked (exists, or belongs to another experiment)."""
 
 
@@ -29,16 +33,20 @@ class TaskStore:
     def __init__(
         self, dest: str | Path, key: dict[str, Any], resume: bool = False, overwrite: bool = False
     ) -> None:
-        self.dest = Path(dest)
+        try:
+            self.dest = check_destination(dest, overwrite)
+            claim(self.dest)  # held until `finish` (or the process ends): one writer at a time
+            check_destination(self.dest, overwrite)
+        except StoreError:
+            raise
+        except OutputError as exc:
+            raise StoreError(str(exc)) from None
         self.partial = self.dest.with_name(f".{self.dest.name}.partial")
         self.key = key
-        if self.dest.exists() and not overwrite:
-            raise StoreError(f"{self.dest} exists; choose another --out or pass --overwrite")
         key_file = self.partial / "experiment.json"
         if self.partial.exists():
             if resume and not overwrite:
-                stored = json.loads(key_file.read_text(encoding="utf-8")) if key_file.exists() else None
-                if stored != json.loads(json.dumps(key)):
+                if _read_json(key_file) != json.loads(json.dumps(key)):
                     raise StoreError(
                         f"{self.partial} holds an interrupted run of a different experiment "
                         "(scenario, seed or settings changed); pass --overwrite to start over"
@@ -56,8 +64,23 @@ class TaskStore:
         return self.partial / "tasks" / f"{task}.json"
 
     def done(self) -> set[str]:
-        """Names of the tasks already stored."""
-        return {p.stem for p in (self.partial / "tasks").glob("*.json")}
+        """Names of the tasks already stored and readable.
+
+        A task file that cannot be read back (cut short, edited, overwritten with garbage)
+        is removed with a warning, so that its task runs again instead of failing the run;
+        so are temporary files of a save that was interrupted.
+        """
+        tasks = self.partial / "tasks"
+        for leftover in tasks.glob("*.tmp"):
+            leftover.unlink(missing_ok=True)
+        names = set()
+        for path in tasks.glob("*.json"):
+            if _readable_task(path):
+                names.add(path.stem)
+            else:
+                _log.warning("%s is damaged; its replication will run again", path.name)
+                path.unlink(missing_ok=True)
+        return names
 
     def save(self, task: str, out: ReplicationOutput) -> None:
         """Store one finished task (write to a temporary file, then rename)."""
@@ -69,8 +92,34 @@ class TaskStore:
         data = json.loads(self._path(task).read_text(encoding="utf-8"))
         return ReplicationOutput(data["replication"], data["channels"], data["groups"])
 
+    def discard(self) -> None:
+        """Remove the partial folder if it holds no finished task (a run that could not start)."""
+        if self.partial.exists() and not self.done():
+            shutil.rmtree(self.partial, ignore_errors=True)
+        release(self.dest)
+
     def finish(self, write: Callable[[Path], None], overwrite: bool = False) -> None:
         """Write the final results with `write(folder)`, put them in place, drop the partial folder."""
         with atomic_dir(self.dest, overwrite=overwrite) as tmp:
             write(tmp)
         shutil.rmtree(self.partial, ignore_errors=True)
+        release(self.dest)
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in a file, or None when it is missing or not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _readable_task(path: Path) -> bool:
+    """True when a stored task file holds what `TaskStore.load` needs."""
+    data = _read_json(path)
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("replication"), int)
+        and isinstance(data.get("channels"), dict)
+        and isinstance(data.get("groups"), dict)
+    )

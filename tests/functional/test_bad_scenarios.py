@@ -507,10 +507,14 @@ def test_extends_cycle_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_self_containing_mappings_in_child_and_parent_are_an_error(tmp_path: Path) -> None:
-    """A mapping that contains itself (YAML aliases) on both sides of `extends`: exit 2, no recursion."""
+    """A mapping that contains itself (YAML aliases) on both sides of `extends`: exit 2, no recursion.
+
+    The file that holds one is refused as it is read, at the line of the mapping, before
+    any merge could recurse into it.
+    """
     child = write_chain(tmp_path, BASE + "x-loop: &a {a: *a}\nroutes: &r {r: *r}\n")
     child.write_text("extends: ../shared/parent.yaml\nroutes: &s {r: *s}\n", encoding="utf-8")
     out = tmp_path / "results" / "run"
     code, stdout, stderr = run_cli("run", str(child), "--out", str(out))
-    assert_rejected(code, stdout, stderr, child, out, "(file)", 1)
-    assert "nested too deeply to be merged over" in stderr
+    assert_rejected(code, stdout, stderr, child, out, "(file)", 2)
+    assert "contains itself" in stderr

@@ -196,9 +196,10 @@ def test_run_out_refuses_to_overwrite_an_existing_folder(scenario: Path, tmp_pat
 
 
 def test_run_out_overwrite_replaces_the_folder(scenario: Path, tmp_path: Path) -> None:
-    """With --overwrite the old folder is replaced by the complete new results."""
+    """With --overwrite a result folder staffsim wrote is replaced by the complete new results."""
     out = tmp_path / "results"
-    out.mkdir()
+    code, _, stderr = invoke("run", scenario, "--out", out, "--quiet")
+    assert code == 0, stderr
     (out / "stale.txt").write_text("old", encoding="utf-8")
     code, _, stderr = invoke("run", scenario, "--out", out, "--overwrite", "--quiet")
     assert code == 0, stderr

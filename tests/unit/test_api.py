@@ -14,6 +14,7 @@ import sim
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.records import CONTACT_COLUMNS
 from sim.runner.atomic import OutputExistsError, atomic_dir
+from sim.runner.outdir import MARKER
 from tests.builders import ROOT, mmc
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -120,15 +121,26 @@ def test_atomic_dir_leaves_nothing_on_failure(tmp_path: Path) -> None:
 
 
 def test_atomic_dir_replaces_only_when_asked(tmp_path: Path) -> None:
-    """An existing folder is kept unless overwrite is asked, and then replaced whole."""
+    """An existing folder is kept unless overwrite is asked, and then replaced whole.
+
+    Only a folder staffsim wrote (it holds the marker) is replaced; any other is refused
+    even with overwrite, and left as it was.
+    """
     dest = tmp_path / "out"
     dest.mkdir()
     (dest / "old.txt").write_text("old")
     with pytest.raises(OutputExistsError), atomic_dir(dest):
         pass
+    with pytest.raises(OutputExistsError, match="not written by staffsim"), atomic_dir(dest, overwrite=True):
+        pass
+    assert sorted(p.name for p in dest.iterdir()) == ["old.txt"]
+    (dest / "old.txt").unlink()
+    dest.rmdir()
+    with atomic_dir(dest) as tmp:
+        (tmp / "first.txt").write_text("first")
     with atomic_dir(dest, overwrite=True) as tmp:
         (tmp / "new.txt").write_text("new")
-    assert sorted(p.name for p in dest.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in dest.iterdir()) == [MARKER, "new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

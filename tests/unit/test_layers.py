@@ -29,7 +29,7 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parents[2] / "sim"
 
 LAYERS: list[set[str]] = [
-    {"types"},
+    {"types", "text"},
     {"config", "metrics", "analytic"},
     {"model"},
     {"records"},

@@ -14,15 +14,18 @@ upward (the queue emptying during the gap), and in this overload it is far below
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from scipy import stats
 
 import sim
 from sim.calibrate.aftercall import has_agents
 from sim.calibrate.fit import Fit, fit_log
-from sim.calibrate.log import ContactLog, log_from_contacts
+from sim.calibrate.log import ContactLog, log_from_contacts, write_log
+from sim.cli import main
 
 Z99 = float(stats.norm.ppf(0.995))
 DAYS = 10
@@ -77,7 +80,7 @@ def test_fit_recovers_after_call_work(generated: tuple[ContactLog, Fit]) -> None
     assert fit.staffing_by == "logged-in"
     (cls,) = fit.classes
     w = cls.wrap_up
-    assert w is not None and w.source == "class" and w.n > 2000
+    assert w is not None and w.source == "channel" and w.n > 2000  # one class: its channel's gaps
     assert abs(w.mean_s - WRAP_S) <= Z99 * WRAP_S / math.sqrt(w.n), w
     assert abs(w.median_s - WRAP_S * math.log(2)) <= 0.15 * WRAP_S * math.log(2)  # exponential median
 
@@ -113,3 +116,27 @@ def test_busy_staffing_stays_available(generated: tuple[ContactLog, Fit]) -> Non
     fit = fit_log(log, 60, staffing_by="busy")
     assert fit.staffing_by == "busy" and fit.classes[0].wrap_up is None
     assert fit.staffing.method.startswith("mean number of agents busy")
+
+
+def test_the_cli_writes_wrap_up_and_takes_the_staffing_option(
+    generated: tuple[ContactLog, Fit], tmp_path: Path
+) -> None:
+    log, _ = generated
+    write_log(log.frame, tmp_path / "log.csv")
+    runner = CliRunner()
+    for extra, has_wrap in (([], True), (["--staffing", "busy"], False), (["--wrap-up-by", "class"], True)):
+        out = tmp_path / f"fit{len(extra)}{has_wrap}.yaml"
+        result = runner.invoke(
+            main, ["fit", str(tmp_path / "log.csv"), "--out", str(out), "--interval-min", "60", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        scenario = sim.load_scenario(out)
+        assert (scenario.channels["phone"].wrap_up is not None) == has_wrap, extra
+    frame = log.frame.copy()
+    frame["agent"] = frame["agent"].where(frame["agent"].isna(), "team")
+    write_log(frame, tmp_path / "team.csv")
+    result = runner.invoke(
+        main,
+        ["fit", str(tmp_path / "team.csv"), "--out", str(tmp_path / "t.yaml"), "--staffing", "logged-in"],
+    )
+    assert result.exit_code == 2 and "agent column" in result.output and not (tmp_path / "t.yaml").exists()
