@@ -25,7 +25,7 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing would leng
 if TYPE_CHECKING:
     from typing import Any
 
-    from sim.api import compare, load, optimize, run, study, sweep
+    from sim.api import claims, compare, load, optimize, run, study, sweep
     from sim.config import Scenario, ScenarioError, load_scenario
     from sim.config.variants import Experiment, load_experiment
     from sim.experiment.compare import CompareResult
@@ -54,6 +54,7 @@ __all__ = [
     "StudyResult",
     "SweepResult",
     "__version__",
+    "claims",
     "compare",
     "load",
     "load_experiment",
@@ -66,6 +67,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "claims": "sim.api",
     "compare": "sim.api",
     "load": "sim.api",
     "optimize": "sim.api",

@@ -38,6 +38,8 @@ from sim.runner.store import TaskStore
 from sim.runner.tasks import run_replications
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.experiment.study import StudyResult
     from sim.planning.intervals.plan import IntervalPlan
     from sim.planning.plan import Plan
@@ -216,6 +218,57 @@ def grid_scenarios(
     return point_scenarios(exp.baseline, dict(grid), label, check=lambda sc: check_runnable(sc, label=label))
 
 
+def claims(
+    source: Source,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int | None = 1,
+    dask: str | None = None,
+    executor: Executor | None = None,
+    turning: bool = True,
+) -> pd.DataFrame:
+    """Judge the `claims:` of a scenario file from its variants' paired replications.
+
+    Args:
+        source: a scenario with `variants:` and `claims:` (see `load`), or an `Experiment`.
+        replications: per side; default the scenario's.
+        seed: base seed; default the scenario's.
+        workers: local processes (see `run`).
+        dask: a Dask cluster instead (see `run`).
+        executor: an executor the caller opened and closes (see `run`).
+        turning: also find the turning point of each claim with a `turning:` key.
+
+    Returns:
+        One row per claim: `name`, `claim`, `source`, `verdict` (holds, does not hold,
+        undecided), `diff_mean`, `diff_ci_low`, `diff_ci_high` (95 %, paired),
+        `replications_to_decide`, `evidence`, and `turning_value`, `turning_ci_low`,
+        `turning_ci_high` (NaN without a turning point).
+    """
+    import pandas as pd
+
+    from sim.experiment.turning import turning_points
+
+    exp = load(source)
+    with _executor(workers, dask, executor) as ex:
+        result = run_compare(exp, replications=replications, seed=seed, executor=ex)
+        points = turning_points(exp, replications=result.n, seed=seed, executor=ex) if turning else {}
+    rows = []
+    for v in result.verdicts():
+        tp = points.get(v.name)
+        rows.append(
+            {
+                "name": v.name, "claim": v.claim.statement(), "source": v.claim.source, "verdict": v.verdict,
+                "diff_mean": v.diff.mean, "diff_ci_low": v.diff.ci_low, "diff_ci_high": v.diff.ci_high,
+                "replications_to_decide": v.needed, "evidence": v.evidence(),
+                "turning_value": tp.value if tp and tp.value is not None else float("nan"),
+                "turning_ci_low": tp.ci[0] if tp and tp.ci else float("nan"),
+                "turning_ci_high": tp.ci[1] if tp and tp.ci else float("nan"),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def sweep(
     source: Source,
     grid: Mapping[str, list[Any]],
@@ -323,6 +376,9 @@ def study(
     workers: int | None = None,
     executor: Executor | None = None,
     progress: Callable[[str], object] | None = None,
+    scenario: str | Path | None = None,
+    designs: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
 ) -> StudyResult:
     """The "is good service scalable?" study (see `sim.experiment.study`).
 
@@ -331,11 +387,20 @@ def study(
         workers: local processes (default: every core).
         executor: an executor the caller opened and closes, instead of `workers`.
         progress: called with a short message before each step.
+        scenario: a scenario file whose centre is scaled (default: the study centre).
+        designs: the team designs to staff (default: pooled, pooled_preemptive, split).
+        targets: what the optimiser must meet (default: the study's targets, or for a
+            scenario file 80 % of every channel's contacts within its own target time).
 
     Returns:
         A `StudyResult`: `.summary()`, `.conclusions`, `.save(folder)`.
     """
+    from sim.experiment.centres import DESIGNS
     from sim.experiment.study import run_study
 
     with _executor(workers, None, executor) as ex:
-        return run_study(quick=quick, executor=ex, progress=progress)
+        return run_study(
+            quick=quick, executor=ex, progress=progress, scenario=scenario,
+            designs=tuple(designs) if designs is not None else DESIGNS,
+            targets=list(targets) if targets is not None else None,
+        )  # fmt: skip

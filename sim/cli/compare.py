@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,8 +26,6 @@ from sim.runner.lifecycle import ready
 SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
 """Channel metrics always shown (the same as `sim.metrics.shown.COMPARE_ROWS`)."""
 
-"""The metrics the terminal table shows (every metric is in comparison.csv and the JSON)."""
-
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
@@ -41,6 +40,11 @@ SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "que
     "--precision", metavar="METRIC=HALFWIDTH", help="Replicate until this 95% CI half-width is reached."
 )
 @click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option(
+    "--turning",
+    metavar="PATH=LOW:HIGH[:POINTS]",
+    help="Sweep this key for every claim and report where its verdict turns (claims may also say turning:).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @executor_options
 @force_option
@@ -51,6 +55,7 @@ def compare(
     seed: int | None,
     precision: str | None,
     max_replications: int,
+    turning: str | None,
     as_json: bool,
     workers: int | None,
     dask: str | None,
@@ -100,10 +105,19 @@ def compare(
             max_replications=max_replications, store=store, progress=progress, on_total=on_total,
         ),
     )  # fmt: skip
+    turning_points(exp, result, turning, seed, workers, dask, quiet)
     if result.precision is not None and not result.precision.reached:
         click.echo(f"staffsim: warning: {result.precision.message(result.n)}", err=True)
     if store is not None:
-        store.finish(result.write, overwrite=overwrite)
+
+        def write(folder: Path) -> None:
+            from sim.experiment.turning import figure
+
+            result.write(folder)
+            for name, tp in result.turning.items():
+                figure(tp).savefig(folder / f"turning-{name}.png", dpi=110, bbox_inches="tight")
+
+        store.finish(write, overwrite=overwrite)
         if report:
             assert out is not None
             write_html_report(out)
@@ -113,5 +127,49 @@ def compare(
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return
     click.echo(render(comparison_table(result, SHOWN)), nl=False)
+    from sim.experiment.claims import verdict_lines
+
+    click.echo(verdict_lines(result.verdicts()), nl=False)
+    for tp in result.turning.values():
+        click.echo(f"  turning point: {tp.sentence()}")
     if out is not None:
         click.echo(f"results written to {out}")
+
+
+def turning_points(
+    exp: Any,
+    result: Any,
+    turning: str | None,
+    seed: int | None,
+    workers: int | None,
+    dask: str | None,
+    quiet: bool,
+) -> None:
+    """Find where each claim turns (`--turning` for every claim, or a claim's own `turning:`)."""
+    from sim.config.variants import check_path
+    from sim.experiment.turning import parse_turning
+    from sim.experiment.turning import turning_points as find_all
+
+    override = None
+    if turning is not None:
+        if not exp.claims:
+            fail("--turning needs claims: add a 'claims:' section to the scenario")
+        try:
+            override = parse_turning(turning)
+        except ValueError as exc:
+            fail(str(exc))
+        try:
+            check_path(override.path.split("."), override.path)
+        except KeyError as exc:
+            fail(f"--turning {override.path}: {exc.args[1]}")
+    if override is None and not any(c.turning for c in exp.claims.values()):
+        return
+    try:
+        result.turning = with_executor(
+            "turning points", quiet, workers, dask,
+            lambda executor, progress, on_total: find_all(
+                exp, replications=result.n, override=override, seed=seed, executor=executor, progress=progress
+            ),
+        )  # fmt: skip
+    except ValueError as exc:
+        fail(str(exc))

@@ -87,6 +87,33 @@ def check_policy(scenario: Scenario, policies: Collection[str], label: str) -> N
         raise ScenarioError(label, [Problem("routing.policy", message, line)])
 
 
+def validate_section(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    *,
+    label: str,
+    lines: Mapping[Loc, int],
+    sources: Mapping[Loc, str] | None = None,
+) -> Any:
+    """Validate part of a file (say `{"claims": ...}`) against `model`, with the usual messages.
+
+    Raises:
+        ScenarioError: naming the file, the key path, its line and what is allowed.
+    """
+    where = _Where(lines, sources or {})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(label, _problems(exc, data, where, model)) from None
+
+
+def problem_at(
+    loc: Loc, message: str, lines: Mapping[Loc, int], sources: Mapping[Loc, str] | None = None
+) -> Problem:
+    """A `Problem` at a key path, with the line (and file) the YAML gives it."""
+    return _Where(lines, sources or {}).problem(loc, message)
+
+
 class _Where:
     """Makes a `Problem` at a key path, with the line (and file) where the YAML tells it."""
 
@@ -238,9 +265,9 @@ def _child(node: Any, part: str | int) -> Any:
     return _ABSENT
 
 
-def _allowed_keys(path: Loc, data: Any) -> list[str] | None:
-    """The keys a scenario accepts at the mapping that holds the last part of `path`."""
-    model: Any = Scenario
+def _allowed_keys(path: Loc, data: Any, root: Any = Scenario) -> list[str] | None:
+    """The keys a scenario (or `root`) accepts at the mapping that holds the last part of `path`."""
+    model: Any = root
     current = data
     for part in path[:-1]:
         current = _child(current, part)
@@ -355,7 +382,9 @@ def _first_model(members: list[Any], part: str | int) -> Any:
     return None
 
 
-def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list[Problem]:
+def _problems(
+    exc: ValidationError, data: dict[str, Any], where: _Where, root: Any = Scenario
+) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         kind = err["type"]
@@ -364,7 +393,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list
         if message.startswith("Input should be"):
             message = "must be" + message.removeprefix("Input should be")
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc, data)
+            allowed = _allowed_keys(loc, data, root)
             message = f"unknown key '{loc[-1]}'"
             if allowed:
                 message += f"; allowed here: {', '.join(allowed)}"
@@ -387,7 +416,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], where: _Where) -> list
             problems.append(where.problem(loc, message))
             continue
         elif kind in ("model_type", "dict_type", "model_attributes_type"):
-            keys = _allowed_keys((*loc, ""), data)
+            keys = _allowed_keys((*loc, ""), data, root)
             given = err.get("input")
             message = f"must be a mapping of keys, not {_describe(given)}"
             if given is not None:

@@ -26,9 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sim.config.claims import Claim, ClaimsSection, check_references
 from sim.config.errors import Problem, ScenarioError
 from sim.config.schema import Scenario
-from sim.config.validate import validate
+from sim.config.validate import problem_at, validate, validate_section
 from sim.config.yaml_lines import MAX_VALUES, Loc, read_yaml, yaml_values
 
 MAX_EXTENDS_DEPTH = 16
@@ -46,17 +47,48 @@ class Experiment:
         variants: variant name → the scenario with that variant's overrides.
         overrides: variant name → its dotted-path overrides, as written.
         files: every file read (the scenario and the files it extends), for manifests.
+        claims: claim name → what the file expects of its variants (`claims:`).
+        data: the baseline as a mapping, `extends` merged (to derive new variants from).
+        label: how messages name the file.
+        base_dir: the folder relative data files are read from.
     """
 
     baseline: Scenario
     variants: dict[str, Scenario] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    claims: dict[str, Claim] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    label: str = "<dict>"
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    def side_data(self, name: str) -> dict[str, Any]:
+        """The baseline (``baseline``) or a variant as a mapping, before validation."""
+        return (
+            copy.deepcopy(self.data) if name == BASELINE else apply_overrides(self.data, self.overrides[name])
+        )
+
+    def side(self, name: str, overrides: dict[str, Any] | None = None) -> Scenario:
+        """The baseline or a variant, with further `dotted.path: value` overrides applied.
+
+        Raises:
+            ScenarioError: an override leaves the schema or gives an invalid value.
+        """
+        data = self.side_data(name)
+        if overrides:
+            try:
+                data = apply_overrides(data, overrides)
+            except KeyError as exc:
+                raise ScenarioError(self.label, [Problem(str(exc.args[0]), exc.args[1])]) from None
+        data["name"] = self.baseline.name if name == BASELINE else f"{self.baseline.name}/{name}"
+        return validate(data, label=self.label, lines={}, base_dir=self.base_dir)
 
 
 def is_experiment(data: Mapping[str, Any]) -> bool:
-    """True when the mapping uses `extends`, `variants` or `x-` blocks."""
-    return any(k in ("extends", "variants") or (isinstance(k, str) and k.startswith("x-")) for k in data)
+    """True when the mapping uses `extends`, `variants`, `claims` or `x-` blocks."""
+    return any(
+        k in ("extends", "variants", "claims") or (isinstance(k, str) and k.startswith("x-")) for k in data
+    )
 
 
 def load_experiment(
@@ -91,6 +123,7 @@ def load_experiment(
     for key in [k for k in data if isinstance(k, str) and k.startswith(EXTENSION_PREFIX)]:
         del data[key]  # free-form blocks, e.g. YAML anchors that variants reuse
     variants = data.pop("variants", None) or {}
+    claims_data = data.pop("claims", None)
     if not isinstance(variants, dict):
         raise ScenarioError(
             label, [Problem("variants", "must map variant names to {key.path: value} overrides")]
@@ -130,7 +163,43 @@ def load_experiment(
                 problems.append(Problem(f"{where} → {p.path}", p.message, line))
     if problems:
         raise ScenarioError(label, problems)
-    return Experiment(baseline, out, {str(k): dict(v) for k, v in variants.items()}, files)
+    claims = _claims(claims_data, {BASELINE: baseline, **out}, label, lines, sources)
+    return Experiment(
+        baseline,
+        out,
+        {str(k): dict(v) for k, v in variants.items()},
+        files,
+        claims,
+        data,
+        label,
+        base_dir,
+    )
+
+
+def _claims(
+    claims_data: Any,
+    sides: dict[str, Scenario],
+    label: str,
+    lines: dict[Loc, int],
+    sources: dict[Loc, str],
+) -> dict[str, Claim]:
+    """Validate the `claims:` section: its structure, then the variants and metrics it names."""
+    if claims_data is None:
+        return {}
+    section = validate_section(
+        ClaimsSection, {"claims": claims_data}, label=label, lines=lines, sources=sources
+    )
+    claims: dict[str, Claim] = section.claims
+    found = check_references(claims, sides)
+    for name, claim in claims.items():
+        if claim.turning is not None:
+            try:
+                check_path(claim.turning.path.split("."), claim.turning.path)
+            except KeyError as exc:
+                found.append((("claims", name, "turning", "path"), str(exc.args[1])))
+    if found:
+        raise ScenarioError(label, [problem_at(loc, message, lines, sources) for loc, message in found])
+    return claims
 
 
 @dataclass

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.config.claims import Claim
 from sim.config.variants import BASELINE, Experiment
+from sim.experiment.claims import Verdict, judge_all
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS
 from sim.metrics.shown import COMPARE_ROWS, shown_metrics
 from sim.metrics.stats import Estimate, metric_ci, paired_ci
@@ -36,6 +38,8 @@ from sim.runner.tasks import Task, run_all
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sim.experiment.turning import TurningPoint
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,14 @@ class CompareResult(SavesItself):
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     precision: PrecisionReached | None = None
+    claims: dict[str, Claim] = field(default_factory=dict)
+    """What the file expects of its variants; `verdicts()` judges them."""
+    turning: dict[str, TurningPoint] = field(default_factory=dict)
+    """Claim name → where its verdict turns (`sim.experiment.turning.turning_points`)."""
+
+    def verdicts(self) -> list[Verdict]:
+        """The verdict on each claim of the file, from the paired replications."""
+        return judge_all(self.claims, self.baseline, self.variants)
 
     @property
     def n(self) -> int:
@@ -205,6 +217,10 @@ class CompareResult(SavesItself):
             "seed": self.baseline.seed,
             "channels": base["channels"],
             "variants": variants,
+            "claims": [
+                {**v.to_dict(), "turning": self.turning[v.name].to_dict() if v.name in self.turning else None}
+                for v in self.verdicts()
+            ],
         }
         if self.precision is not None:
             out["precision"] = self.precision.as_dict()
@@ -298,6 +314,7 @@ def compare(
             },
             exp.overrides,
             exp.files,
+            claims=exp.claims,
         )
         if precision is None:
             return comparison

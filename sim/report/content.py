@@ -309,6 +309,25 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
     ]
     caption = f"Variants against the baseline, {n} paired replications (* the CI excludes 0)"
     report.tables.append((caption, _cap(rows, columns, report)))
+    claims = result.get("claims")
+    if isinstance(claims, list) and claims:
+        verdicts = pd.DataFrame(
+            [
+                (
+                    c.get("name"),
+                    c.get("claim"),
+                    c.get("verdict"),
+                    c.get("evidence"),
+                    (c.get("turning") or {}).get("sentence", "—")
+                    if isinstance(c.get("turning"), dict)
+                    else "—",
+                )
+                for c in claims
+                if isinstance(c, dict)
+            ],
+            columns=["claim", "statement", "verdict", "evidence", "turning point"],
+        )
+        report.tables.append(("Claims: verdicts from the paired 95% CIs (unchanged: 90% CI, TOST)", verdicts))
     for metric in COMPARE_FIGURES:
         if _has_diffs(table, "channel", metric):
             _add(report, f"{metric}: variant − baseline per channel", plots.comparison_bars(table, metric))

@@ -24,7 +24,7 @@ def test_public_api_is_curated() -> None:
     """`sim.__all__` lists exactly the supported entry points, and each exists."""
     expected = {
         "CompareResult", "Experiment", "IntervalPlan", "OptimizeSettings", "Plan", "Policy", "RunResult",
-        "Scenario", "ScenarioError", "ShiftPlan", "StudyResult", "SweepResult", "__version__",
+        "Scenario", "ScenarioError", "ShiftPlan", "StudyResult", "SweepResult", "__version__", "claims",
         "compare", "load", "load_experiment", "load_scenario", "optimize", "register", "run", "study", "sweep",
     }  # fmt: skip
     assert set(sim.__all__) == expected
