@@ -10,18 +10,14 @@ import click
 from sim.cli._common import (
     check_budget,
     executor_options,
-    experiment_key,
     fail,
     force_option,
     guard,
     load_experiment_file,
-    open_store,
     report_option,
-    resumable,
-    with_executor,
+    run_stored,
     write_html_report,
 )
-from sim.runner.lifecycle import ready
 
 
 @click.command()
@@ -70,28 +66,19 @@ def sweep(
         fail(f"{scenario}: {exc}")
     if out is None:
         out = Path("results") / f"sweep-{scenario.stem}"
-    base_seed = exp.baseline.seed if seed is None else seed
     if not force:
         _check_sweep_tasks(scenario, exp.baseline, grid, replications)
     # every point is checked before anything is written, with or without --force
     points = guard(lambda: grid_scenarios(exp, grid, label=str(scenario)))
     if not force:
         check_budget(scenario, points, replications or exp.baseline.replications, "none")
-    store = open_store(
-        out,
-        experiment_key("sweep", exp, base_seed, replications=replications, grid=grid),
-        resume,
-        overwrite,
-        [scenario, *exp.files],
-    )
-    resumable(store, f"--out {out} --resume")
-    ready("simulating")
-    result = with_executor(
-        exp.baseline.name, quiet, workers, dask,
-        lambda executor, progress, on_total: run_sweep(
+    store, result = run_stored(
+        "sweep", scenario, exp, seed, out, (resume, overwrite, quiet, workers, dask),
+        lambda store, executor, progress, on_total: run_sweep(
             exp, grid, replications=replications, seed=seed, executor=executor, store=store,
             progress=progress, on_total=on_total, points=points,
         ),
+        replications=replications, grid=grid,
     )  # fmt: skip
     store.finish(result.write, overwrite=overwrite)
     table = result.table()
