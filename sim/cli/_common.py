@@ -322,6 +322,16 @@ def run_stored(
     return store, result
 
 
+def seed_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--seed: the base seed of every replication (default: the scenario's)."""
+    return click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")(fn)
+
+
+def replications_option(least: int, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--replications/-n: a whole number of at least `least`, described by `help`."""
+    return click.option("--replications", "-n", type=click.IntRange(min=least), help=help)
+
+
 _EXECUTOR_OPTIONS = [
     click.option(
         "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."

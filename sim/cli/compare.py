@@ -14,8 +14,10 @@ from sim.cli._common import (
     fail,
     force_option,
     load_experiment_file,
+    replications_option,
     report_option,
     run_stored,
+    seed_option,
     with_executor,
     write_html_report,
 )
@@ -26,13 +28,8 @@ SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "que
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--replications",
-    "-n",
-    type=click.IntRange(min=2),
-    help="Replications per side (default: the scenario's).",
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@replications_option(2, "Replications per side (default: the scenario's).")
+@seed_option
 @click.option(
     "--precision", metavar="METRIC=HALFWIDTH", help="Replicate until this 95% CI half-width is reached."
 )

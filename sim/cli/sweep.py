@@ -14,8 +14,10 @@ from sim.cli._common import (
     force_option,
     guard,
     load_experiment_file,
+    replications_option,
     report_option,
     run_stored,
+    seed_option,
     write_html_report,
 )
 
@@ -30,13 +32,8 @@ from sim.cli._common import (
     metavar="PATH=VALUES",
     help="A key path and its values: 10:20, 10:20:2 or 5,10,20. Repeat for more dimensions.",
 )
-@click.option(
-    "--replications",
-    "-n",
-    type=click.IntRange(min=1),
-    help="Replications per point (default: the scenario's).",
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@replications_option(1, "Replications per point (default: the scenario's).")
+@seed_option
 @executor_options
 @force_option
 @report_option
