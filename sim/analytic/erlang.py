@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -640,15 +641,34 @@ def min_agents_erlang_a(
         level = result.service_level
         return level is not None and level >= goal and (cap is None or result.p_abandon <= cap)
 
-    low = 1
-    high = max(1, math.ceil(lam * s))
-    while not meets(high):
-        low = high + 1
-        high *= 2
-    # Invariant: meets(high) is True and every c < low fails.
+    found = smallest_meeting(meets, 1, max(1, math.ceil(lam * s)))
+    assert found is not None  # without a cap the doubling goes on until a count meets the targets
+    return found
+
+
+def smallest_meeting(ok: Callable[[int], bool], low: int, high: int, cap: int | None = None) -> int | None:
+    """The smallest agent count c in [low, cap] with ok(c), for ok false up to some count and true from it.
+
+    Tries `high` first, doubling it while ok fails (not past `cap`), then bisects between
+    the last count that failed and the first that met it.
+
+    Args:
+        ok: whether c agents meet the target; monotone in c.
+        low: the smallest count considered, ``>= 1``.
+        high: the first count tried, ``>= low``.
+        cap: the most agents considered (None: no limit).
+
+    Returns:
+        The smallest such count, or None when ok(cap) fails.
+    """
+    while not ok(high):
+        if cap is not None and high >= cap:
+            return None
+        low, high = high + 1, 2 * high if cap is None else min(cap, 2 * high)
+    # Invariant: ok(high) holds and every c < low fails.
     while low < high:
         mid = (low + high) // 2
-        if meets(mid):
+        if ok(mid):
             high = mid
         else:
             low = mid + 1

@@ -88,10 +88,12 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     return {"result": result.to_dict(), "figures": report_figures(report), "report": report}
 
 
-def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Move vs hire, paired on common random numbers: the comparison table as records."""
-    import sim
+def counting(progress: Progress) -> tuple[Callable[[int], None], Callable[[int], None]]:
+    """(step, grow): the `progress` and `on_total` callbacks of a run whose total grows.
 
+    `step(k)` reports k more replications finished, `grow(n)` a new total; both pass
+    (finished, total) on to `progress`.
+    """
     total, done = [0], [0]
 
     def grow(n: int) -> None:
@@ -101,6 +103,15 @@ def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     def step(k: int) -> None:
         done[0] += k
         progress(done[0], total[0])
+
+    return step, grow
+
+
+def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Move vs hire, paired on common random numbers: the comparison table as records."""
+    import sim
+
+    step, grow = counting(progress)
 
     result = sim.compare(
         payload["experiment"], replications=payload["replications"], seed=payload["seed"],
@@ -114,15 +125,7 @@ def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]
     import sim
     from sim.app.charts import plan_chart
 
-    total, done = [0], [0]
-
-    def grow(n: int) -> None:
-        total[0] = n
-        progress(done[0], total[0])
-
-    def step(k: int) -> None:
-        done[0] += k
-        progress(done[0], total[0])
+    step, grow = counting(progress)
 
     settings = sim.OptimizeSettings(
         groups=tuple(payload["groups"]) or None, replications=payload["replications"], seed=payload["seed"]

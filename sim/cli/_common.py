@@ -278,6 +278,60 @@ def experiment_key(command: str, exp: Any, seed: int, **extra: Any) -> dict[str,
     }
 
 
+def run_stored(
+    command: str,
+    scenario: Path,
+    exp: Any,
+    seed: int | None,
+    out: Path | None,
+    flags: tuple[bool, bool, bool, int | None, str | None],
+    work: Callable[[Any, Any, Any, Any], Any],
+    **key: Any,
+) -> tuple[Any, Any]:
+    """Open the task store of `--out`, then run `work(store, executor, progress, on_total)`.
+
+    Args:
+        command: the command's name (part of the store's key).
+        scenario: the scenario file (its folder and the files it extends are never replaced).
+        exp: the loaded experiment.
+        seed: `--seed` (None: the scenario's).
+        out: `--out`, or None.
+        flags: `--resume`, `--overwrite`, `--quiet`, `--workers` and `--dask`.
+        work: the simulation, given the store (None without --out), executor and progress callbacks.
+        **key: what else identifies the stored tasks (see `experiment_key`).
+
+    Returns:
+        (the store, what `work` returned).
+    """
+    from sim.runner.lifecycle import ready
+
+    resume, overwrite, quiet, workers, dask = flags
+    base_seed = exp.baseline.seed if seed is None else seed
+    store = open_store(
+        out, experiment_key(command, exp, base_seed, **key), resume, overwrite, [scenario, *exp.files]
+    )
+    resumable(store, f"--out {out} --resume")
+    ready("simulating")
+    result = with_executor(
+        exp.baseline.name,
+        quiet,
+        workers,
+        dask,
+        lambda executor, progress, on_total: work(store, executor, progress, on_total),
+    )
+    return store, result
+
+
+def seed_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--seed: the base seed of every replication (default: the scenario's)."""
+    return click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")(fn)
+
+
+def replications_option(least: int, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--replications/-n: a whole number of at least `least`, described by `help`."""
+    return click.option("--replications", "-n", type=click.IntRange(min=least), help=help)
+
+
 _EXECUTOR_OPTIONS = [
     click.option(
         "--workers", "-j", type=click.IntRange(min=1), help="Local worker processes (default: all cores)."

@@ -16,7 +16,14 @@ from typing import Any
 
 import click
 
-from sim.cli._common import check_budget, fail, force_option, load_scenario_file
+from sim.cli._common import (
+    check_budget,
+    fail,
+    force_option,
+    load_scenario_file,
+    replications_option,
+    seed_option,
+)
 
 
 def _hours(text: str | None) -> tuple[float, float] | None:
@@ -104,12 +111,7 @@ def _text_table(bt: Any) -> str:
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--replications",
-    "-n",
-    type=click.IntRange(min=2),
-    help="Replications of the log's days (default: the scenario's).",
-)
+@replications_option(2, "Replications of the log's days (default: the scenario's).")
 @click.option(
     "--interval-min",
     type=click.Choice(["15", "30", "60"]),
@@ -128,7 +130,7 @@ def _text_table(bt: Any) -> str:
 @click.option(
     "--replay", is_flag=True, help="Replay the log's arrivals and its inferred staffing, day by day."
 )
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@seed_option
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes.")
 @force_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables.")

@@ -11,17 +11,16 @@ import click
 from sim.cli._common import (
     check_budget,
     executor_options,
-    experiment_key,
     fail,
     force_option,
     load_experiment_file,
-    open_store,
+    replications_option,
     report_option,
-    resumable,
+    run_stored,
+    seed_option,
     with_executor,
     write_html_report,
 )
-from sim.runner.lifecycle import ready
 
 SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "queue_length", "backlog_end")
 """Channel metrics always shown (the same as `sim.metrics.shown.COMPARE_ROWS`)."""
@@ -29,13 +28,8 @@ SHOWN = ("service_level", "asa_s", "mean_wait_s", "abandon_rate", "p_wait", "que
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--replications",
-    "-n",
-    type=click.IntRange(min=2),
-    help="Replications per side (default: the scenario's).",
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@replications_option(2, "Replications per side (default: the scenario's).")
+@seed_option
 @click.option(
     "--precision", metavar="METRIC=HALFWIDTH", help="Replicate until this 95% CI half-width is reached."
 )
@@ -80,7 +74,6 @@ def compare(
             prec = Precision.parse(precision)
         except ValueError as exc:
             fail(str(exc))
-    base_seed = exp.baseline.seed if seed is None else seed
     if not force:  # with --precision, as many replications as it may add
         most = replications or exp.baseline.replications
         check_budget(
@@ -89,21 +82,13 @@ def compare(
             max(most, 3, max_replications) if prec is not None else most,
             "none",
         )
-    store = open_store(
-        out,
-        experiment_key("compare", exp, base_seed, replications=replications, precision=precision),
-        resume,
-        overwrite,
-        [scenario, *exp.files],
-    )
-    resumable(store, f"--out {out} --resume")
-    ready("simulating")
-    result = with_executor(
-        exp.baseline.name, quiet, workers, dask,
-        lambda executor, progress, on_total: run_compare(
+    store, result = run_stored(
+        "compare", scenario, exp, seed, out, (resume, overwrite, quiet, workers, dask),
+        lambda store, executor, progress, on_total: run_compare(
             exp, replications=replications, seed=seed, executor=executor, precision=prec,
             max_replications=max_replications, store=store, progress=progress, on_total=on_total,
         ),
+        replications=replications, precision=precision,
     )  # fmt: skip
     turning_points(exp, result, turning, seed, workers, dask, quiet)
     if result.precision is not None and not result.precision.reached:

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli._common import check_budget, fail, load_experiment_file, open_executor, progress_bar
+from sim.cli._common import (
+    check_budget,
+    fail,
+    load_experiment_file,
+    open_executor,
+    progress_bar,
+    replications_option,
+    seed_option,
+)
 
 if TYPE_CHECKING:
     from sim.planning.headcount import Plan
@@ -63,13 +71,8 @@ if TYPE_CHECKING:
     help="Count a target as met only when its whole 95% CI is, not just its mean: a plan that also "
     "holds on new customers, at the price of more agents.",
 )
-@click.option(
-    "--replications",
-    "-n",
-    type=click.IntRange(min=1),
-    help="Replications per staffing (default: the scenario's).",
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@replications_option(1, "Replications per staffing (default: the scenario's).")
+@seed_option
 @click.option(
     "--max-agents",
     type=click.IntRange(min=1),

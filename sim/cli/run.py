@@ -15,9 +15,11 @@ from sim.cli._common import (
     load_experiment_file,
     prepare_out,
     progress_bar,
+    replications_option,
     report_option,
     results_bytes,
     save_result,
+    seed_option,
     write_html_report,
 )
 from sim.records import RECORD_MODES
@@ -27,10 +29,8 @@ from sim.runner.outdir import release
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--replications", "-n", type=click.IntRange(min=1), help="Replications (default: the scenario's)."
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@replications_option(1, "Replications (default: the scenario's).")
+@seed_option
 @click.option(
     "--records",
     type=click.Choice(RECORD_MODES),

@@ -10,18 +10,16 @@ import click
 from sim.cli._common import (
     check_budget,
     executor_options,
-    experiment_key,
     fail,
     force_option,
     guard,
     load_experiment_file,
-    open_store,
+    replications_option,
     report_option,
-    resumable,
-    with_executor,
+    run_stored,
+    seed_option,
     write_html_report,
 )
-from sim.runner.lifecycle import ready
 
 
 @click.command()
@@ -34,13 +32,8 @@ from sim.runner.lifecycle import ready
     metavar="PATH=VALUES",
     help="A key path and its values: 10:20, 10:20:2 or 5,10,20. Repeat for more dimensions.",
 )
-@click.option(
-    "--replications",
-    "-n",
-    type=click.IntRange(min=1),
-    help="Replications per point (default: the scenario's).",
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@replications_option(1, "Replications per point (default: the scenario's).")
+@seed_option
 @executor_options
 @force_option
 @report_option
@@ -70,28 +63,19 @@ def sweep(
         fail(f"{scenario}: {exc}")
     if out is None:
         out = Path("results") / f"sweep-{scenario.stem}"
-    base_seed = exp.baseline.seed if seed is None else seed
     if not force:
         _check_sweep_tasks(scenario, exp.baseline, grid, replications)
     # every point is checked before anything is written, with or without --force
     points = guard(lambda: grid_scenarios(exp, grid, label=str(scenario)))
     if not force:
         check_budget(scenario, points, replications or exp.baseline.replications, "none")
-    store = open_store(
-        out,
-        experiment_key("sweep", exp, base_seed, replications=replications, grid=grid),
-        resume,
-        overwrite,
-        [scenario, *exp.files],
-    )
-    resumable(store, f"--out {out} --resume")
-    ready("simulating")
-    result = with_executor(
-        exp.baseline.name, quiet, workers, dask,
-        lambda executor, progress, on_total: run_sweep(
+    store, result = run_stored(
+        "sweep", scenario, exp, seed, out, (resume, overwrite, quiet, workers, dask),
+        lambda store, executor, progress, on_total: run_sweep(
             exp, grid, replications=replications, seed=seed, executor=executor, store=store,
             progress=progress, on_total=on_total, points=points,
         ),
+        replications=replications, grid=grid,
     )  # fmt: skip
     store.finish(result.write, overwrite=overwrite)
     table = result.table()

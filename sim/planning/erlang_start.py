@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,7 +120,7 @@ def channel_agents(
             figure = erlang.min_agents_erlang_a(lam, s, patience, t_s, 0.0, max_abandon=t.bound)
         elif t.metric in ("asa_s", "mean_wait_s", "p_wait") and not t.wants_more:
             ok = functools.partial(_erlang_within, t.metric, t.bound, lam, s, patience)
-            figure = _smallest(ok, max(1, need), max_agents)
+            figure = erlang.smallest_meeting(ok, max(1, need), max(1, need), max_agents)
         if figure is not None:
             need = max(need, figure)
     return need
@@ -142,24 +142,6 @@ def _erlang_figure(c: int, metric: str, lam: float, s: float, patience: float | 
     return {"p_wait": result.p_wait, "asa_s": result.asa_s, "mean_wait_s": result.mean_wait_s}[metric]
 
 
-def _smallest(ok: Callable[[int], bool], low: int, cap: int) -> int | None:
-    """The smallest c in [low, cap] with ok(c), for ok monotone in c; None if ok(cap) fails."""
-    if ok(low):
-        return low
-    high = low
-    while not ok(high):
-        if high >= cap:
-            return None
-        low, high = high + 1, min(cap, 2 * high)
-    while low < high:
-        mid = (low + high) // 2
-        if ok(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return high
-
-
 def owner_group(scenario: Scenario, channel: str, groups: Sequence[str]) -> str | None:
     """The group of `groups` a channel's staffing counts towards; None when none serves it.
 
@@ -170,6 +152,20 @@ def owner_group(scenario: Scenario, channel: str, groups: Sequence[str]) -> str 
     if not servers:
         return None
     return min(servers, key=lambda g: len(scenario.agents[g].skills))
+
+
+def owned_channels(scenario: Scenario, groups: Sequence[str]) -> list[tuple[str, str, float]]:
+    """Every channel some group of `groups` serves, as (channel, its `owner_group`, handle-time factor).
+
+    The factor is the owner's proficiency multiplier on the channel's handle time (1 without one).
+    """
+    out = []
+    for channel in scenario.channels:
+        owner = owner_group(scenario, channel, groups)
+        if owner is not None:
+            proficiency = scenario.agents[owner].proficiency.get(channel)
+            out.append((channel, owner, 1.0 if proficiency is None else proficiency.handle_time))
+    return out
 
 
 def analytic_start(
@@ -183,12 +179,7 @@ def analytic_start(
     """
     on_duty = dict.fromkeys(groups, 0)
     loads = dict.fromkeys(groups, 0.0)
-    for channel in scenario.channels:
-        owner = owner_group(scenario, channel, groups)
-        if owner is None:
-            continue
-        proficiency = scenario.agents[owner].proficiency.get(channel)
-        factor = 1.0 if proficiency is None else proficiency.handle_time
+    for channel, owner, factor in owned_channels(scenario, groups):
         need = channel_agents(scenario, channel, targets, max_agents, factor)
         if need is not None:
             on_duty[owner] += need
@@ -208,8 +199,9 @@ def head_count(on_duty: int, shrinkage: float, cap: int = 10_000) -> int:
     """
     if on_duty <= 0:
         return 0
-    return _smallest(lambda c: available(c, shrinkage) >= on_duty, on_duty, max(cap, on_duty)) or max(
-        cap, on_duty
+    most = max(cap, on_duty)
+    return (
+        erlang.smallest_meeting(lambda c: available(c, shrinkage) >= on_duty, on_duty, on_duty, most) or most
     )
 
 
@@ -232,12 +224,7 @@ def interval_start(
     """
     on_duty = {g: np.zeros(grid.n_knobs, dtype=np.int64) for g in groups}
     loads = {g: np.zeros(grid.n_knobs) for g in groups}
-    for channel in scenario.channels:
-        owner = owner_group(scenario, channel, groups)
-        if owner is None:
-            continue
-        proficiency = scenario.agents[owner].proficiency.get(channel)
-        factor = 1.0 if proficiency is None else proficiency.handle_time
+    for channel, owner, factor in owned_channels(scenario, groups):
         mean_s = make_sampler(scenario.channels[channel].handle_time).mean * factor
         for k, lam in enumerate(interval_rates(scenario, channel, grid)):
             need = channel_agents(scenario, channel, targets, max_agents, factor, rate_per_s=float(lam))

@@ -75,7 +75,7 @@ from sim.planning.search import Vector as Vector
 from sim.planning.search import apply_knobs as apply_knobs
 from sim.planning.search import counted_groups as counted_groups
 from sim.planning.search import group_knobs as group_knobs
-from sim.planning.search import kept_warning, search_setup, targeted_groups, unstaffed_warnings
+from sim.planning.search import kept_warning, search_setup, searched_groups, unstaffed_warnings
 from sim.planning.targets import OPERATORS as OPERATORS
 from sim.planning.targets import OVERALL as OVERALL
 from sim.planning.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
@@ -239,11 +239,7 @@ def optimize(
     base, parsed, n, base_seed = search_setup(
         scenario_or_experiment, targets, replications, seed, max_agents, confident
     )
-    kept: list[str] = []
-    if groups is None:
-        groups, kept = targeted_groups(base, parsed, counted_groups(base))
-        if not groups and kept:
-            raise ValueError(kept_warning(base, kept).replace("kept as written", "nothing to search"))
+    groups, kept = searched_groups(base, parsed, groups, counted_groups(base) if groups is None else groups)
     knobs = group_knobs(base, groups)
     names = [k.label for k in knobs]
     if start is None:

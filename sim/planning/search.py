@@ -125,6 +125,32 @@ def targeted_groups(
     return searched, [g for g in candidates if g not in searched]
 
 
+def searched_groups(
+    scenario: Scenario, targets: Sequence[Target], named: Sequence[str] | None, candidates: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The groups a search sizes and those it keeps as written.
+
+    Args:
+        scenario: the scenario searched.
+        targets: the parsed targets.
+        named: the groups the user named, or None for the default.
+        candidates: the groups that may be sized (the named ones, checked, or the default set).
+
+    Returns:
+        (groups to search, groups kept as written): all `candidates` when groups were
+        named; otherwise those some target depends on (`targeted_groups`).
+
+    Raises:
+        ValueError: no target depends on any of the default groups.
+    """
+    if named is not None:
+        return list(candidates), []
+    names, kept = targeted_groups(scenario, targets, candidates)
+    if not names and kept:
+        raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
+    return names, kept
+
+
 def kept_warning(scenario: Scenario, kept: Sequence[str], flag: str = "--group") -> str:
     """The warning that names groups kept as written because no target depends on them."""
     what = "; ".join(f"{g} ({', '.join(scenario.agents[g].skills)})" for g in kept)

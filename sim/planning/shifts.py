@@ -42,9 +42,9 @@ from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
 from sim.planning.intervals.plan import IntervalTrial
-from sim.planning.intervals.search import Evaluation, IntervalSearch
-from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, targets_json
-from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
+from sim.planning.intervals.search import Evaluation, IntervalSearch, interval_setup
+from sim.planning.intervals.targets import IntervalJudgement, targets_json
+from sim.planning.search import Knob, Vector, kept_warning, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
@@ -277,16 +277,9 @@ def optimize_shifts(
         ValueError: a bad target, group, start, `replications` or `max_agents`.
         ScenarioError: the scenario cannot be loaded.
     """
-    scenario, parsed, n, base_seed = search_setup(
-        scenario_or_experiment, targets, replications, seed, max_agents, confident
+    scenario, parsed, n, base_seed, names, kept = interval_setup(
+        scenario_or_experiment, targets, groups, shift_groups, replications, seed, max_agents, confident
     )
-    names = shift_groups(scenario, groups)
-    kept: list[str] = []
-    if groups is None:
-        names, kept = targeted_groups(scenario, parsed, names)
-        if not names and kept:
-            raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
-    check_interval_targets(parsed, scenario, names)
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
     cover = {g: coverage(shifts[g], grid) for g in names}
@@ -401,9 +394,10 @@ def optimize_shifts(
             "shift is on duty: add a shift there, or close the channel then (channels.NAME.hours)"
         )
     result = current.result
+    slots = {g: [where[g, i] for i in range(len(shifts[g]))] for g in names}
     return ShiftPlan(
         scenario=result.scenario,
-        counts={g: [x[where[g, i]] for i in range(len(shifts[g]))] for g in names},
+        counts={g: [x[j] for j in js] for g, js in slots.items()},
         start={g: list(first[g]) for g in names},
         shifts={g: [describe(s) for s in shifts[g]] for g in names},
         paid_hours=hours,
@@ -420,15 +414,7 @@ def optimize_shifts(
         confident=confident,
         uncovered=tuple(labels[k] for k in sorted(uncovered)),
         warnings=(*([kept_warning(scenario, kept)] if kept else []), *unstaffed_warnings(result.scenario)),
-        trials=tuple(
-            IntervalTrial(
-                {g: [e.vector[where[g, i]] for i in range(len(shifts[g]))] for g in names},
-                e.judgements,
-                e.all_met,
-                e.shortfall,
-            )
-            for e in search.cache.values()
-        ),
+        trials=search.trials(slots),
     )
 
 

@@ -78,7 +78,14 @@ from sim.planning.intervals.grid import scheduled as scheduled
 from sim.planning.intervals.grid import table_grid as table_grid
 from sim.planning.intervals.plan import IntervalPlan as IntervalPlan
 from sim.planning.intervals.plan import IntervalTrial as IntervalTrial
-from sim.planning.intervals.search import Evaluation, IntervalSearch, blame, busiest_groups, has_room
+from sim.planning.intervals.search import (
+    Evaluation,
+    IntervalSearch,
+    blame,
+    busiest_groups,
+    has_room,
+    interval_setup,
+)
 from sim.planning.intervals.search import add_positions as add_positions
 from sim.planning.intervals.targets import INTERVAL_CHANNEL_METRICS as INTERVAL_CHANNEL_METRICS
 from sim.planning.intervals.targets import INTERVAL_GROUP_METRICS as INTERVAL_GROUP_METRICS
@@ -86,7 +93,7 @@ from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgemen
 from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
 from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
-from sim.planning.search import Knob, Vector, kept_warning, search_setup, targeted_groups, unstaffed_warnings
+from sim.planning.search import Knob, Vector, kept_warning, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
@@ -200,16 +207,9 @@ def optimize_intervals(
         ValueError: a bad target, group, start, `replications` or `max_agents`.
         ScenarioError: the scenario cannot be loaded.
     """
-    scenario, parsed, n, base_seed = search_setup(
-        scenario_or_experiment, targets, replications, seed, max_agents, confident
+    scenario, parsed, n, base_seed, names, kept = interval_setup(
+        scenario_or_experiment, targets, groups, table_groups, replications, seed, max_agents, confident
     )
-    names = table_groups(scenario, groups)
-    kept: list[str] = []
-    if groups is None:
-        names, kept = targeted_groups(scenario, parsed, names)
-        if not names and kept:
-            raise ValueError(kept_warning(scenario, kept).replace("kept as written", "nothing to search"))
-    check_interval_targets(parsed, scenario, names)
     grid = table_grid(scenario)
     first = (
         interval_start(scenario, parsed, names, grid, max_agents)
@@ -307,7 +307,8 @@ def optimize_intervals(
         if all(v <= k.low for v, k in zip(x, knobs, strict=True)):
             note = "every target met in every interval with no agents in the searched groups"
 
-    tables = {g: [x[where[g, k]] for k in range(grid.n_knobs)] for g in names}
+    slots = {g: [where[g, k] for k in range(grid.n_knobs)] for g in names}
+    tables = {g: [x[j] for j in js] for g, js in slots.items()}
     result = current.result
     overall = tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed)
     labels = tuple(grid.label(k) for k in range(grid.n_knobs))
@@ -333,15 +334,7 @@ def optimize_intervals(
             *unstaffed_warnings(result.scenario),
         ),
         confident=confident,
-        trials=tuple(
-            IntervalTrial(
-                {g: [e.vector[where[g, k]] for k in range(grid.n_knobs)] for g in names},
-                e.judgements,
-                e.all_met,
-                e.shortfall,
-            )
-            for e in search.cache.values()
-        ),
+        trials=search.trials(slots),
     )
 
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.config.schema import Scenario
+from sim.config.variants import Experiment
 from sim.planning.intervals.grid import Grid, scheduled
-from sim.planning.intervals.targets import IntervalJudgement, interval_values, judge
-from sim.planning.search import Knob, SearchBase, Vector
+from sim.planning.intervals.plan import IntervalTrial
+from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, interval_values, judge
+from sim.planning.search import Knob, SearchBase, Vector, search_setup, searched_groups
 from sim.planning.targets import Target
 from sim.results import RunResult
 
@@ -89,6 +93,54 @@ class IntervalSearch(SearchBase[Evaluation]):
             judge(result.outputs, t, self.grid, self.threads, on_duty, self.confident) for t in self.targets
         )
         return Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
+
+    def trials(self, slots: Mapping[str, Sequence[int]]) -> tuple[IntervalTrial, ...]:
+        """Every staffing simulated, in order; group g's counts are the vector at `slots[g]`."""
+        return tuple(
+            IntervalTrial(
+                {g: [e.vector[j] for j in js] for g, js in slots.items()},
+                e.judgements,
+                e.all_met,
+                e.shortfall,
+            )
+            for e in self.cache.values()
+        )
+
+
+def interval_setup(
+    source: str | Path | dict[str, Any] | Scenario | Experiment,
+    targets: Iterable[str | Target],
+    groups: Sequence[str] | None,
+    candidates: Callable[[Scenario, Sequence[str] | None], list[str]],
+    replications: int | None,
+    seed: int | None,
+    max_agents: int,
+    confident: bool,
+) -> tuple[Scenario, list[Target], int, int, list[str], list[str]]:
+    """What a per-interval search starts from, checked (`search_setup`, then its groups).
+
+    Args:
+        source: the scenario or experiment.
+        targets: the targets, as given.
+        groups: the groups the user named, or None for the default.
+        candidates: the groups that may be sized, given the scenario and `groups`.
+        replications: per staffing, or None for the scenario's.
+        seed: base seed, or None for the scenario's.
+        max_agents: the search's cap (checked).
+        confident: whether targets are judged by their 95 % CI.
+
+    Returns:
+        The scenario, the parsed targets, replications, base seed, the groups searched and
+        the groups kept as written.
+
+    Raises:
+        ValueError: a bad target, group, `replications` or `max_agents`.
+        ScenarioError: the scenario cannot be loaded.
+    """
+    scenario, parsed, n, base_seed = search_setup(source, targets, replications, seed, max_agents, confident)
+    names, kept = searched_groups(scenario, parsed, groups, candidates(scenario, groups))
+    check_interval_targets(parsed, scenario, names)
+    return scenario, parsed, n, base_seed, names, kept
 
 
 def has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
