@@ -164,3 +164,90 @@ def plan_chart(plan: Mapping[str, Any], current: Mapping[str, int | None]) -> Fi
     ax.set_title("Staffing plan: " + ("every target met" if plan["met"] else "not every target met"))
     ax.legend(fontsize=8)
     return fig
+
+
+def _targets_met(plan: Mapping[str, Any]) -> str:
+    """Each target of a per-interval or shift plan: met in every interval, or the intervals missed."""
+    rows = [
+        '<table class="diff"><tr><th>target</th><th>whole run [95 % CI]</th><th>met in every interval</th></tr>'
+    ]
+    for t in plan["targets"]:
+        metric = t["target"].split(".", 1)[-1].split("<")[0].split(">")[0].strip()
+        missed = ", ".join(t["missed_intervals"])
+        rows.append(
+            f"<tr><td>{html.escape(t['target'])}</td><td>{number(metric, t['overall'].get('mean'))} "
+            f"{_ci(metric, t['overall']).removeprefix('95 % CI ')}</td>"
+            f"<td>{'yes' if t['met'] else html.escape('no: ' + missed)}</td></tr>"
+        )
+    rows.append("</table>")
+    notes = [plan["note"]] if plan.get("note") else []
+    notes += list(plan.get("warnings", []))
+    rows += [f"<p>{html.escape(str(n))}</p>" for n in notes]
+    return "".join(rows)
+
+
+def interval_table(plan: Mapping[str, Any]) -> str:
+    """A per-interval plan (`optimize --per-interval --json`): agents per interval and group; targets.
+
+    Each count's cell has ``data-plan="GROUP@INTERVAL"``.
+    """
+    groups = list(plan["tables"])
+    head = "".join(f"<th>{html.escape(g)} (start)</th><th>{html.escape(g)} plan</th>" for g in groups)
+    rows = [f'<table class="diff plan-intervals"><tr><th>interval</th>{head}</tr>']
+    for k, label in enumerate(plan["labels"]):
+        cells = "".join(
+            f"<td>{plan['start'][g][k]}</td>"
+            f'<td data-plan="{html.escape(f"{g}@{label}")}" data-value="{plan["tables"][g][k]}">'
+            f"{plan['tables'][g][k]}</td>"
+            for g in groups
+        )
+        rows.append(f"<tr><td>{html.escape(label)}</td>{cells}</tr>")
+    hours = "".join(
+        f"<td>{number('', plan['start_agent_hours']) if i == 0 else ''}</td><td>{number('', plan['agent_hours'][g])}</td>"
+        for i, g in enumerate(groups)
+    )
+    rows.append(f"<tr><td>agent-hours</td>{hours}</tr></table>")
+    return CARD_STYLE + "".join(rows) + _targets_met(plan)
+
+
+def shift_table(plan: Mapping[str, Any]) -> str:
+    """A shift plan (`optimize --shifts --json`): agents on each shift of each group; targets.
+
+    Each count's cell has ``data-plan="GROUP#K"`` (K: the shift's place in the group, from 0).
+    """
+    rows = [
+        '<table class="diff plan-shifts"><tr><th>group</th><th>shift</th><th>start</th><th>plan</th>'
+        "<th>paid hours each</th></tr>"
+    ]
+    for group, shifts in plan["groups"].items():
+        for k, s in enumerate(shifts):
+            rows.append(
+                f"<tr><td>{html.escape(group)}</td><td>{html.escape(s['shift'])}</td><td>{s['start']}</td>"
+                f'<td data-plan="{html.escape(f"{group}#{k}")}" data-value="{s["count"]}">{s["count"]}</td>'
+                f"<td>{number('', s['paid_hours_each'])}</td></tr>"
+            )
+    rows.append(
+        f"<tr><td>agent-hours</td><td></td><td>{number('', plan['start_agent_hours'])}</td>"
+        f"<td>{number('', plan['total_agent_hours'])}</td><td></td></tr></table>"
+    )
+    return CARD_STYLE + "".join(rows) + _targets_met(plan)
+
+
+def shift_chart(plan: Mapping[str, Any]) -> Figure:
+    """Bars per shift: agents at the Erlang start (greedy cover) and in the plan."""
+    fig = Figure(figsize=(6.0, 3.0), layout="constrained")
+    ax = fig.subplots()
+    names = [f"{g}\n{s['shift']}" for g, shifts in plan["groups"].items() for s in shifts]
+    start = [s["start"] for shifts in plan["groups"].values() for s in shifts]
+    counts = [s["count"] for shifts in plan["groups"].values() for s in shifts]
+    width = 0.4
+    for i, (label, values, colour) in enumerate((("start", start, "#8fb3d9"), ("plan", counts, "#1f5fa8"))):
+        bars = ax.bar(
+            [j + (i - 0.5) * width for j in range(len(names))], values, width, label=label, color=colour
+        )
+        ax.bar_label(bars, fontsize=8)
+    ax.set_xticks(range(len(names)), names, fontsize=7)
+    ax.set_ylabel("agents")
+    ax.set_title("Shift plan: " + ("every target met" if plan["met"] else "not every target met"))
+    ax.legend(fontsize=8)
+    return fig

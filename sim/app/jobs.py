@@ -121,19 +121,32 @@ def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
 
 def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """The optimiser: the plan's `optimize --json` object and a chart of the plan."""
+    """The optimiser in its mode: the plan's `optimize --json` object and a chart of the plan.
+
+    ``payload["mode"]`` is ``"headcount"`` (default), ``"intervals"`` or ``"shifts"``, as
+    `sim.optimize` takes it; the result repeats it.
+    """
     import sim
-    from sim.app.charts import plan_chart
+    from sim.app.charts import plan_chart, shift_chart
+    from sim.report.plots import staffing_plan
 
     step, grow = counting(progress)
-
+    mode = payload.get("mode", "headcount")
     settings = sim.OptimizeSettings(
         groups=tuple(payload["groups"]) or None, replications=payload["replications"], seed=payload["seed"]
     )
-    plan = sim.optimize(payload["data"], payload["targets"], settings=settings, progress=step, on_total=grow)
+    plan = sim.optimize(
+        payload["data"], payload["targets"], mode=mode, settings=settings, progress=step, on_total=grow
+    )
     found = plan.to_dict()
-    current = {g: payload["data"]["agents"][g].get("count") for g in found["agents"]}
-    return {"plan": found, "chart": _png(plan_chart(found, current))}
+    if isinstance(plan, sim.IntervalPlan):
+        chart = staffing_plan(plan)
+    elif isinstance(plan, sim.ShiftPlan):
+        chart = shift_chart(found)
+    else:
+        current = {g: payload["data"]["agents"][g].get("count") for g in found["agents"]}
+        chart = plan_chart(found, current)
+    return {"mode": mode, "plan": found, "chart": _png(chart)}
 
 
 TASKS: dict[str, Callable[[dict[str, Any], Progress], dict[str, Any]]] = {

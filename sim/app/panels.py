@@ -6,7 +6,8 @@
 - **Move vs hire**: k agents moved from group A to group B against k hired into B, both
   paired with today's staffing on common random numbers (`sim.compare` with two
   variants): the paired differences and their CIs for every channel and for the cost.
-- **Optimise**: targets in, the fewest agents per group out (`sim.optimize`), as a table
+- **Optimise**: targets in, the fewest agents out (`sim.optimize`): per group (head count),
+  per group and interval of the day (per interval) or on each shift (per shift), as a table
   and a chart.
 """
 
@@ -21,6 +22,7 @@ from sim.app import charts
 from sim.app.controls import Task, error_html
 from sim.app.draft import Draft
 from sim.app.jobs import Job
+from sim.planning.intervals.optimize import EXPECTED_STAFFINGS
 
 if TYPE_CHECKING:
     from sim.app.page import Planner
@@ -154,8 +156,12 @@ class WhatIfPanel:
         self.table.object = charts.diff_table(result["table"])
 
 
+OPT_MODES = {"head count": "headcount", "per interval": "intervals", "per shift": "shifts"}
+"""The optimiser's modes as the page names them → `sim.optimize`'s ``mode``."""
+
+
 class OptimisePanel:
-    """Targets in, the fewest agents per group out."""
+    """Targets in, the fewest agents out: per group, per group and interval, or per shift."""
 
     def __init__(self, planner: Planner) -> None:
         self.planner = planner
@@ -166,8 +172,14 @@ class OptimisePanel:
             width=420,
             css_classes=["opt-targets"],
         )
+        self.mode = pn.widgets.RadioButtonGroup(
+            label="Plan", options=OPT_MODES, value="headcount", css_classes=["opt-mode"]
+        )
         self.groups = pn.widgets.MultiChoice(
-            label="Groups the plan may change", options=[], width=420, css_classes=["opt-groups"]
+            label="Groups the plan may change (per shift: every group on shifts)",
+            options=[],
+            width=420,
+            css_classes=["opt-groups"],
         )
         self.replications = _int_input("Replications", 3, "opt-reps", start=1)
         self.seed = _int_input("Seed", 0, "opt-seed")
@@ -176,7 +188,10 @@ class OptimisePanel:
         self.task = Task("Optimise", self.start, self.finish, planner.watch)
         self.view = pn.Column(
             "The fewest agents per group that meet every target, searched by simulation from the "
-            "Erlang C/A start, as `staffsim optimize` does.",
+            "Erlang C/A start, as `staffsim optimize` does: one count per group (head count), a count "
+            "per group in every interval of the day (per interval, `--per-interval`), or the count on "
+            "each shift of the groups on shifts (per shift, `--shifts`).",
+            self.mode,
             self.targets,
             self.groups,
             pn.Row(self.replications, self.seed),
@@ -205,17 +220,21 @@ class OptimisePanel:
             self.task.status.object = error_html("give at least one target, e.g. phone.service_level>=0.8")
             return None
         n = int(self.replications.value or 0)
-        staffings = 2 + 3 * max(
-            1, len(self.groups.value)
-        )  # as `staffsim optimize` counts a head-count search
-        refused = p.budget([scenario] * staffings, n, "none")
+        mode = str(self.mode.value)
+        groups = [] if mode == "shifts" else list(self.groups.value)
+        if mode == "headcount":  # as `staffsim optimize` counts each kind of search
+            staffings, records = 2 + 3 * max(1, len(groups)), "none"
+        else:
+            staffings, records = EXPECTED_STAFFINGS, "summary"
+        refused = p.budget([scenario] * staffings, n, records)
         if refused:
             self.task.status.object = error_html(f"{p.draft.source}: {refused}")
             return None
         payload = {
             "data": p.draft.data,
             "targets": targets,
-            "groups": list(self.groups.value),
+            "mode": mode,
+            "groups": groups,
             "replications": n,
             "seed": int(self.seed.value or 0),
         }
@@ -224,6 +243,12 @@ class OptimisePanel:
     def finish(self, result: dict[str, Any]) -> None:
         """Show the plan as a table and a chart."""
         plan = result["plan"]
-        current = {g: self.planner.draft.data["agents"][g].get("count") for g in plan["agents"]}
-        self.table.object = charts.plan_table(plan, current)
-        self.chart.objects = [pn.pane.PNG(result["chart"], width=640)]
+        mode = result.get("mode", "headcount")
+        if mode == "intervals":
+            self.table.object = charts.interval_table(plan)
+        elif mode == "shifts":
+            self.table.object = charts.shift_table(plan)
+        else:
+            current = {g: self.planner.draft.data["agents"][g].get("count") for g in plan["agents"]}
+            self.table.object = charts.plan_table(plan, current)
+        self.chart.objects = [pn.pane.PNG(result["chart"], width=760 if mode == "intervals" else 640)]

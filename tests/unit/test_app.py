@@ -159,3 +159,98 @@ def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invali
     count.widget.value = -1
     assert run.disabled and "agents.team.count" in count.error.object
     assert "invalid scenario examples/empirical_handle.yaml" in planner.problems.object
+
+
+SMALL: dict[str, Any] = {
+    "name": "small-day",
+    "seed": 4,
+    "horizon_hours": 2,
+    "interval_min": 30,
+    "channels": {
+        "phone": {
+            "arrivals": {"rate_per_hour": 120},
+            "handle_time": {"dist": "exponential", "mean_s": 60},
+            "target": {"answer_within_s": 20},
+        },
+        "email": {
+            "arrivals": {"rate_per_hour": 30},
+            "handle_time": {"dist": "exponential", "mean_min": 4},
+            "target": {"answer_within_min": 30},
+        },
+    },
+    "agents": {
+        "phone_team": {"count": 3, "skills": ["phone"]},
+        "email_team": {
+            "skills": ["email"],
+            "shifts": [
+                {"start": "00:00", "end": "01:00", "count": 1},
+                {"start": "01:00", "end": "02:00", "count": 1},
+            ],
+        },
+    },
+}
+"""Two hours at half-hour intervals: a phone team with a head count, an email team on two shifts."""
+
+
+def _panel_plan(tmp_path: Path, data: dict[str, Any], mode: str, targets: str, groups: list[str]) -> Any:
+    """The optimiser panel's answer in `mode`: (the job's last event, the panel)."""
+    from sim.app.page import Planner
+
+    path = tmp_path / f"{data['name']}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    planner = Planner(str(path))
+    panel = planner.opt_panel
+    panel.mode.value = mode
+    panel.targets.value = targets
+    panel.groups.value = groups
+    panel.replications.value = 2
+    panel.seed.value = 7
+    job = panel.start()
+    assert job is not None, panel.task.status.object
+    event = _finish(job)[-1]
+    if event.kind == "done":
+        panel.finish(event.result)
+    return event, panel
+
+
+def _cells(table: str) -> dict[str, int]:
+    import re
+
+    return {k: int(v) for k, v in re.findall(r'data-plan="([^"]*)" data-value="([^"]*)"', table)}
+
+
+def test_optimise_panel_per_interval_and_per_shift_plans_are_the_apis(tmp_path: Path) -> None:
+    settings = sim.OptimizeSettings(groups=("phone_team",), replications=2, seed=7)
+    event, panel = _panel_plan(tmp_path, SMALL, "intervals", "phone.service_level>=0.8", ["phone_team"])
+    assert event.kind == "done", event.message
+    plan = sim.optimize(SMALL, ["phone.service_level>=0.8"], mode="intervals", settings=settings)
+    assert isinstance(plan, sim.IntervalPlan)
+    expected = {
+        f"phone_team@{label}": n for label, n in zip(plan.labels, plan.tables["phone_team"], strict=True)
+    }
+    assert len(expected) == 4 and _cells(panel.table.object) == expected
+    assert len(panel.chart.objects) == 1
+
+    event, panel = _panel_plan(tmp_path, SMALL, "shifts", "email.service_level>=0.9", ["phone_team"])
+    assert event.kind == "done", event.message
+    shifts = sim.optimize(
+        SMALL,
+        ["email.service_level>=0.9"],
+        mode="shifts",
+        settings=sim.OptimizeSettings(replications=2, seed=7),
+    )
+    assert isinstance(shifts, sim.ShiftPlan)
+    assert _cells(panel.table.object) == {
+        f"email_team#{k}": n for k, n in enumerate(shifts.counts["email_team"])
+    }
+    assert len(panel.chart.objects) == 1
+
+
+def test_optimise_panel_refuses_shifts_without_shifts_with_the_apis_message(tmp_path: Path) -> None:
+    data = {**SMALL, "name": "no-shifts", "agents": {"phone_team": SMALL["agents"]["phone_team"]}}
+    data["channels"] = {"phone": SMALL["channels"]["phone"]}
+    event, panel = _panel_plan(tmp_path, data, "shifts", "phone.service_level>=0.8", [])
+    with pytest.raises(ValueError) as err:
+        sim.optimize(data, ["phone.service_level>=0.8"], mode="shifts")
+    assert event.kind == "error" and event.message == str(err.value)
+    assert "no agent group works shifts" in event.message and panel.table.object == ""
