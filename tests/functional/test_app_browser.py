@@ -334,4 +334,7 @@ def test_optimise_matches_cli(browser: Any, app_url: str, tmp_path: Path) -> Non
     assert int(plan.get_attribute("data-value")) == cli["agents"]["team"]
     assert cli["agents"]["team"] != 7  # the file has 7 agents: the plan is the search's, not today's
     assert page.locator(".opt-table ~ div img, img").count() >= 1  # the chart
+    page.locator(".opt-mode button", has_text="per shift").click()  # the file has no shifts
+    page.locator(".do-optimise button").click()
+    page.locator(".error", has_text="no agent group works shifts").wait_for()
     page.close()
