@@ -151,10 +151,12 @@ class RunResult(SavesItself):
         return pd.DataFrame(rows, columns=["replication", "scope", "name", "metric", "value"])
 
     def intervals(self) -> pd.DataFrame:
-        """Per replication, channel and interval: counts, service level, ASA, queue, agents.
+        """Per replication, channel and interval: counts, service level, ASA, queue, sentiment.
 
-        Contacts are attributed to the interval in which they arrived; queue length and busy
-        agents and agents on duty (all groups) are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
+        Contacts are attributed to the interval in which they arrived; queue length and public
+        sentiment are time averages over the interval. The rows carry channel figures only:
+        agents busy and on duty per group and interval are in `group_intervals()`. Needs
+        records ``"summary"`` or ``"full"``.
         """
         import pandas as pd
 
@@ -171,8 +173,6 @@ class RunResult(SavesItself):
             widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
             widths = np.where(widths > 0, widths, np.nan)
             queue = levels.queue / widths[:, None]
-            busy = (levels.busy / widths[:, None]).sum(axis=1)
-            on_duty = (levels.on_duty / widths[:, None]).sum(axis=1)
             sentiment = 100.0 * (levels.sentiment / widths)
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
@@ -193,8 +193,6 @@ class RunResult(SavesItself):
                             "p_wait": ratios["p_wait"][i],
                             "asa_s": ratios["asa_s"][i],
                             "queue_length": queue[:, i],
-                            "busy_agents": busy,
-                            "on_duty": on_duty,
                             "public_sentiment": sentiment,
                         }
                     )
@@ -206,9 +204,10 @@ class RunResult(SavesItself):
 
         `busy_agents` and `on_duty` are time averages over the interval (as the group
         metrics of the same names are over the run); `occupancy` is busy ÷ on duty in the
-        interval (NaN where no agent of the group was on duty). Unlike the all-group
-        `busy_agents` and `on_duty` of `intervals()`, these can be summed over groups
-        without counting anyone twice. Needs records ``"summary"`` or ``"full"``.
+        interval (NaN where no agent of the group was on duty). There is no all-group row:
+        every agent belongs to exactly one group, so summing `busy_agents` or `on_duty` over
+        the groups of an interval gives the all-group figure, and busy ÷ on duty of those
+        sums its occupancy. Needs records ``"summary"`` or ``"full"``.
         """
         import pandas as pd
 
