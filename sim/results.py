@@ -202,8 +202,9 @@ class RunResult(SavesItself):
     def group_intervals(self) -> pd.DataFrame:
         """Per replication, agent group and interval: agents busy, agents on duty, occupancy.
 
-        `busy_agents` and `on_duty` are time averages over the interval (as the group
-        metrics of the same names are over the run); `occupancy` is busy ÷ on duty in the
+        `busy_agents` and `on_duty` are time averages over the interval, in agents (one
+        holding several written conversations counts once), as the group metrics of the
+        same names are over the run; `occupancy` is busy ÷ on duty in the
         interval (NaN where no agent of the group was on duty). There is no all-group row:
         every agent belongs to exactly one group, so summing `busy_agents` or `on_duty` over
         the groups of an interval gives the all-group figure, and busy ÷ on duty of those
@@ -224,6 +225,8 @@ class RunResult(SavesItself):
             with np.errstate(invalid="ignore", divide="ignore"):
                 occupancy = np.where(levels.on_duty > 0, levels.busy / levels.on_duty, np.nan)
             for j, g in enumerate(iv["groups"]):
+                spec = self.scenario.agents[g].concurrency
+                agents = widths * (1 if spec is None else spec.threads)  # levels are in conversation slots
                 frames.append(
                     pd.DataFrame(
                         {
@@ -231,8 +234,8 @@ class RunResult(SavesItself):
                             "group": g,
                             "interval": np.arange(n_iv),
                             "start_s": starts,
-                            "busy_agents": levels.busy[:, j] / widths,
-                            "on_duty": levels.on_duty[:, j] / widths,
+                            "busy_agents": levels.busy[:, j] / agents,
+                            "on_duty": levels.on_duty[:, j] / agents,
                             "occupancy": occupancy[:, j],
                         }
                     )
