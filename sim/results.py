@@ -151,10 +151,12 @@ class RunResult(SavesItself):
         return pd.DataFrame(rows, columns=["replication", "scope", "name", "metric", "value"])
 
     def intervals(self) -> pd.DataFrame:
-        """Per replication, channel and interval: counts, service level, ASA, queue, agents.
+        """Per replication, channel and interval: counts, service level, ASA, queue, sentiment.
 
-        Contacts are attributed to the interval in which they arrived; queue length and busy
-        agents and agents on duty (all groups) are time averages over the interval. Needs records ``"summary"`` or ``"full"``.
+        Contacts are attributed to the interval in which they arrived; queue length and public
+        sentiment are time averages over the interval. The rows carry channel figures only:
+        agents busy and on duty per group and interval are in `group_intervals()`. Needs
+        records ``"summary"`` or ``"full"``.
         """
         import pandas as pd
 
@@ -171,8 +173,6 @@ class RunResult(SavesItself):
             widths = np.diff(np.minimum(np.append(starts, self.scenario.horizon_s), self.scenario.horizon_s))
             widths = np.where(widths > 0, widths, np.nan)
             queue = levels.queue / widths[:, None]
-            busy = (levels.busy / widths[:, None]).sum(axis=1)
-            on_duty = (levels.on_duty / widths[:, None]).sum(axis=1)
             sentiment = 100.0 * (levels.sentiment / widths)
             tallies = {
                 k: np.asarray(v, dtype=np.float64).reshape(len(names), n_iv) for k, v in iv["tallies"].items()
@@ -193,8 +193,6 @@ class RunResult(SavesItself):
                             "p_wait": ratios["p_wait"][i],
                             "asa_s": ratios["asa_s"][i],
                             "queue_length": queue[:, i],
-                            "busy_agents": busy,
-                            "on_duty": on_duty,
                             "public_sentiment": sentiment,
                         }
                     )
@@ -204,11 +202,13 @@ class RunResult(SavesItself):
     def group_intervals(self) -> pd.DataFrame:
         """Per replication, agent group and interval: agents busy, agents on duty, occupancy.
 
-        `busy_agents` and `on_duty` are time averages over the interval (as the group
-        metrics of the same names are over the run); `occupancy` is busy ÷ on duty in the
-        interval (NaN where no agent of the group was on duty). Unlike the all-group
-        `busy_agents` and `on_duty` of `intervals()`, these can be summed over groups
-        without counting anyone twice. Needs records ``"summary"`` or ``"full"``.
+        `busy_agents` and `on_duty` are time averages over the interval, in agents (one
+        holding several written conversations counts once), as the group metrics of the
+        same names are over the run; `occupancy` is busy ÷ on duty in the
+        interval (NaN where no agent of the group was on duty). There is no all-group row:
+        every agent belongs to exactly one group, so summing `busy_agents` or `on_duty` over
+        the groups of an interval gives the all-group figure, and busy ÷ on duty of those
+        sums its occupancy. Needs records ``"summary"`` or ``"full"``.
         """
         import pandas as pd
 
@@ -225,6 +225,8 @@ class RunResult(SavesItself):
             with np.errstate(invalid="ignore", divide="ignore"):
                 occupancy = np.where(levels.on_duty > 0, levels.busy / levels.on_duty, np.nan)
             for j, g in enumerate(iv["groups"]):
+                spec = self.scenario.agents[g].concurrency
+                agents = widths * (1 if spec is None else spec.threads)  # levels are in conversation slots
                 frames.append(
                     pd.DataFrame(
                         {
@@ -232,8 +234,8 @@ class RunResult(SavesItself):
                             "group": g,
                             "interval": np.arange(n_iv),
                             "start_s": starts,
-                            "busy_agents": levels.busy[:, j] / widths,
-                            "on_duty": levels.on_duty[:, j] / widths,
+                            "busy_agents": levels.busy[:, j] / agents,
+                            "on_duty": levels.on_duty[:, j] / agents,
                             "occupancy": occupancy[:, j],
                         }
                     )

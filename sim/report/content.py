@@ -221,22 +221,22 @@ def _run(folder: Path, manifest: dict[str, Any], report: Report) -> None:
     groups = summary[summary["scope"] == "group"]
     if len(groups):
         report.tables.append(("Agent groups: mean [95% CI]", _estimates(groups, "name", "group")))
+    groups_path = folder / "group_intervals.csv"
+    by_group = _read_table(groups_path) if groups_path.is_file() else None
     intervals_path = folder / "intervals.csv"
     if intervals_path.is_file():
         intervals = _read_table(intervals_path)
         if len(intervals):
-            caption = "Queue length per channel and agents busy and on duty, by time of day"
-            _add(report, caption, plots.queue_and_busy_over_day(intervals))
+            agents = by_group if by_group is not None and len(by_group) else None
+            caption = "Queue length per channel and agents busy and on duty (all groups), by time of day"
+            _add(report, caption, plots.queue_and_busy_over_day(intervals, agents))
             caption = "Service level of the contacts arriving in each interval"
             _add(report, caption, plots.service_level_by_interval(intervals))
     else:
         report.notes.append("intervals.csv not found (records 'none'): no figures by interval.")
-    groups_path = folder / "group_intervals.csv"
-    if groups_path.is_file():
-        by_group = _read_table(groups_path)
-        if len(by_group):
-            caption = "Agents on duty, busy and occupancy per group, by time of day"
-            _add(report, caption, plots.groups_over_day(by_group))
+    if by_group is not None and len(by_group):
+        caption = "Agents on duty, busy and occupancy per group, by time of day"
+        _add(report, caption, plots.groups_over_day(by_group))
     contacts_path = folder / "contacts.parquet"
     if contacts_path.is_file():
         contacts = _read_table(contacts_path)

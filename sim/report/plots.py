@@ -148,18 +148,19 @@ def _interval_width(intervals: pd.DataFrame) -> float:
 
 
 @_literal_text
-def queue_and_busy_over_day(intervals: pd.DataFrame) -> Figure:
+def queue_and_busy_over_day(intervals: pd.DataFrame, group_intervals: pd.DataFrame | None = None) -> Figure:
     """Mean queue length per channel, and busy and on-duty agents, by time of day.
 
-    One panel per channel (time-average number waiting) and a last panel with busy agents
-    and agents on duty, summed over all groups as `RunResult.intervals()` gives them. Days
-    of a multi-day run are averaged within each replication; the band is the 95 % CI across
-    replications.
+    One panel per channel (time-average number waiting) and, given `group_intervals`, a last
+    panel with busy agents and agents on duty summed over all groups. Days of a multi-day run
+    are averaged within each replication; the band is the 95 % CI across replications.
 
     Args:
         intervals: the table of `RunResult.intervals()` (or `intervals.csv` of `run --out`):
-            columns `replication`, `channel`, `start_s`, `queue_length`, `busy_agents`,
-            `on_duty`.
+            columns `replication`, `channel`, `start_s`, `queue_length`.
+        group_intervals: the table of `RunResult.group_intervals()` (or `group_intervals.csv`):
+            columns `replication`, `group`, `start_s`, `busy_agents`, `on_duty`; without it
+            the agents panel is left out.
 
     Returns:
         The figure.
@@ -168,30 +169,40 @@ def queue_and_busy_over_day(intervals: pd.DataFrame) -> Figure:
     width = _interval_width(intervals)
     frame = intervals.assign(tod_s=intervals["start_s"].to_numpy(dtype=np.float64) % _DAY_S)
     per_rep = frame.groupby(["replication", "channel", "tod_s"], observed=True, sort=True)[
-        ["queue_length", "busy_agents", "on_duty"]
+        ["queue_length"]
     ].mean()
     per_rep = per_rep.reset_index()
     n_rep = frame["replication"].nunique()
-    fig, axes = _figure(len(channels) + 1, 1, 8.0, 1.9 * (len(channels) + 1) + 0.6, sharex=True)
-    for ax, ch in zip(axes[:-1, 0], channels, strict=True):
+    panels = len(channels) + (group_intervals is not None)
+    fig, axes = _figure(panels, 1, 8.0, 1.9 * panels + 0.6, sharex=True)
+    for ax, ch in zip(axes[: len(channels), 0], channels, strict=True):
         stats = _mean_ci(per_rep[per_rep["channel"].astype(str) == ch], ["tod_s"], "queue_length")
         x = _edges(stats["tod_s"].to_numpy(dtype=np.float64), width) / 3600.0
         _band(ax, x, stats, _colour(ch, channels), ch)
         ax.set_ylabel(f"{ch}\nwaiting")
         ax.set_ylim(bottom=0)
-    ax = axes[-1, 0]
-    first = per_rep[per_rep["channel"].astype(str) == channels[0]]
-    for column, colour, label in (("on_duty", "0.55", "on duty"), ("busy_agents", "tab:red", "busy")):
-        stats = _mean_ci(first, ["tod_s"], column)
-        x = _edges(stats["tod_s"].to_numpy(dtype=np.float64), width) / 3600.0
-        _band(ax, x, stats, colour, label)
-    ax.set_ylabel("agents\n(all groups)")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.set_xlabel("time of day (h)")
-    ax.set_xlim(0, 24)
-    ax.set_xticks(range(0, 25, 3))
-    fig.suptitle(f"Queue length and agents by time of day (mean of {n_rep} replications, 95% CI)")
+    if group_intervals is not None:
+        agents = (
+            group_intervals.groupby(["replication", "start_s"], sort=True)[["busy_agents", "on_duty"]]
+            .sum(min_count=1)
+            .reset_index()
+        )
+        agents["tod_s"] = agents["start_s"].to_numpy(dtype=np.float64) % _DAY_S
+        agents = agents.groupby(["replication", "tod_s"], sort=True)[["busy_agents", "on_duty"]].mean()
+        agents = agents.reset_index()
+        ax = axes[-1, 0]
+        for column, colour, label in (("on_duty", "0.55", "on duty"), ("busy_agents", "tab:red", "busy")):
+            stats = _mean_ci(agents, ["tod_s"], column)
+            x = _edges(stats["tod_s"].to_numpy(dtype=np.float64), width) / 3600.0
+            _band(ax, x, stats, colour, label)
+        ax.set_ylabel("agents\n(all groups)")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper left", fontsize="small")
+    axes[-1, 0].set_xlabel("time of day (h)")
+    axes[-1, 0].set_xlim(0, 24)
+    axes[-1, 0].set_xticks(range(0, 25, 3))
+    what = "Queue length and agents" if group_intervals is not None else "Queue length"
+    fig.suptitle(f"{what} by time of day (mean of {n_rep} replications, 95% CI)")
     return fig
 
 

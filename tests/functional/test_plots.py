@@ -100,7 +100,7 @@ def _run_figures(scenario: Scenario) -> list[Figure]:
     intervals, contacts = result.intervals(), result.contacts()
     targets = {ch: scenario.target_s(ch) for ch in scenario.channels}
     return [
-        plots.queue_and_busy_over_day(intervals),
+        plots.queue_and_busy_over_day(intervals, result.group_intervals()),
         plots.service_level_by_interval(intervals, goal=0.8),
         plots.wait_cdf(contacts, targets),
     ]
@@ -137,6 +137,7 @@ def test_figures_survive_channels_without_contacts() -> None:
     result = sim.run(scenario, replications=1, records="full")
     assert len(result.contacts()) == 0
     _rendered(plots.queue_and_busy_over_day(result.intervals()))
+    _rendered(plots.queue_and_busy_over_day(result.intervals(), result.group_intervals()))
     _rendered(plots.service_level_by_interval(result.intervals()))
     _rendered(plots.wait_cdf(result.contacts(), {"phone": 20.0}))
 

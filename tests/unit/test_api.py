@@ -107,8 +107,31 @@ def test_intervals_add_up_to_the_totals() -> None:
         out = result.outputs[r].channels["phone"]
         assert rows.offered.sum() == out["offered"]
         assert rows.answered.sum() == out["answered"]
-        busy = rows.busy_agents.mean()
-        assert busy == pytest.approx(result.outputs[r].groups["overall"]["busy_agents"], rel=1e-9)
+    assert not {"busy_agents", "on_duty", "occupancy"} & set(intervals.columns)  # agents: group_intervals()
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_group_intervals_sum_over_groups_to_the_overall_agents(threads: int) -> None:
+    """Busy and on-duty agents summed over the groups of each interval, averaged over the
+    (equal, no warm-up) intervals, give the run's all-group figures, in agents (not
+    conversation slots) when agents hold several conversations; one row per group."""
+    data = mmc(horizon_hours=3, warmup_hours=0, interval_min=15)
+    data["channels"]["email"] = {**data["channels"]["phone"], "arrivals": {"rate_per_hour": 60}}
+    data["agents"] = {
+        "team": {**data["agents"]["team"], "count": 8},
+        "chat": {"count": 2, "skills": ["email"], "concurrency": {"threads": threads, "stretch": 1.0}},
+    }
+    scenario = sim.load_scenario(data)
+    result = sim.run(scenario, replications=2)
+    frame = result.group_intervals()
+    assert len(frame) == 2 * 12 * 2
+    chat = frame[frame["group"] == "chat"]
+    assert chat["on_duty"].max() == pytest.approx(2.0)  # two agents, whatever their threads
+    totals = frame.groupby(["replication", "interval"])[["busy_agents", "on_duty"]].sum()
+    for r in (0, 1):
+        overall = result.outputs[r].groups["overall"]
+        for column in ("busy_agents", "on_duty"):
+            assert totals.loc[r, column].mean() == pytest.approx(overall[column], rel=1e-9)
 
 
 def test_atomic_dir_leaves_nothing_on_failure(tmp_path: Path) -> None:
