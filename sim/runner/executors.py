@@ -197,6 +197,7 @@ class DaskExecutor:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                silence_logs=logging.ERROR,  # Dask's own warnings (a worker restarted) are not the user's
             )
             self.client = Client(self._cluster)
         else:

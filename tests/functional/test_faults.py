@@ -370,6 +370,29 @@ def test_dask_local_workers_die_with_a_parent_killed_by_sigkill(scenario_file: P
     assert not alive, f"Dask workers outlived their parent: {alive}"
 
 
+@pytest.mark.slow
+def test_sigterm_to_a_dask_local_sweep_prints_only_the_resume_line(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    """SIGTERM once a replication is stored: exit 143 and one line; Dask's own warnings stay quiet."""
+    out = tmp_path / "dask-term"
+    proc = subprocess.Popen(
+        sweep_cmd(scenario_file, out, "--dask", "local", "-j", "2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: tasks_done(out) >= 1, timeout=120)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("staffsim: terminated;") and "--resume" in lines[0], stderr
+
+
 # --- the pool executor, in-process -------------------------------------------------------
 
 
