@@ -197,6 +197,11 @@ class DaskExecutor:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                # its HTTP server (health checks) on any free loopback port, not 8787 with a warning
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                # Dask's own log (a worker restarted, keys forgotten on shutdown) is not the user's:
+                # lost work is rerun, and a task's error reaches the caller through its future
+                silence_logs=logging.CRITICAL,
             )
             self.client = Client(self._cluster)
         else:

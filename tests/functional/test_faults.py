@@ -300,6 +300,99 @@ def test_workers_die_with_a_parent_killed_by_sigkill(scenario_file: Path, tmp_pa
     assert not alive, f"workers outlived their parent: {alive}"
 
 
+@pytest.mark.slow
+def test_killed_worker_during_run_leaves_one_line_and_no_traceback(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    """SIGKILL one worker of `run -j 2` once it reports `simulating`: stderr is the one warning line.
+
+    Nothing else reaches the user: no traceback and no `KeyError` from the dead worker, the
+    pool or multiprocessing's resource tracker; the run finishes and writes its results.
+    """
+    out = tmp_path / "run-killed"
+    ready, env = ready_file(tmp_path)
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "run",
+        str(scenario_file),
+        "-n",
+        "30",
+        "-j",
+        "2",
+        "--out",
+        str(out),
+        "-q",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        wait_stage(ready, "simulating", proc)
+        wait_for(lambda: len(worker_pids(proc.pid)) == 2)
+        os.kill(worker_pids(proc.pid)[0], signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "KeyError" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("a worker process died; rerunning"), stderr
+    assert "30 replications" in stdout and out.is_dir()
+
+
+def dask_workers(parent: int) -> list[psutil.Process]:
+    """The worker processes a `--dask local` command started (spawned, so not a copy of it)."""
+    return [
+        c for c in psutil.Process(parent).children(recursive=True) if "spawn_main" in " ".join(c.cmdline())
+    ]
+
+
+@pytest.mark.slow
+def test_dask_local_workers_die_with_a_parent_killed_by_sigkill(scenario_file: Path, tmp_path: Path) -> None:
+    """SIGKILL to the parent of a `--dask local` sweep once a replication is stored: no worker after 5 s."""
+    out = tmp_path / "dask-orphans"
+    proc = subprocess.Popen(
+        sweep_cmd(scenario_file, out, "--dask", "local", "-j", "2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: tasks_done(out) >= 1, timeout=120)  # workers exist and have run a task
+        workers = dask_workers(proc.pid)
+        proc.kill()
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert workers, "the local cluster should have worker processes"
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    for p in alive:
+        p.kill()
+    assert not alive, f"Dask workers outlived their parent: {alive}"
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_dask_local_sweep_prints_only_the_resume_line(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    """SIGTERM once a replication is stored: exit 143 and one line; Dask's own warnings stay quiet."""
+    out = tmp_path / "dask-term"
+    proc = subprocess.Popen(
+        sweep_cmd(scenario_file, out, "--dask", "local", "-j", "2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: tasks_done(out) >= 1, timeout=120)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("staffsim: terminated;") and "--resume" in lines[0], stderr
+
+
 # --- the pool executor, in-process -------------------------------------------------------
 
 
