@@ -9,8 +9,6 @@ fit never leaves a file that `staffsim run` would refuse.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from sim.calibrate.estimators import SIGNIFICANCE
 from sim.calibrate.fit import ASSUMED_HANDLE_MIN, ClassFit, Fit, days_text
 from sim.calibrate.staffing import MIN_WAITING_S
 from sim.config import load_scenario
+from sim.runner.atomic import replace_file
 
 
 def _num(value: float) -> str:
@@ -258,15 +257,5 @@ def render_scenario(fit: Fit, name: str | None = None) -> str:
 def write_scenario(fit: Fit, out: str | Path, name: str | None = None) -> str:
     """Render, check that it loads as a scenario, and write it atomically. Returns the text."""
     text = render_scenario(fit, name)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".yaml", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        load_scenario(tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    replace_file(Path(out), text, check=load_scenario, suffix=".yaml")
     return text

@@ -247,16 +247,11 @@ def plan_file(path: Path, source: Path, plan: AnyPlan) -> str:
 
 def write_plan(path: Path, source: Path, plan: AnyPlan) -> None:
     """Write `plan_file` atomically (a temporary file in the same folder, then a rename)."""
-    import os
-    import tempfile
+    from sim.runner.atomic import replace_file
 
     text = plan_file(path, source, plan)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        replace_file(path, text)
     except OSError as exc:
         fail(f"{path}: cannot write the plan: {exc.strerror or exc}")
 

@@ -15,8 +15,6 @@ not the back-test object, so this module never imports the calibration layer abo
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.report.html import Report, render_html
+from sim.runner.atomic import replace_file
 
 LABELS = {
     "abandon_rate": "abandonment",
@@ -159,15 +158,4 @@ def backtest_page(
 
 def write_page(path: str | Path, page: str) -> Path:
     """Write a page atomically (a temporary file beside it, then a rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return replace_file(Path(path), page)

@@ -18,14 +18,13 @@ import base64
 import datetime as _dt
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.report.content import Report, ReportError, build_report, detect_kind
+from sim.runner.atomic import replace_file
 
 __all__ = ["Report", "ReportError", "build_report", "detect_kind", "render_html", "write_report"]
 
@@ -117,14 +116,4 @@ def write_report(outdir: str | Path, output: str | Path | None = None) -> Path:
     report = build_report(folder)
     page = render_html(report, source=str(folder))
     target = Path(output) if output is not None else folder / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a report is for sharing
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return replace_file(target, page)

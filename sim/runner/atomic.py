@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,30 @@ def atomic_dir(dest: str | Path, overwrite: bool = False) -> Iterator[Path]:
         ) from None
 
 
-def replace_file(path: Path, text: str) -> None:
-    """Write `text` to `path` whole: into a temporary file beside it, then renamed over it."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def replace_file(
+    path: Path, text: str, *, check: Callable[[Path], object] | None = None, suffix: str = ".tmp"
+) -> Path:
+    """Write `text` to `path` whole: into a temporary file beside it, then renamed over it.
+
+    The temporary file has a name of its own (two writers never share it), is readable by
+    all as any written file is, and is removed if anything fails. `check(tmp)` runs before
+    the rename and may raise to leave `path` as it was; `suffix` is the temporary file's
+    ending (a check that reads it by its type may need one).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; results are for sharing
+        if check is not None:
+            check(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def write_json(path: Path, data: Any) -> None:
