@@ -335,8 +335,12 @@ def test_killed_worker_during_run_leaves_one_line_and_no_traceback(
         proc.kill()
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "KeyError" not in stderr, stderr
+    # The killed worker may already have finished its last task (the run then needs no rerun):
+    # whatever is said is the one warning line, never more.
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("a worker process died; rerunning"), stderr
+    assert len(lines) <= 1 and all(line.startswith("a worker process died; rerunning") for line in lines), (
+        stderr
+    )
     assert "30 replications" in stdout and out.is_dir()
 
 
