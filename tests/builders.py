@@ -54,3 +54,15 @@ def mmc(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(MMC)
     data.update(changes)
     return data
+
+
+BANK_LOG = ROOT / "data" / "anonymous_bank" / "anonymous_bank_feb1999_log_0201_0214.csv"
+"""The bank's real contact log, 1–14 February 1999 (see its README)."""
+
+
+def bank_log_extract(path: Path, days: tuple[str, ...] = ("1999-02-01", "1999-02-02")) -> int:
+    """Write the bank log's rows of the given calendar days (header kept) to `path`; return their number."""
+    lines = BANK_LOG.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = [line for line in lines[1:] if line.startswith(days)]
+    path.write_text(lines[0] + "".join(rows), encoding="utf-8")
+    return len(rows)

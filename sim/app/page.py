@@ -19,6 +19,7 @@ from sim.app.controls import Task, error_html
 from sim.app.draft import Check, Draft, KeyPath, over_budget, scenario_data, size
 from sim.app.forms import Field, scenario_forms
 from sim.app.jobs import Job
+from sim.app.logfit import LogUpload
 from sim.app.panels import OptimisePanel, RunPanel, WhatIfPanel
 from sim.config.yaml_lines import MAX_FILE_BYTES
 
@@ -68,6 +69,7 @@ class Planner:
         self.load_task = Task("Upload", self._start_upload, self._finish_upload, self.watch)
         self.load_task.button.visible = False
         self._pending_upload: tuple[str, bytes] | None = None
+        self.log_upload = LogUpload(self)
         self.run_panel = RunPanel(self)
         self.whatif_panel = WhatIfPanel(self)
         self.opt_panel = OptimisePanel(self)
@@ -109,6 +111,7 @@ class Planner:
             panel.reset(draft)
         self.report = None
         self.report_download.disabled = True
+        self.log_upload.summary.object = ""  # the fit's summary describes a fitted draft only
         self.recheck()
 
     def edit(self, path: KeyPath, value: Any) -> None:
@@ -127,7 +130,7 @@ class Planner:
             f.show(self.checked.at(f.path) + ([self.unparsed[f.path]] if f.path in self.unparsed else []))
         self.problems.object = error_html(self.checked.message) if not self.checked.ok else ""
         ready = self.checked.ok and not self.unparsed
-        for task in self.tasks()[1:]:
+        for task in (self.run_panel.task, self.whatif_panel.task, self.opt_panel.task):
             task.button.disabled = not ready or task.job is not None
 
     def _yaml_bytes(self) -> io.BytesIO:
@@ -168,7 +171,13 @@ class Planner:
 
     def tasks(self) -> list[Task]:
         """Every kind of job this page runs."""
-        return [self.load_task, self.run_panel.task, self.whatif_panel.task, self.opt_panel.task]
+        return [
+            self.load_task,
+            self.log_upload.task,
+            self.run_panel.task,
+            self.whatif_panel.task,
+            self.opt_panel.task,
+        ]
 
     def watch(self) -> None:
         """Poll the jobs every 200 ms while any runs."""
@@ -217,6 +226,7 @@ class Planner:
             self.upload,
             self.upload_note,
             self.load_task.view,
+            self.log_upload.view,
             self.yaml_download,
             self.report_download,
             width=360,
