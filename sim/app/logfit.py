@@ -77,7 +77,7 @@ class LogUpload:
         )  # fmt: skip
         self.days = pn.widgets.TextInput(
             label="Days", value="all", placeholder="all, weekdays, weekends, Sun,Mon,Tue,Wed,Thu",
-            width=220, css_classes=["log-days"],
+            width=200, css_classes=["log-days"],
         )  # fmt: skip
         self.columns = pn.widgets.TextAreaInput(
             label="Your column names (NAME=THEIRS, one per line)", value="", rows=2,
@@ -103,7 +103,7 @@ class LogUpload:
             self.columns,
             pn.Row(self.classes, self.staffing),
             self.tz,
-            self.task.view,
+            pn.Column(self.task.view, css_classes=["log-fit"]),
             self.summary,
         )
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.app.draft import Draft, scenario_data
-from tests.builders import ROOT
+from tests.builders import ROOT, small_day
 
 pytest.importorskip("panel")
 
@@ -161,35 +161,7 @@ def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invali
     assert "invalid scenario examples/empirical_handle.yaml" in planner.problems.object
 
 
-SMALL: dict[str, Any] = {
-    "name": "small-day",
-    "seed": 4,
-    "horizon_hours": 2,
-    "interval_min": 30,
-    "channels": {
-        "phone": {
-            "arrivals": {"rate_per_hour": 120},
-            "handle_time": {"dist": "exponential", "mean_s": 60},
-            "target": {"answer_within_s": 20},
-        },
-        "email": {
-            "arrivals": {"rate_per_hour": 30},
-            "handle_time": {"dist": "exponential", "mean_min": 4},
-            "target": {"answer_within_min": 30},
-        },
-    },
-    "agents": {
-        "phone_team": {"count": 3, "skills": ["phone"]},
-        "email_team": {
-            "skills": ["email"],
-            "shifts": [
-                {"start": "00:00", "end": "01:00", "count": 1},
-                {"start": "01:00", "end": "02:00", "count": 1},
-            ],
-        },
-    },
-}
-"""Two hours at half-hour intervals: a phone team with a head count, an email team on two shifts."""
+SMALL = small_day()
 
 
 def _panel_plan(tmp_path: Path, data: dict[str, Any], mode: str, targets: str, groups: list[str]) -> Any:
