@@ -73,6 +73,8 @@ class Planner:
         self.run_panel = RunPanel(self)
         self.whatif_panel = WhatIfPanel(self)
         self.opt_panel = OptimisePanel(self)
+        for task in self.panel_tasks():  # a run ends with its button usable only on a valid scenario
+            task.ready = self.runnable
         if scenario is not None:
             shipped = {str(Path(v).resolve()): k for k, v in self.shipped.items()}
             label = shipped.get(str(Path(scenario).resolve()))
@@ -129,9 +131,12 @@ class Planner:
         for f in self.fields:
             f.show(self.checked.at(f.path) + ([self.unparsed[f.path]] if f.path in self.unparsed else []))
         self.problems.object = error_html(self.checked.message) if not self.checked.ok else ""
-        ready = self.checked.ok and not self.unparsed
-        for task in (self.run_panel.task, self.whatif_panel.task, self.opt_panel.task):
-            task.button.disabled = not ready or task.job is not None
+        for task in self.panel_tasks():
+            task.button.disabled = not self.runnable() or task.job is not None
+
+    def runnable(self) -> bool:
+        """The draft is valid and every field holds a value: runs may start."""
+        return self.checked.ok and not self.unparsed
 
     def _yaml_bytes(self) -> io.BytesIO:
         name = str(self.draft.data.get("name") or "scenario")
@@ -171,13 +176,11 @@ class Planner:
 
     def tasks(self) -> list[Task]:
         """Every kind of job this page runs."""
-        return [
-            self.load_task,
-            self.log_upload.task,
-            self.run_panel.task,
-            self.whatif_panel.task,
-            self.opt_panel.task,
-        ]
+        return [self.load_task, self.log_upload.task, *self.panel_tasks()]
+
+    def panel_tasks(self) -> list[Task]:
+        """The jobs that work on the draft (run, move vs hire, optimise): only a valid draft starts them."""
+        return [self.run_panel.task, self.whatif_panel.task, self.opt_panel.task]
 
     def watch(self) -> None:
         """Poll the jobs every 200 ms while any runs."""

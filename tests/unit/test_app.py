@@ -226,3 +226,19 @@ def test_optimise_panel_refuses_shifts_without_shifts_with_the_apis_message(tmp_
         sim.optimize(data, ["phone.service_level>=0.8"], mode="shifts")
     assert event.kind == "error" and event.message == str(err.value)
     assert "no agent group works shifts" in event.message and panel.table.object == ""
+
+
+def test_a_cancelled_run_leaves_run_disabled_while_the_draft_is_invalid() -> None:
+    from sim.app.page import Planner
+
+    planner = Planner(str(CENTRE))
+    run = planner.run_panel.task
+    planner.run_panel.replications.value = 2000  # minutes of work: still running when cancelled
+    run.begin()
+    assert run.job is not None and run.button.disabled
+    count = next(f for f in planner.fields if f.path == ("agents", "phone_team", "count"))
+    count.widget.value = -3
+    run.stop("cancelled")
+    assert run.job is None and run.button.disabled and "cancelled" in run.status.object
+    count.widget.value = 24
+    assert not run.button.disabled
