@@ -186,3 +186,20 @@ def test_side_bar_fits_a_log_into_the_draft_and_refuses_a_big_one(tmp_path: Path
     assert not planner.run_panel.task.button.disabled  # the fitted draft runs
     planner.open_shipped(planner.picker.value)
     assert upload.summary.object == ""  # the summary belongs to the fitted draft only
+
+
+def test_cancel_stops_the_fit_and_keeps_the_draft(tmp_path: Path) -> None:
+    from sim.app.page import Planner
+
+    bank_log_extract(tmp_path / "bank.csv")
+    planner = Planner()
+    before = planner.draft.data
+    upload = planner.log_upload
+    upload.file.filename = "bank.csv"
+    upload.file.value = (tmp_path / "bank.csv").read_bytes()
+    job = upload.task.job
+    assert job is not None and upload.task.cancel_button.disabled is False
+    upload.task.stop("cancelled")
+    assert job.finished and upload.task.job is None and "cancelled" in upload.task.status.object
+    assert planner.draft.data == before and upload.summary.object == ""
+    assert not upload.task.button.disabled  # the same file can be fitted again
