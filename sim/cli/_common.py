@@ -140,6 +140,19 @@ def load_scenario_file(path: Path) -> Any:
     return load_experiment_file(path).baseline
 
 
+def overwrite_needs(overwrite: bool, target: object, option: str, kind: str) -> None:
+    """Exit 2 when `--overwrite` is given without `option`, the only thing it may replace.
+
+    Args:
+        overwrite: whether `--overwrite` was given.
+        target: the value of `option` (None when it was not given).
+        option: the option naming what is written, e.g. ``"--out"``.
+        kind: what `option` names: ``"folder"`` or ``"file"``.
+    """
+    if overwrite and target is None:
+        fail(f"--overwrite needs {option}: it only replaces an existing {option} {kind}")
+
+
 def save_result(result: Any, out: Path, overwrite: bool) -> None:
     """`result.save(out)`, or exit 2 when `out` exists and `--overwrite` was not given."""
     from sim.runner.atomic import OutputExistsError

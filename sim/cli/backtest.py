@@ -22,6 +22,7 @@ from sim.cli._common import (
     fail,
     force_option,
     load_scenario_file,
+    overwrite_needs,
     replications_option,
     seed_option,
 )
@@ -168,6 +169,7 @@ def backtest(
     from sim.calibrate.days import day_scenario
     from sim.calibrate.log import LogError, parse_column_options, read_log
 
+    overwrite_needs(overwrite, report, "--report", "file")
     if report is not None and report.exists() and not overwrite:
         fail(f"{report} exists; choose another --report file or pass --overwrite")
     window = _hours(hours)

@@ -18,6 +18,7 @@ from sim.cli._common import (
     fail,
     load_experiment_file,
     open_executor,
+    overwrite_needs,
     progress_bar,
     replications_option,
     seed_option,
@@ -137,6 +138,7 @@ def optimize(
 
     if per_interval and size_shifts:
         fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
+    overwrite_needs(overwrite, save, "--save", "file")
     if save is not None and save.exists() and not overwrite:
         fail(f"{save} exists; choose another --save file or pass --overwrite")
     exp = load_experiment_file(scenario)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli._common import fail
+from sim.cli._common import fail, overwrite_needs
 
 
 @click.command()
@@ -33,6 +33,7 @@ def report(outdir: Path, output: Path | None, overwrite: bool) -> None:
     """
     from sim.report.html import ReportError, write_report
 
+    overwrite_needs(overwrite, output, "--output", "file")
     if output is not None and output.exists() and not overwrite:
         fail(f"{output} exists; choose another --output or pass --overwrite")
 

@@ -122,3 +122,43 @@ def test_backtest_report_overwrite_replaces_the_file(scenario: Path, log: Path, 
     assert code == 0, err
     assert "back-test report" in page.read_text(encoding="utf-8")
     assert "whole period" in out
+
+
+# --- --overwrite without what it would replace is a usage error --------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "needs"),
+    [
+        (["run", "{scenario}"], "--out"),
+        (["compare", "{scenario}"], "--out"),
+        (["study", "scalability", "--quick"], "--out"),
+        (["study", "myths", "--quick"], "--out"),
+        (["optimize", "{scenario}", "--target", "phone.service_level>=0.8"], "--save"),
+        (["backtest", "{scenario}", "{log}"], "--report"),
+        (["report", "{folder}"], "--output"),
+    ],
+    ids=["run", "compare", "study-scalability", "study-myths", "optimize", "backtest", "report"],
+)
+def test_overwrite_without_its_target_is_refused(
+    scenario: Path, log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], needs: str
+) -> None:
+    """`staffsim run X --overwrite` once ran and ignored the flag; now it says what is missing."""
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    args = [a.format(scenario=scenario, log=log, folder=tmp_path) for a in command]
+    refused(*invoke(*args, "--overwrite"), f"--overwrite needs {needs}")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_sweep_overwrite_applies_to_its_default_folder(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sweep always writes a folder (default results/sweep-NAME), so --overwrite alone replaces that one."""
+    monkeypatch.chdir(tmp_path)
+    grid = ["sweep", scenario, "--grid", "agents.team.count=3,4", "-n", "2", "-q", "-j", "1"]
+    assert invoke(*grid)[0] == 0
+    refused(*invoke(*grid), "sweep-tiny", "--overwrite")
+    code, _, err = invoke(*grid, "--overwrite")
+    assert code == 0, err
+    assert (tmp_path / "results" / "sweep-tiny" / "sweep.csv").is_file()
