@@ -160,7 +160,7 @@ def save_result(result: Any, out: Path, overwrite: bool) -> None:
     try:
         result.save(out, overwrite=overwrite)
     except OutputExistsError as exc:
-        fail(str(exc))
+        fail(exc.cli)
 
 
 STORE = "staffsim.store"
@@ -240,7 +240,7 @@ def prepare_out(out: Path, overwrite: bool, protect: list[Any], need_bytes: floa
     try:
         prepare(out, overwrite, [Path(p) for p in protect], need_bytes)
     except OutputError as exc:
-        fail(str(exc))
+        fail(exc.cli)
 
 
 def results_bytes(scenarios: list[Any], replications: int | None, records: str) -> float:
@@ -271,7 +271,7 @@ def open_store(
     try:
         store = TaskStore(out, key, resume=resume, overwrite=overwrite)
     except StoreError as exc:
-        fail(str(exc))
+        fail(exc.cli)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta[STORE] = store

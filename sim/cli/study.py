@@ -188,7 +188,7 @@ def _myths(
                 (tmp / "myths.md").write_text(markdown(payload), encoding="utf-8")
                 (tmp / "myths.html").write_text(html_page(payload, pngs), encoding="utf-8")
         except OutputExistsError as exc:
-            fail(str(exc))
+            fail(exc.cli)
     if as_json:
         click.echo(json.dumps(payload))
         return

@@ -162,3 +162,61 @@ def test_sweep_overwrite_applies_to_its_default_folder(
     code, _, err = invoke(*grid, "--overwrite")
     assert code == 0, err
     assert (tmp_path / "results" / "sweep-tiny" / "sweep.csv").is_file()
+
+
+# --- each caller is told in its own words -------------------------------------------------
+
+
+def test_api_save_speaks_of_the_overwrite_keyword(scenario: Path, tmp_path: Path) -> None:
+    import sim
+    from sim.runner.atomic import OutputExistsError
+
+    result = sim.run(scenario, replications=2)
+    folder = result.save(tmp_path / "res")
+    with pytest.raises(OutputExistsError) as refused_here:
+        result.save(folder)
+    message = str(refused_here.value)
+    assert str(folder) in message and "overwrite=True" in message and "--" not in message
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("not results", encoding="utf-8")
+    with pytest.raises(OutputExistsError) as not_ours:
+        result.save(theirs, overwrite=True)
+    message = str(not_ours.value)
+    assert "not written by staffsim" in message and "overwrite=True" in message and "--" not in message
+
+
+def test_api_task_store_speaks_of_the_resume_and_overwrite_keywords(tmp_path: Path) -> None:
+    from sim.runner.store import StoreError, TaskStore
+
+    TaskStore(tmp_path / "out", {"seed": 1})  # leaves a partial folder, as an interrupted run
+    with pytest.raises(StoreError) as interrupted:
+        TaskStore(tmp_path / "out", {"seed": 1})
+    message = str(interrupted.value)
+    assert "resume=True" in message and "overwrite=True" in message and "--" not in message
+    with pytest.raises(StoreError) as other:
+        TaskStore(tmp_path / "out", {"seed": 2}, resume=True)
+    message = str(other.value)
+    assert "different experiment" in message and "overwrite=True" in message and "--" not in message
+
+
+def test_cli_speaks_of_the_overwrite_flag(scenario: Path, result_folder: Path, tmp_path: Path) -> None:
+    refused(*invoke("run", scenario, "--out", result_folder), str(result_folder), "--out", "--overwrite")
+    assert "overwrite=True" not in invoke("run", scenario, "--out", result_folder)[2]
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("not results", encoding="utf-8")
+    code, _, err = invoke("run", scenario, "--out", theirs, "--overwrite", "-q")
+    assert code == 2 and "not written by staffsim" in err and "--overwrite" in err and "=True" not in err
+
+
+def test_cli_speaks_of_the_resume_and_overwrite_flags(scenario: Path, tmp_path: Path) -> None:
+    from sim.runner.outdir import release
+    from sim.runner.store import TaskStore
+
+    out = tmp_path / "grid"
+    TaskStore(out, {"seed": 1})  # a partial folder, as an interrupted sweep leaves
+    release(out)
+    code, _, err = invoke("sweep", scenario, "--grid", "agents.team.count=3,4", "--out", out, "-q")
+    assert code == 2 and "interrupted run" in err, err
+    assert "--resume" in err and "--overwrite" in err and "=True" not in err
