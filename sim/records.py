@@ -175,7 +175,7 @@ class IntervalSink:
         self.buffered_arrived_at = array("d")
         self.buffered_wait = array("d")
         self.buffered_answered = array("b")
-        self.answered_log: array[float] | None = array("d")
+        self.answered_log: list[float] | None = []
 
     def __call__(self, c: Contact, now: float, outcome: int) -> None:
         """Tally one ended (or open-at-horizon) contact."""
@@ -206,13 +206,12 @@ class IntervalSink:
         """Tally the buffered answered and abandoned contacts."""
         log = self.answered_log
         if log:
-            rows = np.frombuffer(log, dtype=np.float64).reshape(-1, 3)
-            arrived = rows[:, 1].copy()
+            rows = np.array(log, dtype=np.float64).reshape(-1, 3)
+            arrived = rows[:, 1]
             self._tally(
                 rows[:, 0].astype(np.int64), arrived, rows[:, 2] - arrived, np.ones(len(rows), dtype=bool)
             )
-            del rows
-            del log[:]
+            log.clear()
         if not self.buffered_wait:
             return
         self._tally(

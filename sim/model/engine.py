@@ -90,13 +90,13 @@ def run(env: Environment, until: float) -> None:
     step = env.step
     try:
         while True:
-            entry = queue[0]
+            entry = heappop(queue)
             if len(entry) == 5:
-                heappop(queue)
                 when = entry[0]
                 env._now = when
                 entry[3](when, entry[4])
-            else:
+            else:  # a SimPy event: back on top of the heap, for SimPy's own step to fire
+                heappush(queue, entry)
                 step()
     except StopSimulation:
         return

@@ -24,7 +24,6 @@ on the clock through `sim.model.engine`, the one module that reaches inside SimP
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,7 +68,7 @@ class ContactSink(Protocol):
             block at a time (`flush`); None to have every ending called.
     """
 
-    answered_log: array[float] | None
+    answered_log: list[float] | None
 
     def __call__(self, c: Contact, now: float, outcome: int) -> None:
         """Take one contact that ended at `now` with `outcome` (or is open at the horizon)."""
