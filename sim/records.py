@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, Contact
+from sim.model.outcomes import open_at_horizon
 from sim.model.processes import SINK_BLOCK
 
 RECORD_MODES = ("none", "summary", "full")
@@ -194,13 +195,12 @@ class IntervalSink:
             iv = self.n_intervals - 1
         k = ch * self.n_intervals + iv
         self.offered[k] += 1
-        if wait > 0:
-            self.waited[k] += 1
-        if wait > self.targets[ch]:  # open at the horizon but already late: a known miss
-            self.judged_open[k] += 1
-        elif c.answered_at >= 0:  # in service, taken within target: a known hit
-            self.judged_open[k] += 1
-            self.within_target[k] += 1
+        if outcome == NO_ACTION:
+            return
+        waited, judged, hit = open_at_horizon(c, now, self.targets[ch])
+        self.waited[k] += waited
+        self.judged_open[k] += judged
+        self.within_target[k] += hit
 
     def flush(self) -> None:
         """Tally the buffered answered and abandoned contacts."""

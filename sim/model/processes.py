@@ -48,7 +48,7 @@ from sim.model.entities import (
     GroupState,
 )
 from sim.model.journeys import ChannelMechanics, delay_draw
-from sim.model.outcomes import journey_csat
+from sim.model.outcomes import journey_csat, open_at_horizon
 from sim.model.policies import Policy
 from sim.types import ChannelKind
 
@@ -563,7 +563,8 @@ class Centre:
 
         For the service level, an open contact's outcome may already be known: one taken
         within the target is a hit, one taken late or still waiting past the target is a
-        miss (`judged_open` counts both); one still waiting within the target is not judged.
+        miss (`judged_open` counts both); one still waiting within the target is not judged
+        (`sim.model.outcomes.open_at_horizon`).
         """
         waiting, in_service = self.open_contacts()
         for c in waiting + in_service:
@@ -573,14 +574,10 @@ class Centre:
                     ch.waiting_end += 1
                 else:
                     ch.in_service_end += 1
-                if c.state == WAITING or c.answered_at > c.arrived_at:
-                    ch.waited += 1
-                wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
-                if wait > ch.target_s:
-                    ch.judged_open += 1
-                elif c.state != WAITING:
-                    ch.judged_open += 1
-                    ch.within_target += 1
+                waited, judged, hit = open_at_horizon(c, horizon, ch.target_s)
+                ch.waited += waited
+                ch.judged_open += judged
+                ch.within_target += hit
             if self.sink is not None:
                 self.sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 
