@@ -126,8 +126,10 @@ class Contact:
         """When the current service ends; an older completion event is stale."""
         self.preempted = 0
         """How many times the contact's service was interrupted."""
-        self.root = self
-        """The first contact of the customer's journey (itself for a new customer)."""
+        self.root: Contact | None = None
+        """The first contact of the customer's journey; None for that first contact itself
+        (read it as ``c.root or c``), so that a contact never refers to itself and is freed
+        as soon as nothing holds it, without waiting for Python's cycle collector."""
         self.intent = -1
         """Index into the channel's intents (−1: none declared)."""
         self.u_resolve = 0.0

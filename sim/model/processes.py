@@ -24,14 +24,14 @@ on the clock through `sim.model.engine`, the one module that reaches inside SimP
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from simpy import Environment
 
 from sim.config.journeys import OutcomeModel
-from sim.model.engine import Due, pending, scheduler
+from sim.model.engine import pending, scheduler
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
@@ -48,7 +48,7 @@ from sim.model.entities import (
     GroupState,
 )
 from sim.model.journeys import ChannelMechanics, delay_draw
-from sim.model.outcomes import journey_csat
+from sim.model.outcomes import journey_csat, open_at_horizon
 from sim.model.policies import Policy
 from sim.types import ChannelKind
 
@@ -58,8 +58,32 @@ FOLLOW_UP, HANDOFF, RETURN, RETRIAL = range(4)
 SPAWN_REASONS = ("follow-ups", "hand-offs", "returns of unresolved customers", "retrials after abandoning")
 """What makes the model create a contact besides an arrival, indexed as above."""
 
-ContactSink = Callable[[Contact, float, int], None]
-"""Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
+
+class ContactSink(Protocol):
+    """Receives each contact as it ends (or is still open at the horizon).
+
+    Attributes:
+        answered_log: where the centre writes each answered contact as it ends, as three
+            numbers (channel index, arrival time, answer time), for the sink to tally a
+            block at a time (`flush`); None to have every ending called.
+    """
+
+    answered_log: list[float] | None
+
+    def __call__(self, c: Contact, now: float, outcome: int) -> None:
+        """Take one contact that ended at `now` with `outcome` (or is open at the horizon)."""
+
+    def flush(self) -> None:
+        """Tally the contacts gathered in `answered_log`, and empty it."""
+
+
+def _nothing() -> None:
+    """What a centre without a sink does to flush it."""
+
+
+SINK_BLOCK = 8192
+"""Answered contacts gathered before the sink tallies them (bounded memory, numpy speed)."""
+_LOG_FULL = 3 * SINK_BLOCK
 
 
 class Centre:
@@ -84,6 +108,9 @@ class Centre:
         self.policy = policy
         self.warmup_s = warmup_s
         self.sink = sink
+        self.answered_log = sink.answered_log if sink is not None else None
+        """The sink's list of answered contacts, when it gathers them (see `ContactSink`)."""
+        self.flush_answered = sink.flush if sink is not None else _nothing
         self.next_id = 0
         self.spawned = [0] * len(SPAWN_REASONS)
         """Contacts the model created, by reason (`SPAWN_REASONS`): what a runaway is made of."""
@@ -93,7 +120,7 @@ class Centre:
         self.preemptive = bool(policy.preemptive)
         """Phone contacts may interrupt interruptible work (see `_preempt`)."""
         self.at = scheduler(env)
-        """`at(when, callback, value)`: fire `callback(event)` at `when` (see `sim.model.engine`)."""
+        """`at(when, callback, value)`: call `callback(when, value)` at `when` (see `sim.model.engine`)."""
 
     # --- arrivals ---------------------------------------------------------------------
 
@@ -104,9 +131,7 @@ class Centre:
             return
         self.at(first, self._on_arrival, feed)
 
-    def _on_arrival(self, event: Due) -> None:
-        feed: ArrivalFeed = event.value
-        now = event.at
+    def _on_arrival(self, now: float, feed: ArrivalFeed) -> None:
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
@@ -190,8 +215,9 @@ class Centre:
         u_follow = next(fate)
         if mech.auto_reply is not None:
             c.autoreplied = True
-            if c.root.j_first_response_at < 0:
-                c.root.j_first_response_at = now
+            root = c.root or c
+            if root.j_first_response_at < 0:
+                root.j_first_response_at = now
         if mech.follow_up is not None:
             p = mech.follow_up.probability
             if c.autoreplied and mech.auto_reply is not None:
@@ -200,15 +226,15 @@ class Centre:
                 assert mech.route_rng is not None
                 self.at(now + delay_draw(mech.follow_up.delay, mech.route_rng), self._on_follow_up, c)
 
-    def _on_follow_up(self, event: Due) -> None:
+    def _on_follow_up(self, now: float, c: Contact) -> None:
         """A customer still unanswered writes again on the same channel."""
-        c: Contact = event.value
-        if c.state == WAITING and c.root.j_state == OPEN:
-            self._spawn(c.root, c.channel, event.at, FOLLOW_UP)
+        root = c.root or c
+        if c.state == WAITING and root.j_state == OPEN:
+            self._spawn(root, c.channel, now, FOLLOW_UP)
 
-    def _on_repeat(self, event: Due) -> None:
-        root, ch, reason = event.value
-        self._spawn(root, ch, event.at, reason)
+    def _on_repeat(self, now: float, value: tuple[Contact, ChannelState, int]) -> None:
+        root, ch, reason = value
+        self._spawn(root, ch, now, reason)
 
     def _spawn(self, root: Contact, ch: ChannelState, now: float, reason: int) -> None:
         """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
@@ -236,7 +262,7 @@ class Centre:
 
     def _after_answer(self, c: Contact, now: float) -> None:
         """An agent has finished a contact: resolved, handed off, or back later?"""
-        root = c.root
+        root = c.root or c
         if root.j_first_response_at < 0:
             root.j_first_response_at = c.answered_at
         if root.j_state != OPEN or c.follow_up:
@@ -343,9 +369,7 @@ class Centre:
         if self.preemptive and ch.interruptible:
             group.interruptible[c.id] = c
 
-    def _on_complete(self, event: Due) -> None:
-        c: Contact = event.value
-        now = event.at
+    def _on_complete(self, now: float, c: Contact) -> None:
         if c.state != IN_SERVICE or c.service_end != now:
             return  # stale: the service was interrupted and rescheduled
         group = c.group
@@ -366,7 +390,12 @@ class Centre:
                 ch.within_target += 1
             else:  # late: the satisfaction model's wait penalty grows to 1 at twice the target
                 ch.late_sum += min(1.0, wait / ch.target_s - 1.0)
-        if self.sink is not None:
+        log = self.answered_log
+        if log is not None:
+            log.extend((ch.index, c.arrived_at, c.answered_at))
+            if len(log) >= _LOG_FULL:
+                self.flush_answered()
+        elif self.sink is not None:
             self.sink(c, now, ANSWERED)
         if ch.mech is not None:  # without mechanics, journey tallies follow from the above
             self._after_answer(c, now)
@@ -377,9 +406,9 @@ class Centre:
                 return
         self._free(group, now)
 
-    def _on_wrapped(self, event: Due) -> None:
+    def _on_wrapped(self, now: float, group: GroupState) -> None:
         """An agent of the group carried has finished its after-call work."""
-        self._free(event.value, event.at)
+        self._free(group, now)
 
     def _free(self, group: GroupState, now: float) -> None:
         """An agent of `group`, counted busy, has finished a contact and its after-call work."""
@@ -411,11 +440,10 @@ class Centre:
                 return
             self._start(group, target, now)
 
-    def _on_overflow(self, event: Due) -> None:
+    def _on_overflow(self, now: float, group: GroupState) -> None:
         """A contact has waited long enough for an overflow group to take it."""
-        group: GroupState = event.value
         if group.idle:
-            self._fill(group, event.at)
+            self._fill(group, now)
 
     def _preempt(self, ch: ChannelState, now: float) -> None:
         """Interrupt interruptible work so a waiting phone contact is answered now.
@@ -447,9 +475,9 @@ class Centre:
         for when, is_open in steps[1:]:
             self.at(when, self._on_hours, (ch, is_open))
 
-    def _on_hours(self, event: Due) -> None:
-        ch, is_open = event.value
-        self.set_open(ch, is_open, event.at)
+    def _on_hours(self, now: float, value: tuple[ChannelState, bool]) -> None:
+        ch, is_open = value
+        self.set_open(ch, is_open, now)
 
     def set_open(self, ch: ChannelState, is_open: bool, now: float) -> None:
         """Open or close a channel: agents see only the queues of open channels."""
@@ -469,9 +497,9 @@ class Centre:
             if when > 0:
                 self.at(when, self._on_roster, (group, count))
 
-    def _on_roster(self, event: Due) -> None:
-        group, count = event.value
-        self.set_staff(group, count, event.at)
+    def _on_roster(self, now: float, value: tuple[GroupState, int]) -> None:
+        group, count = value
+        self.set_staff(group, count, now)
 
     def set_staff(self, group: GroupState, count: int, now: float) -> None:
         """Bring the group's head count to `count`.
@@ -496,11 +524,9 @@ class Centre:
             group.on_duty_level.add(now, -gone)
             group.leaving += -diff - gone
 
-    def _on_abandon(self, event: Due) -> None:
-        c: Contact = event.value
+    def _on_abandon(self, now: float, c: Contact) -> None:
         if c.state != WAITING:
             return  # taken by an agent before patience ran out
-        now = event.at
         c.state = ABANDONED
         ch = c.channel
         ch.n_waiting -= 1
@@ -512,8 +538,10 @@ class Centre:
         if self.sink is not None:
             self.sink(c, now, ABANDONED)
         mech = ch.mech
-        if mech is not None and c.root.j_state == OPEN and not c.follow_up:
-            self._route_on(c.root, mech.retrial, mech, now, RETRIAL)
+        if mech is not None and not c.follow_up:
+            root = c.root or c
+            if root.j_state == OPEN:
+                self._route_on(root, mech.retrial, mech, now, RETRIAL)
 
     # --- bookkeeping ------------------------------------------------------------------
 
@@ -535,7 +563,8 @@ class Centre:
 
         For the service level, an open contact's outcome may already be known: one taken
         within the target is a hit, one taken late or still waiting past the target is a
-        miss (`judged_open` counts both); one still waiting within the target is not judged.
+        miss (`judged_open` counts both); one still waiting within the target is not judged
+        (`sim.model.outcomes.open_at_horizon`).
         """
         waiting, in_service = self.open_contacts()
         for c in waiting + in_service:
@@ -545,14 +574,10 @@ class Centre:
                     ch.waiting_end += 1
                 else:
                     ch.in_service_end += 1
-                if c.state == WAITING or c.answered_at > c.arrived_at:
-                    ch.waited += 1
-                wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
-                if wait > ch.target_s:
-                    ch.judged_open += 1
-                elif c.state != WAITING:
-                    ch.judged_open += 1
-                    ch.within_target += 1
+                waited, judged, hit = open_at_horizon(c, horizon, ch.target_s)
+                ch.waited += waited
+                ch.judged_open += judged
+                ch.within_target += hit
             if self.sink is not None:
                 self.sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 
