@@ -24,9 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, Contact
+from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, SINK_BLOCK, Contact
 from sim.model.outcomes import open_at_horizon
-from sim.model.processes import SINK_BLOCK
 
 RECORD_MODES = ("none", "summary", "full")
 

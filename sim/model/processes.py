@@ -6,12 +6,13 @@ The story, as the code tells it:
    drawn now, from the channel's own streams (the handle time times the channel's
    time-of-day multiplier, if it has one). They join the channel's queue, and every
    agent group skilled for the channel that has an idle agent is offered work.
-2. Offering work (`_offer`) asks the routing policy which queue the group's free agent
-   should serve; the agent takes that queue's oldest contact (`_start`).
+2. Offering work asks the routing policy (`Policy.choose`) which queue the group's free
+   agent should serve; the agent takes that queue's oldest contact (`_start`).
 3. A customer still waiting when their patience runs out leaves (`_on_abandon`); the
    abandonment is a scheduled event that does nothing if the contact was taken first.
 4. When an agent finishes (`_on_complete`) it records the contact and asks the policy for
-   its next one at once, so an agent is never idle while work it may take is waiting.
+   its next one at once, so an agent is never idle while work it may take is waiting. On
+   a channel with mechanics the customer's journey goes on (`sim.model.journey_flow`).
 
 5. When the run stops, `close_books` tallies the contacts still open, judging those
    whose service-level outcome is already known.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from simpy import Environment
 
@@ -35,59 +36,37 @@ from sim.model.engine import pending, scheduler
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
-    GAVE_UP,
     IN_SERVICE,
-    NO_ACTION,
-    NOTHING_NEEDED,
     OPEN,
-    RESOLVED,
+    SINK_BLOCK,
     WAITING,
     ChannelState,
     Contact,
+    ContactSink,
     ExpLevel,
     GroupState,
 )
-from sim.model.journeys import ChannelMechanics, delay_draw
-from sim.model.outcomes import journey_csat, open_at_horizon
+from sim.model.journey_flow import RETRIAL, SPAWN_REASONS, JourneyFlow
+from sim.model.outcomes import open_at_horizon
 from sim.model.policies import Policy
 from sim.types import ChannelKind
 
 _INF = float("inf")
 PHONE, SOCIAL = ChannelKind.PHONE, ChannelKind.SOCIAL
-FOLLOW_UP, HANDOFF, RETURN, RETRIAL = range(4)
-SPAWN_REASONS = ("follow-ups", "hand-offs", "returns of unresolved customers", "retrials after abandoning")
-"""What makes the model create a contact besides an arrival, indexed as above."""
-
-
-class ContactSink(Protocol):
-    """Receives each contact as it ends (or is still open at the horizon).
-
-    Attributes:
-        answered_log: where the centre writes each answered contact as it ends, as three
-            numbers (channel index, arrival time, answer time), for the sink to tally a
-            block at a time (`flush`); None to have every ending called.
-    """
-
-    answered_log: list[float] | None
-
-    def __call__(self, c: Contact, now: float, outcome: int) -> None:
-        """Take one contact that ended at `now` with `outcome` (or is open at the horizon)."""
-
-    def flush(self) -> None:
-        """Tally the contacts gathered in `answered_log`, and empty it."""
 
 
 def _nothing() -> None:
     """What a centre without a sink does to flush it."""
 
 
-SINK_BLOCK = 8192
-"""Answered contacts gathered before the sink tallies them (bounded memory, numpy speed)."""
 _LOG_FULL = 3 * SINK_BLOCK
 
 
-class Centre:
-    """A running support centre: channels, agent groups and a routing policy on one clock."""
+class Centre(JourneyFlow):
+    """A running support centre: channels, agent groups and a routing policy on one clock.
+
+    The steps of customers' journeys across contacts live in `JourneyFlow`.
+    """
 
     def __init__(
         self,
@@ -176,166 +155,6 @@ class Centre:
                 self.at(now + delay, self._on_overflow, group)
             if self.preemptive and ch.kind is PHONE:
                 self._preempt(ch, now)
-
-    # --- customers' journeys ----------------------------------------------------------
-
-    def _new_customer(self, c: Contact, mech: ChannelMechanics, now: float) -> None:
-        """A new customer on a channel with mechanics: intent, fate draws, auto-reply."""
-        ch = c.channel
-        if now >= self.warmup_s:
-            ch.j["started"] += 1
-        if mech.intent_u is not None:
-            u = next(mech.intent_u)
-            k = 0
-            while mech.intent_cum[k] <= u:
-                k += 1
-            c.intent = k
-            handle = mech.intents[k].handle
-            if handle is not None:
-                c.handle_time = c.remaining = next(handle)
-        self._fates(c, mech, mech.fate, now)
-        if ch.kind is SOCIAL and c.intent >= 0 and c.intent == mech.complaint:
-            c.j_visible = True
-            self.visible.add(now, 1)
-        if c.intent >= 0 and mech.intents[c.intent].needs == "nothing":
-            c.state = NO_ACTION
-            if now >= self.warmup_s:
-                ch.offered += 1
-                ch.no_action += 1
-            self._close(c, now, NOTHING_NEEDED)
-            if self.sink is not None:
-                self.sink(c, now, NO_ACTION)
-            return
-        self._arrive(c, now)
-
-    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any, now: float) -> None:
-        """Draw what decides this contact's fate, now, so it belongs to the customer."""
-        c.u_resolve = next(fate)
-        c.u_handoff = next(fate)
-        u_follow = next(fate)
-        if mech.auto_reply is not None:
-            c.autoreplied = True
-            root = c.root or c
-            if root.j_first_response_at < 0:
-                root.j_first_response_at = now
-        if mech.follow_up is not None:
-            p = mech.follow_up.probability
-            if c.autoreplied and mech.auto_reply is not None:
-                p = min(1.0, p + mech.auto_reply.follow_up_increase)
-            if u_follow < p:
-                assert mech.route_rng is not None
-                self.at(now + delay_draw(mech.follow_up.delay, mech.route_rng), self._on_follow_up, c)
-
-    def _on_follow_up(self, now: float, c: Contact) -> None:
-        """A customer still unanswered writes again on the same channel."""
-        root = c.root or c
-        if c.state == WAITING and root.j_state == OPEN:
-            self._spawn(root, c.channel, now, FOLLOW_UP)
-
-    def _on_repeat(self, now: float, value: tuple[Contact, ChannelState, int]) -> None:
-        root, ch, reason = value
-        self._spawn(root, ch, now, reason)
-
-    def _spawn(self, root: Contact, ch: ChannelState, now: float, reason: int) -> None:
-        """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
-        mech = ch.mech
-        assert mech is not None and mech.repeat_handle is not None
-        patience = next(mech.repeat_patience) if mech.repeat_patience is not None else _INF
-        handle = next(mech.repeat_handle)
-        if not ch.open and ch.kind is PHONE:
-            self._close(root, now, GAVE_UP)  # the line is closed: the customer gives up
-            return
-        c = Contact(self.next_id, ch, now, handle, patience)
-        self.next_id += 1
-        self.spawned[reason] += 1
-        if self.next_id >= self.guard_at:
-            self.guard(self, now)
-        c.root = root
-        c.follow_up = reason == FOLLOW_UP
-        root.j_contacts += 1
-        if root.intent >= 0:
-            root_mech = root.channel.mech
-            assert root_mech is not None
-            c.intent = mech.intent_index(root_mech.intents[root.intent].name)
-        self._fates(c, mech, mech.repeat_fate, now)
-        self._arrive(c, now)
-
-    def _after_answer(self, c: Contact, now: float) -> None:
-        """An agent has finished a contact: resolved, handed off, or back later?"""
-        root = c.root or c
-        if root.j_first_response_at < 0:
-            root.j_first_response_at = c.answered_at
-        if root.j_state != OPEN or c.follow_up:
-            return  # a chaser, or a contact of a journey already closed: nothing to decide
-        ch = c.channel
-        mech = ch.mech
-        assert mech is not None
-        intent = mech.intents[c.intent] if c.intent >= 0 else None
-        if intent is not None and intent.needs == "acknowledgement":
-            self._close(root, now, RESOLVED)
-            return
-        assert mech.route_rng is not None
-        if mech.handoff is not None and c.u_handoff < mech.handoff.share:
-            assert mech.handoff_target is not None
-            later = now + delay_draw(mech.handoff.delay, mech.route_rng)
-            self.at(later, self._on_repeat, (root, mech.handoff_target, HANDOFF))
-            return
-        p = intent.resolution if intent is not None and intent.resolution is not None else mech.resolution_p
-        group = c.group
-        if group is not None:
-            p *= group.resolve_mult[ch.index]
-        if c.u_resolve < p:
-            self._close(root, now, RESOLVED)
-            return
-        self._route_on(root, mech.returns, mech, now, RETURN)
-
-    def _route_on(self, root: Contact, route: Any, mech: ChannelMechanics, now: float, reason: int) -> None:
-        """Send the customer on along `route` (returns or retrial), or let them give up."""
-        if route is None:
-            self._close(root, now, GAVE_UP)
-            return
-        target = route.choose(mech.route_rng)
-        if target is None:
-            self._close(root, now, GAVE_UP)
-        else:
-            self.at(now + route.wait(mech.route_rng), self._on_repeat, (root, target, reason))
-
-    def _close(self, root: Contact, now: float, state: int) -> None:
-        """End a customer's journey and tally it on the channel where it started."""
-        if root.j_state != OPEN:
-            return
-        root.j_state = state
-        if root.j_visible:
-            self.visible.add(now, -1)
-        if root.arrived_at < self.warmup_s:
-            return
-        t = root.channel.j
-        if state == NOTHING_NEEDED:
-            t["nothing_needed"] += 1
-            return
-        start = root.arrived_at
-        first = root.j_first_response_at
-        if first >= 0:
-            t["first_responses"] += 1
-            t["first_response_sum"] += first - start
-            late = (first - start) / root.channel.target_s - 1.0
-        else:
-            late = 1.0
-        resolved = state == RESOLVED
-        if resolved:
-            t["resolved"] += 1
-            t["resolution_time_sum"] += now - start
-            if root.j_contacts == 1:
-                t["first_contact_resolved"] += 1
-        else:
-            t["gave_up"] += 1
-        penalty = 0.0
-        if root.autoreplied and root.channel.kind is SOCIAL:
-            mech = root.channel.mech
-            if mech is not None and mech.auto_reply is not None:
-                penalty = mech.auto_reply.csat_penalty
-        t["contacts_sum"] += root.j_contacts
-        t["csat_sum"] += journey_csat(self.outcome, late, root.j_contacts, resolved, penalty)
 
     # --- service ----------------------------------------------------------------------
 
