@@ -333,8 +333,9 @@ def optimize(
             ``"intervals"`` (a count per group and interval, every target met in every
             interval, `IntervalPlan`) or ``"shifts"`` (the count on each written shift,
             `ShiftPlan`).
-        settings: groups, replications, seed, max_agents and confident
-            (`sim.planning.settings.OptimizeSettings`); default its defaults.
+        settings: groups, replications, seed, max_agents, confident and (intervals and
+            shifts) max_staffings (`sim.planning.settings.OptimizeSettings`); default its
+            defaults.
         workers: local processes (see `run`).
         dask: a Dask cluster instead (see `run`).
         executor: an executor the caller opened and closes (see `run`).
@@ -361,12 +362,17 @@ def optimize(
         "shifts": optimize_shifts,
     }
     search = searches[mode]
+    bounded: dict[str, Any] = {}  # the head-count search has no staffing bound
+    if s.max_staffings is not None:
+        if mode == "headcount":
+            raise ValueError('max_staffings applies to mode="intervals" and mode="shifts" only')
+        bounded["max_staffings"] = s.max_staffings
     scenario = load(source).baseline
     with _executor(workers, dask, executor) as ex:
         return search(
             scenario, list(targets), groups=list(s.groups) if s.groups else None,
             replications=s.replications, seed=s.seed, executor=ex, max_agents=s.max_agents,
-            progress=progress, on_total=on_total, confident=s.confident,
+            progress=progress, on_total=on_total, confident=s.confident, **bounded,
         )  # fmt: skip
 
 

@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, Contact
+from sim.model.entities import ABANDONED, ANSWERED, NO_ACTION, SINK_BLOCK, Contact
+from sim.model.outcomes import open_at_horizon
 
 RECORD_MODES = ("none", "summary", "full")
 
@@ -148,15 +149,12 @@ class IntervalLevels(NamedTuple):
         )
 
 
-SINK_BLOCK = 8192
-"""Answered and abandoned contacts are tallied in blocks of this many (numpy, not one by one)."""
-
-
 class IntervalSink:
     """Tallies contacts by channel and arrival interval as they end.
 
     The two common endings (answered, abandoned) are buffered and tallied a block at a
-    time with numpy; the rare ones (no action, open at the horizon) one by one. Waits of
+    time with numpy; the rare ones (no action, open at the horizon) one by one. Answered
+    contacts come in `answered_log`, filled by the centre, the rest through calls. Waits of
     answered contacts are added with `np.add.at`, in the order the contacts ended, so the
     sums are the same floats as adding them one by one.
     """
@@ -177,6 +175,7 @@ class IntervalSink:
         self.buffered_arrived_at = array("d")
         self.buffered_wait = array("d")
         self.buffered_answered = array("b")
+        self.answered_log: list[float] | None = []
 
     def __call__(self, c: Contact, now: float, outcome: int) -> None:
         """Tally one ended (or open-at-horizon) contact."""
@@ -195,26 +194,49 @@ class IntervalSink:
             iv = self.n_intervals - 1
         k = ch * self.n_intervals + iv
         self.offered[k] += 1
-        if wait > 0:
-            self.waited[k] += 1
-        if wait > self.targets[ch]:  # open at the horizon but already late: a known miss
-            self.judged_open[k] += 1
-        elif c.answered_at >= 0:  # in service, taken within target: a known hit
-            self.judged_open[k] += 1
-            self.within_target[k] += 1
+        if outcome == NO_ACTION:
+            return
+        waited, judged, hit = open_at_horizon(c, now, self.targets[ch])
+        self.waited[k] += waited
+        self.judged_open[k] += judged
+        self.within_target[k] += hit
 
     def flush(self) -> None:
         """Tally the buffered answered and abandoned contacts."""
+        log = self.answered_log
+        if log:
+            rows = np.array(log, dtype=np.float64).reshape(-1, 3)
+            arrived = rows[:, 1]
+            self._tally(
+                rows[:, 0].astype(np.int64), arrived, rows[:, 2] - arrived, np.ones(len(rows), dtype=bool)
+            )
+            log.clear()
         if not self.buffered_wait:
             return
-        ch = np.array(self.buffered_channel, dtype=np.int64)
-        iv = np.minimum(
-            np.floor_divide(np.array(self.buffered_arrived_at, dtype=np.float64), self.interval_s),
-            self.n_intervals - 1,
+        self._tally(
+            np.array(self.buffered_channel, dtype=np.int64),
+            np.array(self.buffered_arrived_at, dtype=np.float64),
+            np.array(self.buffered_wait, dtype=np.float64),
+            np.array(self.buffered_answered, dtype=bool),
         )
+        for buffer in (
+            self.buffered_channel,
+            self.buffered_arrived_at,
+            self.buffered_wait,
+            self.buffered_answered,
+        ):
+            del buffer[:]
+
+    def _tally(
+        self,
+        ch: NDArray[np.int64],
+        arrived_at: NDArray[np.float64],
+        wait: NDArray[np.float64],
+        answered: NDArray[np.bool_],
+    ) -> None:
+        """Add a block of ended contacts (channel, arrival, wait, answered?) to the tallies."""
+        iv = np.minimum(np.floor_divide(arrived_at, self.interval_s), self.n_intervals - 1)
         k = ch * self.n_intervals + iv.astype(np.int64)
-        wait = np.array(self.buffered_wait, dtype=np.float64)
-        answered = np.array(self.buffered_answered, dtype=bool)
         size = self.size
         self.offered += np.bincount(k, minlength=size)
         self.waited += np.bincount(k[wait > 0], minlength=size)
@@ -224,13 +246,6 @@ class IntervalSink:
         on_time = wait_answered <= np.asarray(self.targets)[ch[answered]]
         self.within_target += np.bincount(k_answered[on_time], minlength=size)
         np.add.at(self.wait_sum_s, k_answered, wait_answered)
-        for buffer in (
-            self.buffered_channel,
-            self.buffered_arrived_at,
-            self.buffered_wait,
-            self.buffered_answered,
-        ):
-            del buffer[:]
 
     def tallies(self) -> dict[str, Any]:
         """The tallies as flat lists, channel-major (channel × interval)."""
@@ -245,6 +260,7 @@ class FullSink(IntervalSink):
         self, n_channels: int, n_intervals: int, interval_s: float, targets: list[float], warmup_s: float
     ) -> None:
         super().__init__(n_channels, n_intervals, interval_s, targets)
+        self.answered_log = None  # every ending is called, so the records keep the order of ending
         self.warmup_s = warmup_s
         self.contact_id = array("q")
         self.channel = array("h")

@@ -20,10 +20,10 @@ from simpy import Environment
 from sim.config.schema import Scenario
 from sim.model.arrivals import ArrivalSource
 from sim.model.distributions import make_sampler
-from sim.model.entities import ChannelState, GroupState
+from sim.model.entities import ChannelState, ContactSink, GroupState
 from sim.model.journeys import build_mechanics, demand_multipliers, opening_steps
 from sim.model.policies import Policy, make_policy
-from sim.model.processes import ArrivalFeed, Centre, ContactSink
+from sim.model.processes import ArrivalFeed, Centre
 from sim.model.roster import roster
 from sim.types import ChannelKind
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from sim.types import ChannelKind, Outcome
 
@@ -126,8 +126,10 @@ class Contact:
         """When the current service ends; an older completion event is stale."""
         self.preempted = 0
         """How many times the contact's service was interrupted."""
-        self.root = self
-        """The first contact of the customer's journey (itself for a new customer)."""
+        self.root: Contact | None = None
+        """The first contact of the customer's journey; None for that first contact itself
+        (read it as ``c.root or c``), so that a contact never refers to itself and is freed
+        as soon as nothing holds it, without waiting for Python's cycle collector."""
         self.intent = -1
         """Index into the channel's intents (−1: none declared)."""
         self.u_resolve = 0.0
@@ -309,3 +311,25 @@ class GroupState:
 
     def __repr__(self) -> str:
         return f"GroupState({self.name!r}, idle={self.idle}/{self.on_duty})"
+
+
+class ContactSink(Protocol):
+    """Receives each contact as it ends (or is still open at the horizon).
+
+    Attributes:
+        answered_log: where the centre writes each answered contact as it ends, as three
+            numbers (channel index, arrival time, answer time), for the sink to tally a
+            block at a time (`flush`); None to have every ending called.
+    """
+
+    answered_log: list[float] | None
+
+    def __call__(self, c: Contact, now: float, outcome: int) -> None:
+        """Take one contact that ended at `now` with `outcome` (or is open at the horizon)."""
+
+    def flush(self) -> None:
+        """Tally the contacts gathered in `answered_log`, and empty it."""
+
+
+SINK_BLOCK = 8192
+"""Answered contacts gathered before the sink tallies them (bounded memory, numpy speed)."""

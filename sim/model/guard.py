@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.model.engine import queued
-from sim.model.processes import SPAWN_REASONS
+from sim.model.journey_flow import SPAWN_REASONS
 
 GUARD_EVERY = 4096
 """Contacts between two checks."""

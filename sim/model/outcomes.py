@@ -10,12 +10,16 @@ the scenario's `outcome` settings (`sim.config.journeys.OutcomeModel`).
 `journey_csat` scores one journey as it ends (`sim.model.processes`); `plain_journeys`
 turns the contact tallies of a channel without mechanics, where every contact is a whole
 journey, into the same journey tallies with the same score.
+
+`open_at_horizon` says, once for the whole-run metrics (`Centre.close_books`) and for the
+per-interval tallies (`sim.records.IntervalSink`), what a contact still open when the run
+stops counts for: whether it waited, and whether its service-level outcome is known.
 """
 
 from __future__ import annotations
 
 from sim.config.journeys import OutcomeModel
-from sim.model.entities import ChannelState
+from sim.model.entities import ChannelState, Contact
 
 
 def journey_csat(
@@ -62,3 +66,27 @@ def plain_journeys(ch: ChannelState, outcome: OutcomeModel) -> dict[str, float]:
         "j_first_contact_resolved": ch.answered,
         "j_csat_sum": answered_csat + ch.abandoned * journey_csat(outcome, 1.0, 1, False),
     }
+
+
+def open_at_horizon(c: Contact, now: float, target_s: float) -> tuple[bool, bool, bool]:
+    """What a contact still open at `now` (the horizon) counts for.
+
+    Its wait runs to its first answer if an agent has taken it (a contact whose service
+    was interrupted keeps its first answer time, as an answered one does), else to `now`.
+    Its service-level outcome is known when that wait is past the target (a miss) or when
+    it was taken within the target (a hit); one still waiting within the target is not
+    judged.
+
+    Args:
+        c: the contact, waiting or in service.
+        now: when the run stops.
+        target_s: the channel's answer-within target.
+
+    Returns:
+        ``(waited, judged, hit)``: it waited at all; its outcome is known; it is a hit.
+    """
+    taken = c.answered_at >= 0
+    wait = (c.answered_at if taken else now) - c.arrived_at
+    if wait > target_s:
+        return wait > 0, True, False
+    return wait > 0, taken, taken

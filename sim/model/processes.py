@@ -6,12 +6,13 @@ The story, as the code tells it:
    drawn now, from the channel's own streams (the handle time times the channel's
    time-of-day multiplier, if it has one). They join the channel's queue, and every
    agent group skilled for the channel that has an idle agent is offered work.
-2. Offering work (`_offer`) asks the routing policy which queue the group's free agent
-   should serve; the agent takes that queue's oldest contact (`_start`).
+2. Offering work asks the routing policy (`Policy.choose`) which queue the group's free
+   agent should serve; the agent takes that queue's oldest contact (`_start`).
 3. A customer still waiting when their patience runs out leaves (`_on_abandon`); the
    abandonment is a scheduled event that does nothing if the contact was taken first.
 4. When an agent finishes (`_on_complete`) it records the contact and asks the policy for
-   its next one at once, so an agent is never idle while work it may take is waiting.
+   its next one at once, so an agent is never idle while work it may take is waiting. On
+   a channel with mechanics the customer's journey goes on (`sim.model.journey_flow`).
 
 5. When the run stops, `close_books` tallies the contacts still open, judging those
    whose service-level outcome is already known.
@@ -24,46 +25,48 @@ on the clock through `sim.model.engine`, the one module that reaches inside SimP
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from simpy import Environment
 
 from sim.config.journeys import OutcomeModel
-from sim.model.engine import Due, pending, scheduler
+from sim.model.engine import pending, scheduler
 from sim.model.entities import (
     ABANDONED,
     ANSWERED,
-    GAVE_UP,
     IN_SERVICE,
-    NO_ACTION,
-    NOTHING_NEEDED,
     OPEN,
-    RESOLVED,
+    SINK_BLOCK,
     WAITING,
     ChannelState,
     Contact,
+    ContactSink,
     ExpLevel,
     GroupState,
 )
-from sim.model.journeys import ChannelMechanics, delay_draw
-from sim.model.outcomes import journey_csat
+from sim.model.journey_flow import RETRIAL, SPAWN_REASONS, JourneyFlow
+from sim.model.outcomes import open_at_horizon
 from sim.model.policies import Policy
 from sim.types import ChannelKind
 
 _INF = float("inf")
 PHONE, SOCIAL = ChannelKind.PHONE, ChannelKind.SOCIAL
-FOLLOW_UP, HANDOFF, RETURN, RETRIAL = range(4)
-SPAWN_REASONS = ("follow-ups", "hand-offs", "returns of unresolved customers", "retrials after abandoning")
-"""What makes the model create a contact besides an arrival, indexed as above."""
-
-ContactSink = Callable[[Contact, float, int], None]
-"""Receives each contact as it ends (or at the horizon): contact, end time, outcome."""
 
 
-class Centre:
-    """A running support centre: channels, agent groups and a routing policy on one clock."""
+def _nothing() -> None:
+    """What a centre without a sink does to flush it."""
+
+
+_LOG_FULL = 3 * SINK_BLOCK
+
+
+class Centre(JourneyFlow):
+    """A running support centre: channels, agent groups and a routing policy on one clock.
+
+    The steps of customers' journeys across contacts live in `JourneyFlow`.
+    """
 
     def __init__(
         self,
@@ -84,6 +87,9 @@ class Centre:
         self.policy = policy
         self.warmup_s = warmup_s
         self.sink = sink
+        self.answered_log = sink.answered_log if sink is not None else None
+        """The sink's list of answered contacts, when it gathers them (see `ContactSink`)."""
+        self.flush_answered = sink.flush if sink is not None else _nothing
         self.next_id = 0
         self.spawned = [0] * len(SPAWN_REASONS)
         """Contacts the model created, by reason (`SPAWN_REASONS`): what a runaway is made of."""
@@ -93,7 +99,7 @@ class Centre:
         self.preemptive = bool(policy.preemptive)
         """Phone contacts may interrupt interruptible work (see `_preempt`)."""
         self.at = scheduler(env)
-        """`at(when, callback, value)`: fire `callback(event)` at `when` (see `sim.model.engine`)."""
+        """`at(when, callback, value)`: call `callback(when, value)` at `when` (see `sim.model.engine`)."""
 
     # --- arrivals ---------------------------------------------------------------------
 
@@ -104,9 +110,7 @@ class Centre:
             return
         self.at(first, self._on_arrival, feed)
 
-    def _on_arrival(self, event: Due) -> None:
-        feed: ArrivalFeed = event.value
-        now = event.at
+    def _on_arrival(self, now: float, feed: ArrivalFeed) -> None:
         ch = feed.channel
         patience = next(feed.patience) if feed.patience is not None else _INF
         handle = next(feed.handle)
@@ -152,165 +156,6 @@ class Centre:
             if self.preemptive and ch.kind is PHONE:
                 self._preempt(ch, now)
 
-    # --- customers' journeys ----------------------------------------------------------
-
-    def _new_customer(self, c: Contact, mech: ChannelMechanics, now: float) -> None:
-        """A new customer on a channel with mechanics: intent, fate draws, auto-reply."""
-        ch = c.channel
-        if now >= self.warmup_s:
-            ch.j["started"] += 1
-        if mech.intent_u is not None:
-            u = next(mech.intent_u)
-            k = 0
-            while mech.intent_cum[k] <= u:
-                k += 1
-            c.intent = k
-            handle = mech.intents[k].handle
-            if handle is not None:
-                c.handle_time = c.remaining = next(handle)
-        self._fates(c, mech, mech.fate, now)
-        if ch.kind is SOCIAL and c.intent >= 0 and c.intent == mech.complaint:
-            c.j_visible = True
-            self.visible.add(now, 1)
-        if c.intent >= 0 and mech.intents[c.intent].needs == "nothing":
-            c.state = NO_ACTION
-            if now >= self.warmup_s:
-                ch.offered += 1
-                ch.no_action += 1
-            self._close(c, now, NOTHING_NEEDED)
-            if self.sink is not None:
-                self.sink(c, now, NO_ACTION)
-            return
-        self._arrive(c, now)
-
-    def _fates(self, c: Contact, mech: ChannelMechanics, fate: Any, now: float) -> None:
-        """Draw what decides this contact's fate, now, so it belongs to the customer."""
-        c.u_resolve = next(fate)
-        c.u_handoff = next(fate)
-        u_follow = next(fate)
-        if mech.auto_reply is not None:
-            c.autoreplied = True
-            if c.root.j_first_response_at < 0:
-                c.root.j_first_response_at = now
-        if mech.follow_up is not None:
-            p = mech.follow_up.probability
-            if c.autoreplied and mech.auto_reply is not None:
-                p = min(1.0, p + mech.auto_reply.follow_up_increase)
-            if u_follow < p:
-                assert mech.route_rng is not None
-                self.at(now + delay_draw(mech.follow_up.delay, mech.route_rng), self._on_follow_up, c)
-
-    def _on_follow_up(self, event: Due) -> None:
-        """A customer still unanswered writes again on the same channel."""
-        c: Contact = event.value
-        if c.state == WAITING and c.root.j_state == OPEN:
-            self._spawn(c.root, c.channel, event.at, FOLLOW_UP)
-
-    def _on_repeat(self, event: Due) -> None:
-        root, ch, reason = event.value
-        self._spawn(root, ch, event.at, reason)
-
-    def _spawn(self, root: Contact, ch: ChannelState, now: float, reason: int) -> None:
-        """The same customer contacts `ch` again (repeat, hand-off, retrial or follow-up)."""
-        mech = ch.mech
-        assert mech is not None and mech.repeat_handle is not None
-        patience = next(mech.repeat_patience) if mech.repeat_patience is not None else _INF
-        handle = next(mech.repeat_handle)
-        if not ch.open and ch.kind is PHONE:
-            self._close(root, now, GAVE_UP)  # the line is closed: the customer gives up
-            return
-        c = Contact(self.next_id, ch, now, handle, patience)
-        self.next_id += 1
-        self.spawned[reason] += 1
-        if self.next_id >= self.guard_at:
-            self.guard(self, now)
-        c.root = root
-        c.follow_up = reason == FOLLOW_UP
-        root.j_contacts += 1
-        if root.intent >= 0:
-            root_mech = root.channel.mech
-            assert root_mech is not None
-            c.intent = mech.intent_index(root_mech.intents[root.intent].name)
-        self._fates(c, mech, mech.repeat_fate, now)
-        self._arrive(c, now)
-
-    def _after_answer(self, c: Contact, now: float) -> None:
-        """An agent has finished a contact: resolved, handed off, or back later?"""
-        root = c.root
-        if root.j_first_response_at < 0:
-            root.j_first_response_at = c.answered_at
-        if root.j_state != OPEN or c.follow_up:
-            return  # a chaser, or a contact of a journey already closed: nothing to decide
-        ch = c.channel
-        mech = ch.mech
-        assert mech is not None
-        intent = mech.intents[c.intent] if c.intent >= 0 else None
-        if intent is not None and intent.needs == "acknowledgement":
-            self._close(root, now, RESOLVED)
-            return
-        assert mech.route_rng is not None
-        if mech.handoff is not None and c.u_handoff < mech.handoff.share:
-            assert mech.handoff_target is not None
-            later = now + delay_draw(mech.handoff.delay, mech.route_rng)
-            self.at(later, self._on_repeat, (root, mech.handoff_target, HANDOFF))
-            return
-        p = intent.resolution if intent is not None and intent.resolution is not None else mech.resolution_p
-        group = c.group
-        if group is not None:
-            p *= group.resolve_mult[ch.index]
-        if c.u_resolve < p:
-            self._close(root, now, RESOLVED)
-            return
-        self._route_on(root, mech.returns, mech, now, RETURN)
-
-    def _route_on(self, root: Contact, route: Any, mech: ChannelMechanics, now: float, reason: int) -> None:
-        """Send the customer on along `route` (returns or retrial), or let them give up."""
-        if route is None:
-            self._close(root, now, GAVE_UP)
-            return
-        target = route.choose(mech.route_rng)
-        if target is None:
-            self._close(root, now, GAVE_UP)
-        else:
-            self.at(now + route.wait(mech.route_rng), self._on_repeat, (root, target, reason))
-
-    def _close(self, root: Contact, now: float, state: int) -> None:
-        """End a customer's journey and tally it on the channel where it started."""
-        if root.j_state != OPEN:
-            return
-        root.j_state = state
-        if root.j_visible:
-            self.visible.add(now, -1)
-        if root.arrived_at < self.warmup_s:
-            return
-        t = root.channel.j
-        if state == NOTHING_NEEDED:
-            t["nothing_needed"] += 1
-            return
-        start = root.arrived_at
-        first = root.j_first_response_at
-        if first >= 0:
-            t["first_responses"] += 1
-            t["first_response_sum"] += first - start
-            late = (first - start) / root.channel.target_s - 1.0
-        else:
-            late = 1.0
-        resolved = state == RESOLVED
-        if resolved:
-            t["resolved"] += 1
-            t["resolution_time_sum"] += now - start
-            if root.j_contacts == 1:
-                t["first_contact_resolved"] += 1
-        else:
-            t["gave_up"] += 1
-        penalty = 0.0
-        if root.autoreplied and root.channel.kind is SOCIAL:
-            mech = root.channel.mech
-            if mech is not None and mech.auto_reply is not None:
-                penalty = mech.auto_reply.csat_penalty
-        t["contacts_sum"] += root.j_contacts
-        t["csat_sum"] += journey_csat(self.outcome, late, root.j_contacts, resolved, penalty)
-
     # --- service ----------------------------------------------------------------------
 
     def _start(self, group: GroupState, ch: ChannelState, now: float) -> None:
@@ -343,9 +188,7 @@ class Centre:
         if self.preemptive and ch.interruptible:
             group.interruptible[c.id] = c
 
-    def _on_complete(self, event: Due) -> None:
-        c: Contact = event.value
-        now = event.at
+    def _on_complete(self, now: float, c: Contact) -> None:
         if c.state != IN_SERVICE or c.service_end != now:
             return  # stale: the service was interrupted and rescheduled
         group = c.group
@@ -366,7 +209,12 @@ class Centre:
                 ch.within_target += 1
             else:  # late: the satisfaction model's wait penalty grows to 1 at twice the target
                 ch.late_sum += min(1.0, wait / ch.target_s - 1.0)
-        if self.sink is not None:
+        log = self.answered_log
+        if log is not None:
+            log.extend((ch.index, c.arrived_at, c.answered_at))
+            if len(log) >= _LOG_FULL:
+                self.flush_answered()
+        elif self.sink is not None:
             self.sink(c, now, ANSWERED)
         if ch.mech is not None:  # without mechanics, journey tallies follow from the above
             self._after_answer(c, now)
@@ -377,9 +225,9 @@ class Centre:
                 return
         self._free(group, now)
 
-    def _on_wrapped(self, event: Due) -> None:
+    def _on_wrapped(self, now: float, group: GroupState) -> None:
         """An agent of the group carried has finished its after-call work."""
-        self._free(event.value, event.at)
+        self._free(group, now)
 
     def _free(self, group: GroupState, now: float) -> None:
         """An agent of `group`, counted busy, has finished a contact and its after-call work."""
@@ -411,11 +259,10 @@ class Centre:
                 return
             self._start(group, target, now)
 
-    def _on_overflow(self, event: Due) -> None:
+    def _on_overflow(self, now: float, group: GroupState) -> None:
         """A contact has waited long enough for an overflow group to take it."""
-        group: GroupState = event.value
         if group.idle:
-            self._fill(group, event.at)
+            self._fill(group, now)
 
     def _preempt(self, ch: ChannelState, now: float) -> None:
         """Interrupt interruptible work so a waiting phone contact is answered now.
@@ -447,9 +294,9 @@ class Centre:
         for when, is_open in steps[1:]:
             self.at(when, self._on_hours, (ch, is_open))
 
-    def _on_hours(self, event: Due) -> None:
-        ch, is_open = event.value
-        self.set_open(ch, is_open, event.at)
+    def _on_hours(self, now: float, value: tuple[ChannelState, bool]) -> None:
+        ch, is_open = value
+        self.set_open(ch, is_open, now)
 
     def set_open(self, ch: ChannelState, is_open: bool, now: float) -> None:
         """Open or close a channel: agents see only the queues of open channels."""
@@ -469,9 +316,9 @@ class Centre:
             if when > 0:
                 self.at(when, self._on_roster, (group, count))
 
-    def _on_roster(self, event: Due) -> None:
-        group, count = event.value
-        self.set_staff(group, count, event.at)
+    def _on_roster(self, now: float, value: tuple[GroupState, int]) -> None:
+        group, count = value
+        self.set_staff(group, count, now)
 
     def set_staff(self, group: GroupState, count: int, now: float) -> None:
         """Bring the group's head count to `count`.
@@ -496,11 +343,9 @@ class Centre:
             group.on_duty_level.add(now, -gone)
             group.leaving += -diff - gone
 
-    def _on_abandon(self, event: Due) -> None:
-        c: Contact = event.value
+    def _on_abandon(self, now: float, c: Contact) -> None:
         if c.state != WAITING:
             return  # taken by an agent before patience ran out
-        now = event.at
         c.state = ABANDONED
         ch = c.channel
         ch.n_waiting -= 1
@@ -512,8 +357,10 @@ class Centre:
         if self.sink is not None:
             self.sink(c, now, ABANDONED)
         mech = ch.mech
-        if mech is not None and c.root.j_state == OPEN and not c.follow_up:
-            self._route_on(c.root, mech.retrial, mech, now, RETRIAL)
+        if mech is not None and not c.follow_up:
+            root = c.root or c
+            if root.j_state == OPEN:
+                self._route_on(root, mech.retrial, mech, now, RETRIAL)
 
     # --- bookkeeping ------------------------------------------------------------------
 
@@ -535,7 +382,8 @@ class Centre:
 
         For the service level, an open contact's outcome may already be known: one taken
         within the target is a hit, one taken late or still waiting past the target is a
-        miss (`judged_open` counts both); one still waiting within the target is not judged.
+        miss (`judged_open` counts both); one still waiting within the target is not judged
+        (`sim.model.outcomes.open_at_horizon`).
         """
         waiting, in_service = self.open_contacts()
         for c in waiting + in_service:
@@ -545,14 +393,10 @@ class Centre:
                     ch.waiting_end += 1
                 else:
                     ch.in_service_end += 1
-                if c.state == WAITING or c.answered_at > c.arrived_at:
-                    ch.waited += 1
-                wait = (horizon if c.state == WAITING else c.answered_at) - c.arrived_at
-                if wait > ch.target_s:
-                    ch.judged_open += 1
-                elif c.state != WAITING:
-                    ch.judged_open += 1
-                    ch.within_target += 1
+                waited, judged, hit = open_at_horizon(c, horizon, ch.target_s)
+                ch.waited += waited
+                ch.judged_open += judged
+                ch.within_target += hit
             if self.sink is not None:
                 self.sink(c, horizon, WAITING if c.state == WAITING else IN_SERVICE)
 

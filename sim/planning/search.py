@@ -25,6 +25,25 @@ from sim.results import RunResult
 from sim.runner.executors import Executor
 from sim.runner.tasks import Task, run_all
 
+MAX_STAFFINGS = 100
+"""The most staffings a per-interval or shift search simulates unless told otherwise
+(`max_staffings`). The search stops there, so a budget check before it starts may count this
+many as an upper bound; the week of `scenarios/baseline.yaml` takes 39."""
+
+
+def check_max_staffings(value: int | None) -> int:
+    """`value` checked (a whole number >= 1), or `MAX_STAFFINGS` for None.
+
+    Raises:
+        ValueError: not a whole number of at least 1.
+    """
+    if value is None:
+        return MAX_STAFFINGS
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_staffings must be a whole number >= 1, got {value!r}")
+    return value
+
+
 # --- knobs -------------------------------------------------------------------------
 
 
@@ -311,6 +330,12 @@ class SearchBase(Generic[JudgedT]):
         self.on_total = on_total
         self.cache: dict[Vector, JudgedT] = {}
         self.tasks = 0
+        self.limit: int | None = None
+
+    def spent(self, vectors: Sequence[Vector]) -> bool:
+        """Whether simulating the `vectors` not yet simulated would go past `limit` staffings."""
+        new = {v for v in vectors if v not in self.cache}
+        return self.limit is not None and len(self.cache) + len(new) > self.limit
 
     def evaluate(self, vectors: Sequence[Vector]) -> list[JudgedT]:
         """Simulate the vectors not yet cached (all their replications as one batch of tasks)."""

@@ -30,6 +30,9 @@ class OptimizeSettings:
         max_agents: the most agents the searched groups may have together (per interval:
             one group in one interval).
         confident: a target is met only when its whole 95 % CI is, not just its mean.
+        max_staffings: ``"intervals"`` and ``"shifts"`` only: the most staffings the search
+            simulates; it stops there, with a note (None:
+            `sim.planning.search.MAX_STAFFINGS`). A budget check counts this many.
     """
 
     groups: tuple[str, ...] | None = None
@@ -37,3 +40,4 @@ class OptimizeSettings:
     seed: int | None = None
     max_agents: int = 10_000
     confident: bool = False
+    max_staffings: int | None = None

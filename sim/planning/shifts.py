@@ -21,7 +21,8 @@ agent-hours, breaks included.
 
 The table grid is a day, unless the horizon is longer than a day and days differ in demand or
 in the searched shifts' weekdays: then a week. Every staffing runs the same replications
-(common random numbers), each once.
+(common random numbers), each once, and at most `max_staffings` of them (default
+`sim.planning.search.MAX_STAFFINGS`): the search stops there and says so in its note.
 """
 
 from __future__ import annotations
@@ -44,15 +45,12 @@ from sim.planning.intervals.grid import DAY_S, Grid, table_grid
 from sim.planning.intervals.plan import IntervalTrial
 from sim.planning.intervals.search import Evaluation, IntervalSearch, interval_setup
 from sim.planning.intervals.targets import IntervalJudgement, targets_json
-from sim.planning.search import Knob, Vector, kept_warning, unstaffed_warnings
+from sim.planning.search import Knob, Vector, check_max_staffings, kept_warning, unstaffed_warnings
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
 STALL_STEPS = 5
 """The add phase stops after this many steps in a row that did not lower the total shortfall."""
-
-EXPECTED_STAFFINGS = 20
-"""About how many staffings a shift search simulates, for the budget check before it starts."""
 
 
 def shift_groups(scenario: Scenario, groups: Sequence[str] | None) -> list[str]:
@@ -250,6 +248,7 @@ def optimize_shifts(
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
     confident: bool = False,
+    max_staffings: int | None = None,
 ) -> ShiftPlan:
     """Find the fewest paid agent-hours of shifts such that every target holds in every interval.
 
@@ -269,14 +268,17 @@ def optimize_shifts(
         progress: called with the number of replications finished.
         on_total: called with the number of replications requested so far, as it grows.
         confident: an interval meets a target only when its whole 95 % CI does.
+        max_staffings: the most staffings to simulate (default
+            `sim.planning.search.MAX_STAFFINGS`); the search stops there, with a note.
 
     Returns:
         The `ShiftPlan`; when the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications` or `max_agents`.
+        ValueError: a bad target, group, start, `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
+    limit = check_max_staffings(max_staffings)
     scenario, parsed, n, base_seed, names, kept = interval_setup(
         scenario_or_experiment, targets, groups, shift_groups, replications, seed, max_agents, confident
     )
@@ -309,10 +311,12 @@ def optimize_shifts(
         on_total,
         confident,
     )
+    search.limit = limit
     x: Vector = tuple(first[g][i] for g in names for i in range(len(shifts[g])))
     current = search.evaluate([x])[0]
     steps: list[tuple[str, int]] = []
     note = ""
+    capped = False  # stopped by max_staffings
 
     def owner(t: Target) -> list[str]:
         if t.scope == "channel":
@@ -355,6 +359,9 @@ def optimize_shifts(
             note = f"stopped at max_agents={max_agents} per shift with targets still missed"
             break
         candidate = tuple(v + (j in adds) for j, v in enumerate(x))
+        if search.spent([candidate]):
+            note = f"stopped after {limit} staffings (max_staffings) with targets still missed"
+            break
         evaluation = search.evaluate([candidate])[0]
         flat = 0 if shortfall(evaluation) < shortfall(current) else flat + 1
         x, current = candidate, evaluation
@@ -367,13 +374,16 @@ def optimize_shifts(
             break
     if not reachable(current):
         removed = True
-        while removed:
+        while removed and not capped:
             removed = False
             order = sorted(
                 (j for j in range(len(x)) if x[j] > knobs[j].low), key=lambda j: (-x[j] * knobs[j].weight, j)
             )
             for j in order:
                 candidate = tuple(v - (i == j) for i, v in enumerate(x))
+                if search.spent([candidate]):
+                    capped = True
+                    break
                 evaluation = search.evaluate([candidate])[0]
                 if not reachable(evaluation):
                     x, current, removed = candidate, evaluation, True
@@ -384,6 +394,11 @@ def optimize_shifts(
             note = (
                 "every target met where a searched shift is on duty; one agent fewer on any shift "
                 "misses a target there"
+            )
+        if capped:
+            note = (
+                f"{note.split(';')[0]}; stopped removing agents after {limit} staffings (max_staffings), "
+                "so fewer may do"
             )
     uncovered = {k for ti, k in current.missed() if k in beyond[ti]}
     labels = tuple(grid.label(k) for k in range(grid.n_knobs))

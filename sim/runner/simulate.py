@@ -13,7 +13,7 @@ import math
 from sim.config.schema import Scenario
 from sim.metrics.contacts import channel_metrics, group_metrics
 from sim.model.build import build
-from sim.model.engine import after
+from sim.model.engine import after, run
 from sim.model.outcomes import plain_journeys
 from sim.model.policies import Policy
 from sim.model.processes import Centre
@@ -75,7 +75,7 @@ def simulate(
         snapshots.append(zero)
         after(env, min(interval_s, horizon), snapshot)
 
-    env.run(until=horizon)
+    run(env, horizon)
     end = level_areas(centre, horizon)
     if sink is not None and len(snapshots) <= n_intervals:
         snapshots.append(end)

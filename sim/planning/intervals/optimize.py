@@ -44,6 +44,10 @@ group, a week 336):
    marked. A marked interval's agent was needed in a batch that removed at least as much
    elsewhere, so it stays needed as the others shrink.
 
+The search simulates at most `max_staffings` staffings (default `MAX_STAFFINGS`, 100): it
+stops there and says so in the plan's note (targets still missed, or a plan that meets them
+but may not be minimal). That bound is what a budget check before the search counts.
+
 All candidates run the same replications with the same seed (common random numbers), each
 staffing at most once. The plan is minimal against one-agent removals made in such
 batches; it is not a proof of global minimality (no search over integer staffing is
@@ -93,13 +97,20 @@ from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgemen
 from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
 from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
-from sim.planning.search import Knob, Vector, kept_warning, unstaffed_warnings
+from sim.planning.search import (
+    MAX_STAFFINGS,
+    Knob,
+    Vector,
+    check_max_staffings,
+    kept_warning,
+    unstaffed_warnings,
+)
 from sim.planning.targets import OVERALL, Target
 from sim.runner.executors import Executor, SerialExecutor
 
-EXPECTED_STAFFINGS = 20
-"""About how many staffings a per-interval search simulates, for the budget check before it
-starts (the week of `scenarios/baseline.yaml` takes 20; the number is only known afterwards)."""
+EXPECTED_STAFFINGS = MAX_STAFFINGS
+"""The staffings a budget check before a per-interval search counts: the search's own bound
+(`max_staffings`, default `MAX_STAFFINGS`), so the estimate is an upper bound."""
 
 STALL_STEPS = 5
 """The add phase stops after this many steps in a row that did not lower the total shortfall."""
@@ -178,6 +189,7 @@ def optimize_intervals(
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
     confident: bool = False,
+    max_staffings: int | None = None,
 ) -> IntervalPlan:
     """Find the fewest agents per group in every interval such that every target holds there.
 
@@ -199,14 +211,17 @@ def optimize_intervals(
         on_total: called with the number of replications requested so far, as it grows.
         confident: an interval meets a target only when its whole 95 % CI does (see
             `sim.planning.headcount.optimize`); needs at least 2 replications.
+        max_staffings: the most staffings to simulate (default `MAX_STAFFINGS`); the
+            search stops there, with a note.
 
     Returns:
         The `IntervalPlan`. When the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications` or `max_agents`.
+        ValueError: a bad target, group, start, `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
+    limit = check_max_staffings(max_staffings)
     scenario, parsed, n, base_seed, names, kept = interval_setup(
         scenario_or_experiment, targets, groups, table_groups, replications, seed, max_agents, confident
     )
@@ -230,10 +245,12 @@ def optimize_intervals(
     search = IntervalSearch(
         grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
     )
+    search.limit = limit
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
     current = search.evaluate([x])[0]
     steps: list[tuple[str, int]] = []
     note = ""
+    capped = False  # stopped by max_staffings
 
     def responsible(target_index: int) -> list[str]:
         """The searched groups a miss of target `target_index` depends on."""
@@ -269,6 +286,9 @@ def optimize_intervals(
             note = f"stopped at max_agents={max_agents} per interval with targets still missed"
             break
         candidate = tuple(v + (i in adds) for i, v in enumerate(x))
+        if search.spent([candidate]):
+            note = f"stopped after {limit} staffings (max_staffings) with targets still missed"
+            break
         evaluation = search.evaluate([candidate])[0]
         flat = 0 if evaluation.shortfall < current.shortfall else flat + 1
         if flat >= STALL_STEPS:
@@ -293,6 +313,9 @@ def optimize_intervals(
             accepted = False
             while trial:
                 candidate = tuple(v - (i in trial) for i, v in enumerate(x))
+                if search.spent([candidate]):
+                    capped = True
+                    break
                 evaluation = search.evaluate([candidate])[0]
                 if evaluation.all_met:
                     x, current, accepted = candidate, evaluation, True
@@ -301,11 +324,16 @@ def optimize_intervals(
                 blamed = blame(evaluation, trial, knobs, names, grid, responsible)
                 needed |= blamed
                 trial -= blamed
-            if not accepted:
+            if not accepted or capped:
                 break
         note = "every target met in every interval; removing agents where they remain misses a target"
         if all(v <= k.low for v, k in zip(x, knobs, strict=True)):
             note = "every target met in every interval with no agents in the searched groups"
+        elif capped:
+            note = (
+                f"every target met in every interval; stopped removing agents after {limit} staffings "
+                "(max_staffings), so fewer may do"
+            )
 
     slots = {g: [where[g, k] for k in range(grid.n_knobs)] for g in names}
     tables = {g: [x[j] for j in js] for g, js in slots.items()}
