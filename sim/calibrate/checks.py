@@ -116,6 +116,18 @@ def parse_column_options(options: Iterable[str], source: str = "--column") -> di
     return mapping
 
 
+def check_size(size: int, source: str, limits: LogLimits) -> None:
+    """Refuse a log of `size` bytes over the limit, before anything of it is read.
+
+    Raises:
+        LogError: more than ``limits.max_bytes``.
+    """
+    if size > limits.max_bytes:
+        raise LogError(
+            source, [LogProblem(f"{size:,} bytes is more than the limit of {limits.max_bytes:,} bytes")]
+        )
+
+
 def read_header(path: Path, source: str, limits: LogLimits) -> list[str]:
     """The column names of the file's first line, after checking its size and encoding.
 
@@ -130,10 +142,7 @@ def read_header(path: Path, source: str, limits: LogLimits) -> list[str]:
         raise LogError(source, [LogProblem(f"cannot read the file: {exc.strerror}")]) from None
     if path.is_dir():
         raise LogError(source, [LogProblem("is a folder, not a CSV file")])
-    if size > limits.max_bytes:
-        raise LogError(
-            source, [LogProblem(f"{size:,} bytes is more than the limit of {limits.max_bytes:,} bytes")]
-        )
+    check_size(size, source, limits)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first = handle.readline(1_000_000)
