@@ -105,6 +105,7 @@ def report_figures(page: bytes) -> dict[str, bytes]:
 def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Replications of a scenario: its `run --json` object, the report's figures and HTML page."""
     import sim
+    from sim.metrics.shown import is_priced
     from sim.report.html import write_report
 
     n, records = payload["replications"], payload["records"]
@@ -118,7 +119,12 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
         out = result.save(Path(folder) / "run")  # what `staffsim run --out` writes
         report = write_report(out).read_bytes()
-    return {"result": result.to_dict(), "figures": report_figures(report), "report": report}
+    return {
+        "result": result.to_dict(),
+        "priced": is_priced(result.scenario),
+        "figures": report_figures(report),
+        "report": report,
+    }
 
 
 def counting(progress: Progress) -> tuple[Callable[[int], None], Callable[[int], None]]:

@@ -52,7 +52,8 @@ def replications_text(n: int) -> str:
     return f"{n} replication" if n == 1 else f"{n} replications"
 
 
-def _duration_unit(seconds: float) -> tuple[str, float]:
+def duration_unit(seconds: float) -> tuple[str, float]:
+    """The unit a duration of `seconds` reads best in: (``s``, 1), (``min``, 60) or (``h``, 3600)."""
     size = abs(seconds)
     if size < 120:
         return "s", 1.0
@@ -87,7 +88,7 @@ def fmt_value(metric: str, value: float, unit: str | None = None) -> str:
         return f"{value:,.1f}"
     if metric.endswith("_s"):
         name, size = (
-            _duration_unit(value) if unit is None else (unit, {"s": 1.0, "min": 60.0, "h": 3600.0}[unit])
+            duration_unit(value) if unit is None else (unit, {"s": 1.0, "min": 60.0, "h": 3600.0}[unit])
         )
         return f"{_number(value / size)} {name}"
     return _number(value)
@@ -98,7 +99,7 @@ def fmt_estimate(metric: str, e: Estimate) -> str:
 
     A duration's interval is written in the unit of its mean.
     """
-    unit = _duration_unit(e.mean)[0] if metric.endswith("_s") and math.isfinite(e.mean) else None
+    unit = duration_unit(e.mean)[0] if metric.endswith("_s") and math.isfinite(e.mean) else None
     mean = fmt_value(metric, e.mean, unit)
     if e.n < 2 or not math.isfinite(e.ci_low) or not math.isfinite(e.ci_high) or e.ci_low == e.ci_high:
         return mean
