@@ -98,13 +98,25 @@ def kpi_cards(result: Mapping[str, Any], priced: bool = True) -> str:
     return CARD_STYLE + head + "".join(rows)
 
 
-def diff_table(records: Sequence[Mapping[str, Any]], variants: Sequence[str] = ("move", "hire")) -> str:
-    """Paired differences (variant − today) with 95 % CIs, per channel and for cost and occupancy."""
+def diff_table(
+    records: Sequence[Mapping[str, Any]], variants: Sequence[str] = ("move", "hire"), priced: bool = True
+) -> str:
+    """Paired differences (variant − today) with 95 % CIs, per channel and for cost and occupancy.
+
+    Args:
+        records: the rows of `sim.compare(...).table()`.
+        variants: the variants' names, in the order of the columns.
+        priced: whether some agent group, today or in a variant, has a cost per hour; without
+            one there is no cost row (a hire would show as costing nothing).
+    """
     cell: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     order: list[tuple[str, str]] = []
     for r in records:
         wanted = (r["scope"] == "channel" and r["metric"] in DIFF_CHANNEL) or (
-            r["scope"] == "group" and r["name"] == "overall" and r["metric"] in DIFF_GROUP
+            r["scope"] == "group"
+            and r["name"] == "overall"
+            and r["metric"] in DIFF_GROUP
+            and (priced or r["metric"] != "cost")
         )
         if not wanted:
             continue

@@ -149,6 +149,7 @@ def counting(progress: Progress) -> tuple[Callable[[int], None], Callable[[int],
 def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Move vs hire, paired on common random numbers: the comparison table as records."""
     import sim
+    from sim.metrics.shown import is_priced
 
     step, grow = counting(progress)
 
@@ -156,7 +157,11 @@ def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
         payload["experiment"], replications=payload["replications"], seed=payload["seed"],
         progress=step, on_total=grow,
     )  # fmt: skip
-    return {"table": result.table().to_dict(orient="records")}
+    sides = [result.baseline, *result.variants.values()]
+    return {
+        "table": result.table().to_dict(orient="records"),
+        "priced": any(is_priced(side.scenario) for side in sides),
+    }
 
 
 def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:

@@ -153,7 +153,7 @@ class WhatIfPanel:
 
     def finish(self, result: dict[str, Any]) -> None:
         """Show the paired differences."""
-        self.table.object = charts.diff_table(result["table"])
+        self.table.object = charts.diff_table(result["table"], priced=result.get("priced", True))
 
 
 OPT_MODES = {"head count": "headcount", "per interval": "intervals", "per shift": "shifts"}

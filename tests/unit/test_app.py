@@ -289,3 +289,24 @@ def _one_card(key: str, est: dict[str, float]) -> str:
         "groups": {},
     }
     return charts.kpi_cards(result, priced=False)
+
+
+def test_move_vs_hire_shows_a_cost_row_only_when_some_group_has_a_cost_per_hour() -> None:
+    from sim.app import charts
+    from sim.app.jobs import Job
+
+    shown = {}
+    for cost in (0, 25):
+        draft = _baseline()
+        draft.data["horizon_hours"], draft.data["warmup_hours"] = 4, 0
+        for group in draft.data["agents"].values():
+            group["cost_per_hour"] = cost
+        exp = draft.move_vs_hire("phone_team", "social_team", 1)
+        events = _finish(Job("compare", {"experiment": exp, "replications": 2, "seed": 1}))
+        assert events[-1].kind == "done", events[-1].message
+        result = events[-1].result
+        shown[cost] = charts.diff_table(result["table"], priced=result["priced"])
+    # without a cost per hour a hire would show as costing nothing: no cost row then
+    assert 'data-diff="hire.overall.cost"' not in shown[0]
+    assert 'data-diff="hire.overall.occupancy"' in shown[0]
+    assert 'data-diff="hire.overall.cost"' in shown[25]
