@@ -59,7 +59,18 @@ def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
         try:
             return {"data": load_upload(payload["name"], payload["raw"], folder)}
         except sim.ScenarioError as exc:  # the message names the private copy: name the upload instead
-            raise ValueError(str(exc).replace(str(Path(folder)) + "/", "")) from None
+            message = str(exc).replace(str(Path(folder)) + "/", "")
+            if any(p.message.startswith("file not found") for p in exc.problems):
+                message += UPLOAD_ALONE
+            raise ValueError(message) from None
+
+
+UPLOAD_ALONE = (
+    "\nan uploaded file arrives alone, without the files beside it: open a scenario that names"
+    " others (extends, a trace, an empirical CSV) with `staffsim app FILE`, or choose it among the"
+    " shipped scenarios"
+)
+"""Said under an upload that names a file: the browser sends the file, never its folder."""
 
 
 def task_fit(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:

@@ -310,3 +310,17 @@ def test_move_vs_hire_shows_a_cost_row_only_when_some_group_has_a_cost_per_hour(
     assert 'data-diff="hire.overall.cost"' not in shown[0]
     assert 'data-diff="hire.overall.occupancy"' in shown[0]
     assert 'data-diff="hire.overall.cost"' in shown[25]
+
+
+def test_an_upload_that_names_another_file_says_to_open_it_from_the_command_line() -> None:
+    from sim.app.jobs import Job
+
+    raw = (ROOT / "scenarios" / "week_shifts.yaml").read_bytes()  # extends baseline.yaml
+    events = _finish(Job("load", {"name": "week_shifts.yaml", "raw": raw}))
+    assert events[-1].kind == "error"
+    message = events[-1].message
+    assert message.startswith("invalid scenario week_shifts.yaml") and "file not found" in message
+    assert "staffsim app FILE" in message and "staffsim-upload" not in message
+    # a file that names no other file gets the loader's message alone
+    events = _finish(Job("load", {"name": "bad.yaml", "raw": b"name: x\nhorizon_hours: -1\n"}))
+    assert events[-1].kind == "error" and "staffsim app FILE" not in events[-1].message
