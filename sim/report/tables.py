@@ -106,6 +106,24 @@ def fmt_estimate(metric: str, e: Estimate) -> str:
     return f"{mean} [{fmt_value(metric, e.ci_low, unit)}, {fmt_value(metric, e.ci_high, unit)}]"
 
 
+def fmt_difference(metric: str, e: Estimate) -> str:
+    """A paired difference as `fmt_estimate` writes it, but a share's in percentage points.
+
+    A difference of two shares (80.2 % − 56.7 %) is ``-23.4 pp``, not ``-23.4%``, which would
+    read as a relative change.
+    """
+    if metric not in _PERCENT:
+        return fmt_estimate(metric, e)
+
+    def pp(value: float) -> str:
+        return "—" if not math.isfinite(value) else f"{100 * value:+.1f}".replace("+0.0", "0.0")
+
+    mean = f"{pp(e.mean)} pp"
+    if e.n < 2 or not math.isfinite(e.ci_low) or not math.isfinite(e.ci_high) or e.ci_low == e.ci_high:
+        return mean
+    return f"{mean} [{pp(e.ci_low)}, {pp(e.ci_high)}]"
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 
@@ -194,7 +212,8 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
     channel, group = compare_metrics(scenarios, metrics)
     title = (
         f"{visible(comparison.baseline.scenario.name)}: variants vs baseline, {n} paired replication"
-        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; * the CI excludes 0)"
+        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; pp: percentage points;"
+        " * the CI excludes 0)"
     )
     table = Table(
         title=title, title_justify="left", min_width=min(len(title), TITLE_MAX)
@@ -218,7 +237,7 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
             row.metric,
             fmt_value(row.metric, row.baseline_mean),
             fmt_value(row.metric, row.variant_mean),
-            fmt_estimate(row.metric, diff),
+            fmt_difference(row.metric, diff),
             "*" if row.significant else "",
         )
     return table

@@ -407,3 +407,24 @@ def test_run_and_compare_titles_stay_on_one_line(tmp_path: Path) -> None:
     code, out, err = invoke("compare", path, "-q", "-j", "1")
     assert code == 0, err
     assert out.splitlines()[0].rstrip().endswith("* the CI excludes 0)")
+
+
+def test_compare_writes_differences_of_shares_in_percentage_points(tmp_path: Path) -> None:
+    # 80 % − 57 % is a fall of 23 percentage points; "-23%" would read as a relative change
+    path = tmp_path / "one.yaml"
+    text = SMALL.split("  email:")[0] + "agents:\n  phones: {count: 5, skills: [phone]}\n"
+    path.write_text(text + "variants:\n  fewer: {agents.phones.count: 4}\n", encoding="utf-8")
+    code, out, err = invoke("compare", path, "-q", "-j", "1")
+    assert code == 0, err
+    code, raw, err = invoke("compare", path, "--json", "-j", "1")
+    assert code == 0, err
+    diff = json.loads(raw)["variants"]["fewer"]["diff"]["phone"]
+    rows = {
+        line.split("│")[3].strip(): line.split("│")[6].strip() for line in out.splitlines() if "fewer" in line
+    }
+    sl = diff["service_level"]
+    assert (
+        rows["service_level"]
+        == f"{100 * sl['mean']:+.1f} pp [{100 * sl['ci_low']:+.1f}, {100 * sl['ci_high']:+.1f}]"
+    )
+    assert rows["asa_s"].endswith(" s]") and "pp" not in rows["asa_s"]  # durations keep their unit
