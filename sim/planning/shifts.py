@@ -27,7 +27,7 @@ in the searched shifts' weekdays: then a week. Every staffing runs the same repl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,16 @@ from sim.planning.intervals.grid import DAY_S, Grid, table_grid
 from sim.planning.intervals.plan import IntervalTrial
 from sim.planning.intervals.search import Evaluation, IntervalSearch, interval_setup
 from sim.planning.intervals.targets import IntervalJudgement, targets_json
-from sim.planning.search import Knob, Vector, check_max_staffings, kept_warning, unstaffed_warnings
+from sim.planning.search import (
+    Knob,
+    Vector,
+    check_max_staffings,
+    check_start_names,
+    kept_warning,
+    unstaffed_warnings,
+)
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.targets import OVERALL, Target
-from sim.runner.executors import Executor, SerialExecutor
 
 STALL_STEPS = 5
 """The add phase stops after this many steps in a row that did not lower the total shortfall."""
@@ -239,16 +246,9 @@ def optimize_shifts(
     scenario_or_experiment: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
     *,
-    groups: Sequence[str] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    executor: Executor | None = None,
-    max_agents: int = 10_000,
+    settings: OptimizeSettings | None = None,
+    context: RunContext | None = None,
     start: Mapping[str, Sequence[int]] | None = None,
-    progress: Callable[[int], object] | None = None,
-    on_total: Callable[[int], object] | None = None,
-    confident: bool = False,
-    max_staffings: int | None = None,
 ) -> ShiftPlan:
     """Find the fewest paid agent-hours of shifts such that every target holds in every interval.
 
@@ -257,19 +257,16 @@ def optimize_shifts(
             `Experiment` whose baseline is used).
         targets: e.g. ``["phone.service_level>=0.8"]``; per-interval metrics only
             (`sim.planning.intervals.targets`).
-        groups: the groups whose shift counts may change (default: every group with shifts
-            that some target depends on; the others keep their shifts as written, with a
-            warning).
-        replications: per staffing; default the scenario's.
-        seed: base seed; default the scenario's (common random numbers for every staffing).
-        executor: where replications run; default in this process.
-        max_agents: the most agents one shift may have.
+        settings: groups, replications, seed, max_agents, confident and max_staffings
+            (`sim.planning.settings.OptimizeSettings`). Here `groups` are the groups whose
+            shift counts may change (default: every group with shifts that some target
+            depends on; the others keep their shifts as written, with a warning);
+            `max_agents` caps one shift; with `confident` an interval meets a target only
+            when its whole 95 % CI does; `max_staffings` (default
+            `sim.planning.search.MAX_STAFFINGS`) stops the search there, with a note.
+        context: the executor and progress callbacks (`sim.planning.settings.RunContext`);
+            default in this process, silently.
         start: group → a count per shift instead of the greedy Erlang cover.
-        progress: called with the number of replications finished.
-        on_total: called with the number of replications requested so far, as it grows.
-        confident: an interval meets a target only when its whole 95 % CI does.
-        max_staffings: the most staffings to simulate (default
-            `sim.planning.search.MAX_STAFFINGS`); the search stops there, with a note.
 
     Returns:
         The `ShiftPlan`; when the targets cannot be met, `met` is False and `note` says why.
@@ -278,10 +275,12 @@ def optimize_shifts(
         ValueError: a bad target, group, start, `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    limit = check_max_staffings(max_staffings)
+    s = settings or OptimizeSettings()
+    limit = check_max_staffings(s.max_staffings)
     scenario, parsed, n, base_seed, names, kept = interval_setup(
-        scenario_or_experiment, targets, groups, shift_groups, replications, seed, max_agents, confident
+        scenario_or_experiment, targets, shift_groups, s
     )
+    max_agents, confident = s.max_agents, s.confident
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
     cover = {g: coverage(shifts[g], grid) for g in names}
@@ -299,18 +298,7 @@ def optimize_shifts(
         for i in range(len(shifts[g]))
     ]
     where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
-    search = IntervalSearch(
-        grid,
-        scenario,
-        knobs,
-        parsed,
-        n,
-        base_seed,
-        executor or SerialExecutor(),
-        progress,
-        on_total,
-        confident,
-    )
+    search = IntervalSearch(grid, scenario, knobs, parsed, n, base_seed, context or RunContext(), confident)
     search.limit = limit
     x: Vector = tuple(first[g][i] for g in names for i in range(len(shifts[g])))
     current = search.evaluate([x])[0]
@@ -436,11 +424,7 @@ def optimize_shifts(
 def _start_counts(
     start: Mapping[str, Sequence[int]], names: Sequence[str], shifts: Mapping[str, list[Shift]]
 ) -> dict[str, list[int]]:
-    unknown = [str(g) for g in start if g not in names]
-    if unknown:
-        raise ValueError(
-            f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
-        )
+    check_start_names(start, names)
     out = {}
     for g in names:
         counts = list(start.get(g, [s.count for s in shifts[g]]))

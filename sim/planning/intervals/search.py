@@ -23,6 +23,7 @@ from sim.planning.intervals.grid import Grid, scheduled
 from sim.planning.intervals.plan import IntervalTrial
 from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, interval_values, judge
 from sim.planning.search import Knob, SearchBase, Vector, search_setup, searched_groups
+from sim.planning.settings import OptimizeSettings
 from sim.planning.targets import Target
 from sim.results import RunResult
 
@@ -110,24 +111,17 @@ class IntervalSearch(SearchBase[Evaluation]):
 def interval_setup(
     source: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
-    groups: Sequence[str] | None,
     candidates: Callable[[Scenario, Sequence[str] | None], list[str]],
-    replications: int | None,
-    seed: int | None,
-    max_agents: int,
-    confident: bool,
+    settings: OptimizeSettings,
 ) -> tuple[Scenario, list[Target], int, int, list[str], list[str]]:
     """What a per-interval search starts from, checked (`search_setup`, then its groups).
 
     Args:
         source: the scenario or experiment.
         targets: the targets, as given.
-        groups: the groups the user named, or None for the default.
-        candidates: the groups that may be sized, given the scenario and `groups`.
-        replications: per staffing, or None for the scenario's.
-        seed: base seed, or None for the scenario's.
-        max_agents: the search's cap (checked).
-        confident: whether targets are judged by their 95 % CI.
+        candidates: the groups that may be sized, given the scenario and the groups the
+            user named (`settings.groups`, None for the default).
+        settings: the search's settings (replications, seed, `max_agents` checked).
 
     Returns:
         The scenario, the parsed targets, replications, base seed, the groups searched and
@@ -137,7 +131,8 @@ def interval_setup(
         ValueError: a bad target, group, `replications` or `max_agents`.
         ScenarioError: the scenario cannot be loaded.
     """
-    scenario, parsed, n, base_seed = search_setup(source, targets, replications, seed, max_agents, confident)
+    scenario, parsed, n, base_seed = search_setup(source, targets, settings)
+    groups = settings.groups
     names, kept = searched_groups(scenario, parsed, groups, candidates(scenario, groups))
     check_interval_targets(parsed, scenario, names)
     return scenario, parsed, n, base_seed, names, kept
