@@ -28,7 +28,7 @@ in the searched shifts' weekdays: then a week. Every staffing runs the same repl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +38,16 @@ from numpy.typing import NDArray
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
 from sim.config.variants import Experiment
-from sim.metrics.stats import Estimate, metric_ci
+from sim.metrics.stats import metric_ci
 from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
-from sim.planning.intervals.plan import IntervalTrial
+from sim.planning.intervals.plan import IntervalJudgedPlan
 from sim.planning.intervals.search import Evaluation, IntervalSearch, interval_setup
-from sim.planning.intervals.targets import IntervalJudgement, targets_json
+from sim.planning.intervals.targets import targets_json
 from sim.planning.search import (
     Knob,
     Vector,
-    check_max_staffings,
     check_start_names,
     kept_warning,
     unstaffed_warnings,
@@ -159,52 +158,23 @@ def cover_start(requirement: Sequence[int], cover: NDArray[np.float64], hours: S
     return counts
 
 
-@dataclass(frozen=True)
-class ShiftPlan:
+@dataclass(frozen=True, kw_only=True)
+class ShiftPlan(IntervalJudgedPlan):
     """The shift counts the search found, and what they achieve in every interval.
 
-    Attributes:
-        scenario: the scenario with the plan's counts (run it with `sim.run`).
+    Attributes (besides those of `IntervalJudgedPlan`):
         counts: searched group → agents per shift, in the order of the group's shifts.
         start: searched group → the greedy cover of the Erlang requirement (or `start=`).
         shifts: searched group → each shift described (``mon–fri 07:00–15:30``).
         paid_hours: searched group → hours one agent of each shift is paid over the run.
-        labels: each table interval's start, ``08:30`` or ``Tue 08:30``.
-        targets: the targets, each judged in every interval.
-        intervals: per target, its judgement in every table interval.
-        overall: per target, the mean [95 % CI] over the whole run (for reference).
-        met: whether every target holds in every interval.
-        evaluated: staffings simulated (each `replications` times).
-        replications: replications per staffing.
-        seed: the seed every staffing was run with (common random numbers).
-        note: why the search stopped.
-        steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
-        confident: whether intervals were judged by their 95 % CI instead of their mean.
         uncovered: intervals that miss a target where none of its groups has a shift on duty.
-        warnings: groups kept as written because no target depends on them; channels the
-            plan leaves with no agents.
-        trials: every staffing simulated, in order (`tables` holds the counts per shift).
     """
 
-    scenario: Scenario
     counts: dict[str, list[int]]
     start: dict[str, list[int]]
     shifts: dict[str, list[str]]
     paid_hours: dict[str, list[float]]
-    labels: tuple[str, ...]
-    targets: tuple[Target, ...]
-    intervals: tuple[IntervalJudgement, ...]
-    overall: tuple[Estimate, ...]
-    met: bool
-    evaluated: int
-    replications: int
-    seed: int
-    note: str
-    steps: tuple[tuple[str, int], ...] = ()
-    confident: bool = False
     uncovered: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
 
     def agent_hours(self, group: str | None = None, start: bool = False) -> float:
         """Paid agent-hours over the run, for one searched group or all (of the start with `start`)."""
@@ -272,12 +242,12 @@ def optimize_shifts(
         The `ShiftPlan`; when the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications`, `max_agents` or `max_staffings`.
+        ValueError: a bad target or group (one without shifts), a start that is not one
+            count per shift, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
     s = settings or OptimizeSettings()
-    limit = check_max_staffings(s.max_staffings)
-    scenario, parsed, n, base_seed, names, kept = interval_setup(
+    scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
         scenario_or_experiment, targets, shift_groups, s
     )
     max_agents, confident = s.max_agents, s.confident

@@ -101,7 +101,6 @@ from sim.planning.search import (
     MAX_STAFFINGS,
     Knob,
     Vector,
-    check_max_staffings,
     check_start_names,
     kept_warning,
     unstaffed_warnings,
@@ -204,12 +203,12 @@ def optimize_intervals(
         The `IntervalPlan`. When the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications`, `max_agents` or `max_staffings`.
+        ValueError: a bad target or group, a start that is not a count or one per table
+            interval, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
     s = settings or OptimizeSettings()
-    limit = check_max_staffings(s.max_staffings)
-    scenario, parsed, n, base_seed, names, kept = interval_setup(
+    scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
         scenario_or_experiment, targets, table_groups, s
     )
     max_agents, confident = s.max_agents, s.confident

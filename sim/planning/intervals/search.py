@@ -22,7 +22,7 @@ from sim.config.variants import Experiment
 from sim.planning.intervals.grid import Grid, scheduled
 from sim.planning.intervals.plan import IntervalTrial
 from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, interval_values, judge
-from sim.planning.search import Knob, SearchBase, Vector, search_setup, searched_groups
+from sim.planning.search import Knob, SearchBase, Vector, check_max_staffings, search_setup, searched_groups
 from sim.planning.settings import OptimizeSettings
 from sim.planning.targets import Target
 from sim.results import RunResult
@@ -113,7 +113,7 @@ def interval_setup(
     targets: Iterable[str | Target],
     candidates: Callable[[Scenario, Sequence[str] | None], list[str]],
     settings: OptimizeSettings,
-) -> tuple[Scenario, list[Target], int, int, list[str], list[str]]:
+) -> tuple[Scenario, list[Target], int, int, list[str], list[str], int]:
     """What a per-interval search starts from, checked (`search_setup`, then its groups).
 
     Args:
@@ -121,21 +121,24 @@ def interval_setup(
         targets: the targets, as given.
         candidates: the groups that may be sized, given the scenario and the groups the
             user named (`settings.groups`, None for the default).
-        settings: the search's settings (replications, seed, `max_agents` checked).
+        settings: the search's settings (`max_staffings`, replications, seed and
+            `max_agents` checked).
 
     Returns:
-        The scenario, the parsed targets, replications, base seed, the groups searched and
-        the groups kept as written.
+        The scenario, the parsed targets, replications, base seed, the groups searched,
+        the groups kept as written and the most staffings to simulate
+        (`check_max_staffings`).
 
     Raises:
-        ValueError: a bad target, group, `replications` or `max_agents`.
+        ValueError: a bad target, group, `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
+    limit = check_max_staffings(settings.max_staffings)
     scenario, parsed, n, base_seed = search_setup(source, targets, settings)
     groups = settings.groups
     names, kept = searched_groups(scenario, parsed, groups, candidates(scenario, groups))
     check_interval_targets(parsed, scenario, names)
-    return scenario, parsed, n, base_seed, names, kept
+    return scenario, parsed, n, base_seed, names, kept, limit
 
 
 def has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
