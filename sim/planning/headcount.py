@@ -239,7 +239,7 @@ def optimize(
     s = settings or OptimizeSettings()
     check_mode("headcount", s)
     base, parsed, n, base_seed = search_setup(scenario_or_experiment, targets, s)
-    max_agents, confident = s.max_agents, s.confident
+    max_agents = s.max_agents
     groups, kept = searched_groups(
         base, parsed, s.groups, counted_groups(base) if s.groups is None else s.groups
     )
@@ -261,7 +261,7 @@ def optimize(
             f"the starting staffing has {sum(x)} agents ({shown}), more than max_agents={max_agents}"
         )
 
-    search = _Search(base, knobs, parsed, n, base_seed, context or RunContext(), confident)
+    search = _Search(base, knobs, parsed, n, base_seed, context or RunContext(), s.confident)
     current = search.evaluate([x])[0]
     moves: list[tuple[str, str]] = []
     note = ""
@@ -326,9 +326,6 @@ def optimize(
         channels=result.channel_estimates(),
         groups=result.group_estimates(),
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         moves=tuple(moves),
         trials=tuple(
@@ -340,5 +337,5 @@ def optimize(
             *_warnings(result, counts, achieved),
             *unstaffed_warnings(result.scenario),
         ),
-        confident=confident,
+        **search.summary(),
     )

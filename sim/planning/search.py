@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from sim.config.schema import Scenario
 from sim.config.validate import validate
@@ -308,6 +308,22 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+class SearchSummary(TypedDict):
+    """The fields of every plan that describe the search itself (`SearchBase.summary`).
+
+    Attributes:
+        evaluated: staffings simulated (each `replications` times).
+        replications: replications per staffing.
+        seed: the seed every staffing was run with (common random numbers).
+        confident: whether targets were judged by their 95 % CI instead of their mean.
+    """
+
+    evaluated: int
+    replications: int
+    seed: int
+    confident: bool
+
+
 class SearchBase(Generic[JudgedT]):
     """Simulates staffing vectors on common random numbers, each once (a cache).
 
@@ -366,6 +382,12 @@ class SearchBase(Generic[JudgedT]):
                 runs = [outputs[f"{names[v]}-r{r}"] for r in range(self.n)]
                 self.cache[v] = self._judge(v, RunResult(scenarios[v], self.seed, runs, self.records))
         return [self.cache[v] for v in vectors]
+
+    def summary(self) -> SearchSummary:
+        """What the plan says about the search so far: staffings, replications, seed, judging."""
+        return SearchSummary(
+            evaluated=len(self.cache), replications=self.n, seed=self.seed, confident=self.confident
+        )
 
     def _judge(self, vector: Vector, result: RunResult) -> JudgedT:
         raise NotImplementedError

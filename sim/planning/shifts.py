@@ -250,7 +250,7 @@ def optimize_shifts(
     scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
         scenario_or_experiment, targets, shift_groups, s
     )
-    max_agents, confident = s.max_agents, s.confident
+    max_agents = s.max_agents
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
     cover = {g: coverage(shifts[g], grid) for g in names}
@@ -268,7 +268,7 @@ def optimize_shifts(
         for i in range(len(shifts[g]))
     ]
     where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
-    search = IntervalSearch(grid, scenario, knobs, parsed, n, base_seed, context or RunContext(), confident)
+    search = IntervalSearch(grid, scenario, knobs, parsed, n, base_seed, context or RunContext(), s.confident)
     search.limit = limit
     x: Vector = tuple(first[g][i] for g in names for i in range(len(shifts[g])))
     current = search.evaluate([x])[0]
@@ -313,14 +313,11 @@ def optimize_shifts(
                     score = covers_missed[g]
                     best = max(on_duty, key=lambda i: (score[i], -hours[g][i], -i))
                     adds.add(where[g, best])
-        if not adds:
-            note = f"stopped at max_agents={max_agents} per shift with targets still missed"
+        step = search.try_adding(x, adds, f"max_agents={max_agents} per shift")
+        if isinstance(step, str):
+            note = step
             break
-        candidate = tuple(v + (j in adds) for j, v in enumerate(x))
-        if search.spent([candidate]):
-            note = f"stopped after {limit} staffings (max_staffings) with targets still missed"
-            break
-        evaluation = search.evaluate([candidate])[0]
+        candidate, evaluation = step
         flat = 0 if shortfall(evaluation) < shortfall(current) else flat + 1
         x, current = candidate, evaluation
         steps.append(("add", len(adds)))
@@ -379,15 +376,12 @@ def optimize_shifts(
         intervals=current.judgements,
         overall=tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed),
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         steps=tuple(steps),
-        confident=confident,
         uncovered=tuple(labels[k] for k in sorted(uncovered)),
         warnings=(*([kept_warning(scenario, kept)] if kept else []), *unstaffed_warnings(result.scenario)),
         trials=search.trials(slots),
+        **search.summary(),
     )
 
 

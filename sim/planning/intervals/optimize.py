@@ -211,7 +211,7 @@ def optimize_intervals(
     scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
         scenario_or_experiment, targets, table_groups, s
     )
-    max_agents, confident = s.max_agents, s.confident
+    max_agents = s.max_agents
     grid = table_grid(scenario)
     first = (
         interval_start(scenario, parsed, names, grid, max_agents)
@@ -229,7 +229,7 @@ def optimize_intervals(
         for k, w in enumerate(grid.hours())
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
-    search = IntervalSearch(grid, base, knobs, parsed, n, base_seed, context or RunContext(), confident)
+    search = IntervalSearch(grid, base, knobs, parsed, n, base_seed, context or RunContext(), s.confident)
     search.limit = limit
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
     current = search.evaluate([x])[0]
@@ -267,14 +267,11 @@ def optimize_intervals(
                 g = busiest[k]
             room = functools.partial(has_room, full, where, g)
             adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
-        if not adds:
-            note = f"stopped at max_agents={max_agents} per interval with targets still missed"
+        step = search.try_adding(x, adds, f"max_agents={max_agents} per interval")
+        if isinstance(step, str):
+            note = step
             break
-        candidate = tuple(v + (i in adds) for i, v in enumerate(x))
-        if search.spent([candidate]):
-            note = f"stopped after {limit} staffings (max_staffings) with targets still missed"
-            break
-        evaluation = search.evaluate([candidate])[0]
+        candidate, evaluation = step
         flat = 0 if evaluation.shortfall < current.shortfall else flat + 1
         if flat >= STALL_STEPS:
             note = (
@@ -336,9 +333,6 @@ def optimize_intervals(
         intervals=current.judgements,
         overall=overall,
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         steps=tuple(steps),
         warnings=(
@@ -346,8 +340,8 @@ def optimize_intervals(
             *_warnings(parsed, current, labels),
             *unstaffed_warnings(result.scenario),
         ),
-        confident=confident,
         trials=search.trials(slots),
+        **search.summary(),
     )
 
 

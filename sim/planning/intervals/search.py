@@ -95,6 +95,26 @@ class IntervalSearch(SearchBase[Evaluation]):
         )
         return Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
 
+    def try_adding(self, x: Vector, adds: set[int], cap: str) -> tuple[Vector, Evaluation] | str:
+        """`x` with one agent more at each knob in `adds`, simulated; or why adding stops.
+
+        Args:
+            x: the current staffing.
+            adds: the knobs to add one agent to (empty when none has room).
+            cap: the bound that leaves no room, as the note names it
+                (``"max_agents=3 per interval"``).
+
+        Returns:
+            (the new staffing, its evaluation), or the note when no knob has room or the
+            new staffing would go past `limit` staffings.
+        """
+        if not adds:
+            return f"stopped at {cap} with targets still missed"
+        candidate = tuple(v + (i in adds) for i, v in enumerate(x))
+        if self.spent([candidate]):
+            return f"stopped after {self.limit} staffings (max_staffings) with targets still missed"
+        return candidate, self.evaluate([candidate])[0]
+
     def trials(self, slots: Mapping[str, Sequence[int]]) -> tuple[IntervalTrial, ...]:
         """Every staffing simulated, in order; group g's counts are the vector at `slots[g]`."""
         return tuple(
