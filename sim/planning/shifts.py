@@ -185,12 +185,7 @@ class ShiftPlan(IntervalJudgedPlan):
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim optimize --shifts --json` prints (NaN as null)."""
         return {
-            "scenario": self.scenario.name,
-            "shifts_searched": True,
-            "confident": self.confident,
-            "replications": self.replications,
-            "seed": self.seed,
-            "met": self.met,
+            **self.json_head("shifts_searched"),
             "groups": {
                 g: [
                     {"shift": d, "count": c, "start": s, "paid_hours_each": h}

@@ -80,6 +80,21 @@ class IntervalJudgedPlan:
     warnings: tuple[str, ...] = ()
     trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
 
+    def json_head(self, kind: str) -> dict[str, Any]:
+        """The keys a plan's JSON object opens with: the scenario, ``kind: true``, how it was run, met.
+
+        Args:
+            kind: the key that says what was sized (``"per_interval"``, ``"shifts_searched"``).
+        """
+        return {
+            "scenario": self.scenario.name,
+            kind: True,
+            "confident": self.confident,
+            "replications": self.replications,
+            "seed": self.seed,
+            "met": self.met,
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class IntervalPlan(IntervalJudgedPlan):
@@ -135,12 +150,7 @@ class IntervalPlan(IntervalJudgedPlan):
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim optimize --per-interval --json` prints (NaN as null)."""
         return {
-            "scenario": self.scenario.name,
-            "per_interval": True,
-            "confident": self.confident,
-            "replications": self.replications,
-            "seed": self.seed,
-            "met": self.met,
+            **self.json_head("per_interval"),
             "interval_min": self.interval_min,
             "labels": list(self.labels),
             "tables": {g: list(c) for g, c in self.tables.items()},
