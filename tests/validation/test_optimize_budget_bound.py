@@ -19,9 +19,10 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli import main
+from sim.planning.headcount import optimize as optimize_headcount
 from sim.planning.intervals.optimize import EXPECTED_STAFFINGS, optimize_intervals
 from sim.planning.search import MAX_STAFFINGS
-from sim.planning.settings import OptimizeSettings
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.shifts import optimize_shifts
 
 TARGET = ["phone.service_level>=0.8"]
@@ -100,6 +101,33 @@ def test_headcount_mode_refuses_max_staffings() -> None:
 
     with pytest.raises(ValueError, match="max_staffings"):
         sim.optimize(busy_hours(), TARGET, settings=sim.OptimizeSettings(max_staffings=5))
+
+
+def test_the_head_count_search_refuses_max_staffings_when_called_directly() -> None:
+    with pytest.raises(ValueError, match='max_staffings applies to mode="intervals" and mode="shifts" only'):
+        optimize_headcount(busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=5))
+
+
+@pytest.mark.parametrize("mode", ["headcount", "intervals", "shifts"])
+def test_the_run_context_hears_of_every_replication_the_plan_counts(mode: str) -> None:
+    """`progress` hears of each replication once, and `on_total` ends at all of them: the
+    staffings the plan says it simulated times their replications (what a budget counts)."""
+    done: list[int] = []
+    totals: list[int] = []
+    context = RunContext(progress=done.append, on_total=totals.append)
+    plan: Any
+    if mode == "headcount":
+        plan = optimize_headcount(busy_hours(), TARGET, context=context)
+    elif mode == "intervals":
+        plan = optimize_intervals(
+            busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=4), context=context
+        )
+    else:
+        data = busy_hours(shifts=SHIFTS)
+        plan = optimize_shifts(data, TARGET, settings=OptimizeSettings(max_staffings=4), context=context)
+    assert plan.evaluated >= 2
+    assert sum(done) == totals[-1] == plan.evaluated * plan.replications == plan.evaluated * 2
+    assert totals == sorted(totals) and len(set(totals)) == len(totals)  # it only grows
 
 
 # --- the command's budget check counts the bound -------------------------------------------
