@@ -354,8 +354,8 @@ def optimize(
     from sim.planning.intervals.optimize import optimize_intervals
     from sim.planning.shifts import optimize_shifts
 
-    s = settings or OptimizeSettings()
-    check_mode(mode, s)
+    settings = settings or OptimizeSettings()
+    check_mode(mode, settings)
     searches: dict[str, Callable[..., Plan | IntervalPlan | ShiftPlan]] = {
         "headcount": optimize_headcount,
         "intervals": optimize_intervals,
@@ -366,7 +366,7 @@ def optimize(
         return searches[mode](
             scenario,
             list(targets),
-            settings=replace(s, groups=s.groups or None),  # no group named: the mode's default
+            settings=replace(settings, groups=settings.groups or None),  # no group named: the mode's default
             context=RunContext(executor=ex, progress=progress, on_total=on_total),
         )
 

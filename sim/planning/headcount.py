@@ -236,12 +236,12 @@ def optimize(
             `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    s = settings or OptimizeSettings()
-    check_mode("headcount", s)
-    base, parsed, n, base_seed = search_setup(scenario_or_experiment, targets, s)
-    max_agents = s.max_agents
+    settings = settings or OptimizeSettings()
+    check_mode("headcount", settings)
+    base, parsed, n, base_seed = search_setup(scenario_or_experiment, targets, settings)
+    max_agents = settings.max_agents
     groups, kept = searched_groups(
-        base, parsed, s.groups, counted_groups(base) if s.groups is None else s.groups
+        base, parsed, settings.groups, counted_groups(base) if settings.groups is None else settings.groups
     )
     knobs = group_knobs(base, groups)
     names = [k.label for k in knobs]
@@ -261,7 +261,7 @@ def optimize(
             f"the starting staffing has {sum(x)} agents ({shown}), more than max_agents={max_agents}"
         )
 
-    search = _Search(base, knobs, parsed, n, base_seed, context or RunContext(), s.confident)
+    search = _Search(base, knobs, parsed, n, base_seed, context or RunContext(), settings.confident)
     current = search.evaluate([x])[0]
     moves: list[tuple[str, str]] = []
     note = ""

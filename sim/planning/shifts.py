@@ -241,11 +241,11 @@ def optimize_shifts(
             count per shift, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    s = settings or OptimizeSettings()
+    settings = settings or OptimizeSettings()
     scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
-        scenario_or_experiment, targets, shift_groups, s
+        scenario_or_experiment, targets, shift_groups, settings
     )
-    max_agents = s.max_agents
+    max_agents = settings.max_agents
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
     cover = {g: coverage(shifts[g], grid) for g in names}
@@ -263,7 +263,9 @@ def optimize_shifts(
         for i in range(len(shifts[g]))
     ]
     where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
-    search = IntervalSearch(grid, scenario, knobs, parsed, n, base_seed, context or RunContext(), s.confident)
+    search = IntervalSearch(
+        grid, scenario, knobs, parsed, n, base_seed, context or RunContext(), settings.confident
+    )
     search.limit = limit
     x: Vector = tuple(first[g][i] for g in names for i in range(len(shifts[g])))
     current = search.evaluate([x])[0]

@@ -207,11 +207,11 @@ def optimize_intervals(
             interval, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    s = settings or OptimizeSettings()
+    settings = settings or OptimizeSettings()
     scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
-        scenario_or_experiment, targets, table_groups, s
+        scenario_or_experiment, targets, table_groups, settings
     )
-    max_agents = s.max_agents
+    max_agents = settings.max_agents
     grid = table_grid(scenario)
     first = (
         interval_start(scenario, parsed, names, grid, max_agents)
@@ -229,7 +229,9 @@ def optimize_intervals(
         for k, w in enumerate(grid.hours())
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
-    search = IntervalSearch(grid, base, knobs, parsed, n, base_seed, context or RunContext(), s.confident)
+    search = IntervalSearch(
+        grid, base, knobs, parsed, n, base_seed, context or RunContext(), settings.confident
+    )
     search.limit = limit
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
     current = search.evaluate([x])[0]
