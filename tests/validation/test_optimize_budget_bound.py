@@ -19,8 +19,10 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli import main
+from sim.planning.headcount import optimize as optimize_headcount
 from sim.planning.intervals.optimize import EXPECTED_STAFFINGS, optimize_intervals
 from sim.planning.search import MAX_STAFFINGS
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.shifts import optimize_shifts
 
 TARGET = ["phone.service_level>=0.8"]
@@ -60,7 +62,9 @@ def test_a_search_that_needs_more_than_20_staffings_stays_within_the_counted_num
 
 
 def test_max_staffings_stops_the_add_phase(unbounded: Any) -> None:
-    plan = optimize_intervals(busy_hours(), TARGET, start={"team": 0}, max_staffings=10)
+    plan = optimize_intervals(
+        busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=10), start={"team": 0}
+    )
     assert plan.evaluated == 10 and not plan.met
     assert "stopped after 10 staffings (max_staffings)" in plan.note
     assert all(a <= b for a, b in zip(plan.tables["team"], unbounded.tables["team"], strict=True))
@@ -68,7 +72,9 @@ def test_max_staffings_stops_the_add_phase(unbounded: Any) -> None:
 
 def test_max_staffings_stops_the_remove_phase_with_a_plan_that_meets_the_targets(unbounded: Any) -> None:
     limit = unbounded.evaluated - 1
-    plan = optimize_intervals(busy_hours(), TARGET, start={"team": 0}, max_staffings=limit)
+    plan = optimize_intervals(
+        busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=limit), start={"team": 0}
+    )
     assert plan.evaluated <= limit and plan.met
     assert "stopped removing agents" in plan.note and "max_staffings" in plan.note
     # what it keeps is at least the unbounded search's plan, interval by interval
@@ -78,14 +84,16 @@ def test_max_staffings_stops_the_remove_phase_with_a_plan_that_meets_the_targets
 def test_the_shift_search_is_bounded_too() -> None:
     whole = optimize_shifts(busy_hours(shifts=SHIFTS), TARGET, start={"team": [0, 0]})
     assert whole.met and 20 < whole.evaluated <= MAX_STAFFINGS
-    capped = optimize_shifts(busy_hours(shifts=SHIFTS), TARGET, start={"team": [0, 0]}, max_staffings=8)
+    capped = optimize_shifts(
+        busy_hours(shifts=SHIFTS), TARGET, settings=OptimizeSettings(max_staffings=8), start={"team": [0, 0]}
+    )
     assert capped.evaluated == 8 and not capped.met and "max_staffings" in capped.note
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True])
 def test_max_staffings_must_be_a_whole_number_of_at_least_one(bad: Any) -> None:
     with pytest.raises(ValueError, match="max_staffings"):
-        optimize_intervals(busy_hours(), TARGET, max_staffings=bad)
+        optimize_intervals(busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=bad))
 
 
 def test_headcount_mode_refuses_max_staffings() -> None:
@@ -93,6 +101,33 @@ def test_headcount_mode_refuses_max_staffings() -> None:
 
     with pytest.raises(ValueError, match="max_staffings"):
         sim.optimize(busy_hours(), TARGET, settings=sim.OptimizeSettings(max_staffings=5))
+
+
+def test_the_head_count_search_refuses_max_staffings_when_called_directly() -> None:
+    with pytest.raises(ValueError, match='max_staffings applies to mode="intervals" and mode="shifts" only'):
+        optimize_headcount(busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=5))
+
+
+@pytest.mark.parametrize("mode", ["headcount", "intervals", "shifts"])
+def test_the_run_context_hears_of_every_replication_the_plan_counts(mode: str) -> None:
+    """`progress` hears of each replication once, and `on_total` ends at all of them: the
+    staffings the plan says it simulated times their replications (what a budget counts)."""
+    done: list[int] = []
+    totals: list[int] = []
+    context = RunContext(progress=done.append, on_total=totals.append)
+    plan: Any
+    if mode == "headcount":
+        plan = optimize_headcount(busy_hours(), TARGET, context=context)
+    elif mode == "intervals":
+        plan = optimize_intervals(
+            busy_hours(), TARGET, settings=OptimizeSettings(max_staffings=4), context=context
+        )
+    else:
+        data = busy_hours(shifts=SHIFTS)
+        plan = optimize_shifts(data, TARGET, settings=OptimizeSettings(max_staffings=4), context=context)
+    assert plan.evaluated >= 2
+    assert sum(done) == totals[-1] == plan.evaluated * plan.replications == plan.evaluated * 2
+    assert totals == sorted(totals) and len(set(totals)) == len(totals)  # it only grows
 
 
 # --- the command's budget check counts the bound -------------------------------------------

@@ -64,7 +64,7 @@ targets per interval in `sim.planning.intervals.targets`, the Erlang start in
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +101,12 @@ from sim.planning.search import (
     MAX_STAFFINGS,
     Knob,
     Vector,
-    check_max_staffings,
+    check_start_names,
     kept_warning,
     unstaffed_warnings,
 )
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.targets import OVERALL, Target
-from sim.runner.executors import Executor, SerialExecutor
 
 EXPECTED_STAFFINGS = MAX_STAFFINGS
 """The staffings a budget check before a per-interval search counts: the search's own bound
@@ -157,11 +157,7 @@ def _with_tables(base: Scenario, groups: Sequence[str], grid: Grid) -> Scenario:
 def _start_tables(
     base: Scenario, start: Mapping[str, int | Sequence[int]], names: Sequence[str], grid: Grid
 ) -> dict[str, list[int]]:
-    unknown = [str(g) for g in start if g not in names]
-    if unknown:
-        raise ValueError(
-            f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
-        )
+    check_start_names(start, names)
     out = {}
     for g in names:
         value = start.get(g, base.agents[g].count or 0)
@@ -180,16 +176,9 @@ def optimize_intervals(
     scenario_or_experiment: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
     *,
-    groups: Sequence[str] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    executor: Executor | None = None,
-    max_agents: int = 10_000,
+    settings: OptimizeSettings | None = None,
+    context: RunContext | None = None,
     start: Mapping[str, int | Sequence[int]] | None = None,
-    progress: Callable[[int], object] | None = None,
-    on_total: Callable[[int], object] | None = None,
-    confident: bool = False,
-    max_staffings: int | None = None,
 ) -> IntervalPlan:
     """Find the fewest agents per group in every interval such that every target holds there.
 
@@ -198,33 +187,31 @@ def optimize_intervals(
             `Experiment` whose baseline is used).
         targets: e.g. ``["phone.service_level>=0.8"]``; metrics from
             `INTERVAL_CHANNEL_METRICS` and `INTERVAL_GROUP_METRICS`.
-        groups: the groups to staff by table (default: every group not on shifts; a group
-            named here that works shifts is re-planned as a table); the others keep their
-            staffing.
-        replications: per staffing; default the scenario's.
-        seed: base seed; default the scenario's (common random numbers for every staffing).
-        executor: where replications run; default in this process.
-        max_agents: the most agents one group may have in one interval.
+        settings: groups, replications, seed, max_agents, confident and max_staffings
+            (`sim.planning.settings.OptimizeSettings`). Here `groups` are the groups to
+            staff by table (default: every group not on shifts; a group named that works
+            shifts is re-planned as a table), the others keep their staffing; `max_agents`
+            caps one group in one interval; with `confident` an interval meets a target
+            only when its whole 95 % CI does (see `sim.planning.headcount.optimize`);
+            `max_staffings` (default `MAX_STAFFINGS`) stops the search there, with a note.
+        context: the executor and progress callbacks (`sim.planning.settings.RunContext`);
+            default in this process, silently.
         start: group → a count for every interval, or one count per table interval,
             instead of the Erlang start.
-        progress: called with the number of replications finished.
-        on_total: called with the number of replications requested so far, as it grows.
-        confident: an interval meets a target only when its whole 95 % CI does (see
-            `sim.planning.headcount.optimize`); needs at least 2 replications.
-        max_staffings: the most staffings to simulate (default `MAX_STAFFINGS`); the
-            search stops there, with a note.
 
     Returns:
         The `IntervalPlan`. When the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications`, `max_agents` or `max_staffings`.
+        ValueError: a bad target or group, a start that is not a count or one per table
+            interval, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    limit = check_max_staffings(max_staffings)
-    scenario, parsed, n, base_seed, names, kept = interval_setup(
-        scenario_or_experiment, targets, groups, table_groups, replications, seed, max_agents, confident
+    settings = settings or OptimizeSettings()
+    scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
+        scenario_or_experiment, targets, table_groups, settings
     )
+    max_agents = settings.max_agents
     grid = table_grid(scenario)
     first = (
         interval_start(scenario, parsed, names, grid, max_agents)
@@ -243,7 +230,7 @@ def optimize_intervals(
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
     search = IntervalSearch(
-        grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
+        grid, base, knobs, parsed, n, base_seed, context or RunContext(), settings.confident
     )
     search.limit = limit
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
@@ -282,14 +269,11 @@ def optimize_intervals(
                 g = busiest[k]
             room = functools.partial(has_room, full, where, g)
             adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
-        if not adds:
-            note = f"stopped at max_agents={max_agents} per interval with targets still missed"
+        step = search.try_adding(x, adds, f"max_agents={max_agents} per interval")
+        if isinstance(step, str):
+            note = step
             break
-        candidate = tuple(v + (i in adds) for i, v in enumerate(x))
-        if search.spent([candidate]):
-            note = f"stopped after {limit} staffings (max_staffings) with targets still missed"
-            break
-        evaluation = search.evaluate([candidate])[0]
+        candidate, evaluation = step
         flat = 0 if evaluation.shortfall < current.shortfall else flat + 1
         if flat >= STALL_STEPS:
             note = (
@@ -351,9 +335,6 @@ def optimize_intervals(
         intervals=current.judgements,
         overall=overall,
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         steps=tuple(steps),
         warnings=(
@@ -361,8 +342,8 @@ def optimize_intervals(
             *_warnings(parsed, current, labels),
             *unstaffed_warnings(result.scenario),
         ),
-        confident=confident,
         trials=search.trials(slots),
+        **search.summary(),
     )
 
 
