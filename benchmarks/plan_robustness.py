@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sim
 from sim.planning.intervals.optimize import optimize_intervals
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.runner.executors import make_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,10 +35,8 @@ def main() -> None:
             plan = optimize_intervals(
                 data,
                 [f"phone.service_level>={GOAL}"],
-                groups=["phone_team"],
-                replications=10,
-                executor=executor,
-                confident=confident,
+                settings=OptimizeSettings(groups=("phone_team",), replications=10, confident=confident),
+                context=RunContext(executor=executor),
             )
             fresh = sim.run(plan.scenario, replications=10, seed=12345, records="summary", workers=2)
             phone = fresh.intervals().query("channel == 'phone'")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from sim.experiment.compare import compare as run_compare
 from sim.experiment.sweep import SweepResult, point_scenarios
 from sim.experiment.sweep import sweep as run_sweep
 from sim.model.policies import Policy, policy_names
-from sim.planning.settings import MODES, OptimizeMode, OptimizeSettings
+from sim.planning.settings import OptimizeMode, OptimizeSettings, RunContext, check_mode
 from sim.records import RECORD_MODES
 from sim.results import RunResult
 from sim.runner.executors import Executor, make_executor
@@ -333,8 +334,9 @@ def optimize(
             ``"intervals"`` (a count per group and interval, every target met in every
             interval, `IntervalPlan`) or ``"shifts"`` (the count on each written shift,
             `ShiftPlan`).
-        settings: groups, replications, seed, max_agents and confident
-            (`sim.planning.settings.OptimizeSettings`); default its defaults.
+        settings: groups, replications, seed, max_agents, confident and (intervals and
+            shifts) max_staffings (`sim.planning.settings.OptimizeSettings`); default its
+            defaults.
         workers: local processes (see `run`).
         dask: a Dask cluster instead (see `run`).
         executor: an executor the caller opened and closes (see `run`).
@@ -352,22 +354,21 @@ def optimize(
     from sim.planning.intervals.optimize import optimize_intervals
     from sim.planning.shifts import optimize_shifts
 
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    s = settings or OptimizeSettings()
+    settings = settings or OptimizeSettings()
+    check_mode(mode, settings)
     searches: dict[str, Callable[..., Plan | IntervalPlan | ShiftPlan]] = {
         "headcount": optimize_headcount,
         "intervals": optimize_intervals,
         "shifts": optimize_shifts,
     }
-    search = searches[mode]
     scenario = load(source).baseline
     with _executor(workers, dask, executor) as ex:
-        return search(
-            scenario, list(targets), groups=list(s.groups) if s.groups else None,
-            replications=s.replications, seed=s.seed, executor=ex, max_agents=s.max_agents,
-            progress=progress, on_total=on_total, confident=s.confident,
-        )  # fmt: skip
+        return searches[mode](
+            scenario,
+            list(targets),
+            settings=replace(settings, groups=settings.groups or None),  # no group named: the mode's default
+            context=RunContext(executor=ex, progress=progress, on_total=on_total),
+        )
 
 
 def study(

@@ -54,3 +54,51 @@ def mmc(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(MMC)
     data.update(changes)
     return data
+
+
+BANK_LOG = ROOT / "data" / "anonymous_bank" / "anonymous_bank_feb1999_log_0201_0214.csv"
+"""The bank's real contact log, 1–14 February 1999 (see its README)."""
+
+
+def bank_log_extract(path: Path, days: tuple[str, ...] = ("1999-02-01", "1999-02-02")) -> int:
+    """Write the bank log's rows of the given calendar days (header kept) to `path`; return their number."""
+    lines = BANK_LOG.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = [line for line in lines[1:] if line.startswith(days)]
+    path.write_text(lines[0] + "".join(rows), encoding="utf-8")
+    return len(rows)
+
+
+SMALL_DAY: dict[str, Any] = {
+    "name": "small-day",
+    "seed": 4,
+    "horizon_hours": 2,
+    "interval_min": 30,
+    "channels": {
+        "phone": {
+            "arrivals": {"rate_per_hour": 120},
+            "handle_time": {"dist": "exponential", "mean_s": 60},
+            "target": {"answer_within_s": 20},
+        },
+        "email": {
+            "arrivals": {"rate_per_hour": 30},
+            "handle_time": {"dist": "exponential", "mean_min": 4},
+            "target": {"answer_within_min": 30},
+        },
+    },
+    "agents": {
+        "phone_team": {"count": 3, "skills": ["phone"]},
+        "email_team": {
+            "skills": ["email"],
+            "shifts": [
+                {"start": "00:00", "end": "01:00", "count": 1},
+                {"start": "01:00", "end": "02:00", "count": 1},
+            ],
+        },
+    },
+}
+"""Two hours at half-hour intervals: a phone team with a head count, an email team on two shifts."""
+
+
+def small_day() -> dict[str, Any]:
+    """A fresh copy of `SMALL_DAY`."""
+    return copy.deepcopy(SMALL_DAY)

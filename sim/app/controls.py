@@ -35,6 +35,8 @@ class Task:
         self.progress = pn.indicators.Progress(value=0, max=100, active=False, width=300, visible=False)
         self.status = pn.pane.HTML("", css_classes=["status"])
         self.job: Job | None = None
+        self.ready: Callable[[], bool] = lambda: True
+        """Whether the button may be pressed once the job ends (e.g. only while the scenario is valid)."""
         self._start, self._finish, self._watch = start, finish, watch
         self.button.on_click(lambda _: self.begin())
         self.cancel_button.on_click(lambda _: self.stop("cancelled"))
@@ -62,7 +64,7 @@ class Task:
 
     def _done(self, message: str) -> None:
         self.job = None
-        self.button.disabled, self.cancel_button.disabled = False, True
+        self.button.disabled, self.cancel_button.disabled = not self.ready(), True
         self.progress.active, self.progress.visible = False, False
         self.status.object = message
 

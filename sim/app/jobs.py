@@ -25,7 +25,9 @@ from typing import Any
 Progress = Callable[[int, int], None]
 """Called by a task with (done, total); total 0 when unknown."""
 
-PRELOAD = ["sim.api", "sim.report.plots", "sim.report.html", "sim.planning.headcount"]
+PRELOAD = [
+    "sim.api", "sim.report.plots", "sim.report.html", "sim.planning.headcount", "sim.calibrate.fitfile",
+]  # fmt: skip
 """Modules the worker processes' parent (the fork server) imports once, so each job starts quickly."""
 
 
@@ -58,6 +60,37 @@ def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
             return {"data": load_upload(payload["name"], payload["raw"], folder)}
         except sim.ScenarioError as exc:  # the message names the private copy: name the upload instead
             raise ValueError(str(exc).replace(str(Path(folder)) + "/", "")) from None
+
+
+def task_fit(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Fit an uploaded contact log as `staffsim fit` does, and open the fitted scenario.
+
+    ``{"name", "raw", "options", "max_bytes"}`` → ``{"data", "summary"}``: the fitted
+    scenario's keys, and the lines `staffsim fit` prints about the fit. ``options`` are the
+    fields of `sim.calibrate.fitfile.FitOptions`; ``max_bytes`` bounds the file as the
+    CLI's `LogLimits` does.
+    """
+    from sim.app.draft import load_upload
+    from sim.calibrate.checks import LogError, LogLimits
+    from sim.calibrate.fitfile import FitOptions, NoContactsError, fit_file, headline, summary_lines
+    from sim.calibrate.render import render_scenario
+
+    safe = Path(payload["name"]).name or "log.csv"
+    with tempfile.TemporaryDirectory(prefix="staffsim-log-") as folder:
+        path = Path(folder) / safe
+        path.write_bytes(payload["raw"])
+        here = str(Path(folder)) + "/"
+        try:
+            log, fit = fit_file(
+                path, FitOptions(**payload["options"]), LogLimits(max_bytes=payload["max_bytes"])
+            )
+        except (LogError, NoContactsError) as exc:  # the message names the private copy: name the upload
+            raise ValueError(str(exc).replace(here, "")) from None
+        except (ValueError, KeyError) as exc:  # as `staffsim fit` says it
+            raise ValueError(f"cannot fit {safe}: {str(exc).replace(here, '')}") from None
+        text = render_scenario(fit)
+        data = load_upload(f"fitted-{path.stem}.yaml", text.encode("utf-8"), folder)
+    return {"data": data, "summary": [headline(len(log), fit), *summary_lines(fit)]}
 
 
 FIGURE = re.compile(rb'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
@@ -151,6 +184,7 @@ def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]
 
 TASKS: dict[str, Callable[[dict[str, Any], Progress], dict[str, Any]]] = {
     "load": task_load,
+    "fit": task_fit,
     "run": task_run,
     "compare": task_compare,
     "optimize": task_optimize,

@@ -19,6 +19,7 @@ from sim.app.controls import Task, error_html
 from sim.app.draft import Check, Draft, KeyPath, over_budget, scenario_data, size
 from sim.app.forms import Field, scenario_forms
 from sim.app.jobs import Job
+from sim.app.logfit import LogUpload
 from sim.app.panels import OptimisePanel, RunPanel, WhatIfPanel
 from sim.config.yaml_lines import MAX_FILE_BYTES
 
@@ -68,9 +69,12 @@ class Planner:
         self.load_task = Task("Upload", self._start_upload, self._finish_upload, self.watch)
         self.load_task.button.visible = False
         self._pending_upload: tuple[str, bytes] | None = None
+        self.log_upload = LogUpload(self)
         self.run_panel = RunPanel(self)
         self.whatif_panel = WhatIfPanel(self)
         self.opt_panel = OptimisePanel(self)
+        for task in self.panel_tasks():  # a run ends with its button usable only on a valid scenario
+            task.ready = self.runnable
         if scenario is not None:
             shipped = {str(Path(v).resolve()): k for k, v in self.shipped.items()}
             label = shipped.get(str(Path(scenario).resolve()))
@@ -109,6 +113,7 @@ class Planner:
             panel.reset(draft)
         self.report = None
         self.report_download.disabled = True
+        self.log_upload.summary.object = ""  # the fit's summary describes a fitted draft only
         self.recheck()
 
     def edit(self, path: KeyPath, value: Any) -> None:
@@ -126,9 +131,12 @@ class Planner:
         for f in self.fields:
             f.show(self.checked.at(f.path) + ([self.unparsed[f.path]] if f.path in self.unparsed else []))
         self.problems.object = error_html(self.checked.message) if not self.checked.ok else ""
-        ready = self.checked.ok and not self.unparsed
-        for task in self.tasks()[1:]:
-            task.button.disabled = not ready or task.job is not None
+        for task in self.panel_tasks():
+            task.button.disabled = not self.runnable() or task.job is not None
+
+    def runnable(self) -> bool:
+        """The draft is valid and every field holds a value: runs may start."""
+        return self.checked.ok and not self.unparsed
 
     def _yaml_bytes(self) -> io.BytesIO:
         name = str(self.draft.data.get("name") or "scenario")
@@ -168,7 +176,11 @@ class Planner:
 
     def tasks(self) -> list[Task]:
         """Every kind of job this page runs."""
-        return [self.load_task, self.run_panel.task, self.whatif_panel.task, self.opt_panel.task]
+        return [self.load_task, self.log_upload.task, *self.panel_tasks()]
+
+    def panel_tasks(self) -> list[Task]:
+        """The jobs that work on the draft (run, move vs hire, optimise): only a valid draft starts them."""
+        return [self.run_panel.task, self.whatif_panel.task, self.opt_panel.task]
 
     def watch(self) -> None:
         """Poll the jobs every 200 ms while any runs."""
@@ -217,6 +229,7 @@ class Planner:
             self.upload,
             self.upload_note,
             self.load_task.view,
+            self.log_upload.view,
             self.yaml_download,
             self.report_download,
             width=360,

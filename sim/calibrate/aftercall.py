@@ -89,16 +89,16 @@ def after_call_gaps(frame: pd.DataFrame, longest_s: float = LONGEST_GAP_S) -> pd
         return pd.Series(dtype=np.float64)
     origin = frame["arrived_at"].min().normalize()
     arrive = (frame["arrived_at"] - origin).dt.total_seconds().to_numpy()
-    n = int(np.nanmax(arrive + frame["wait_s"].to_numpy() + np.nan_to_num(frame["handle_s"].to_numpy()))) + 4
-    steps = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(steps, np.clip(arrive.round().astype(np.int64), 0, n), 1)
-    np.add.at(steps, np.clip((arrive + frame["wait_s"].to_numpy()).round().astype(np.int64), 0, n), -1)
-    waiting = np.cumsum(steps)[:n] > 0
+    # callers waiting at whole second t: joined at or before t, left (answered or hung up) after
+    # it; counted from the sorted times, so memory follows the contacts, not the log's span
+    joined = np.sort(arrive.round())
+    left = np.sort((arrive + frame["wait_s"].to_numpy()).round())
     calls = _answered_calls(frame, origin)
     following = calls.groupby("agent", sort=False)["start"].shift(-1)
     gap = following - calls["end"]
-    at = np.clip(calls["end"].to_numpy().round().astype(np.int64) + 1, 0, n - 1)
-    keep = gap.notna().to_numpy() & (gap >= 0).to_numpy() & (gap <= longest_s).to_numpy() & waiting[at]
+    at = calls["end"].to_numpy().round() + 1.0
+    waiting = np.searchsorted(joined, at, side="right") > np.searchsorted(left, at, side="right")
+    keep = gap.notna().to_numpy() & (gap >= 0).to_numpy() & (gap <= longest_s).to_numpy() & waiting
     return gap[keep].astype(np.float64)
 
 

@@ -116,6 +116,18 @@ def parse_column_options(options: Iterable[str], source: str = "--column") -> di
     return mapping
 
 
+def check_size(size: int, source: str, limits: LogLimits) -> None:
+    """Refuse a log of `size` bytes over the limit, before anything of it is read.
+
+    Raises:
+        LogError: more than ``limits.max_bytes``.
+    """
+    if size > limits.max_bytes:
+        raise LogError(
+            source, [LogProblem(f"{size:,} bytes is more than the limit of {limits.max_bytes:,} bytes")]
+        )
+
+
 def read_header(path: Path, source: str, limits: LogLimits) -> list[str]:
     """The column names of the file's first line, after checking its size and encoding.
 
@@ -130,10 +142,7 @@ def read_header(path: Path, source: str, limits: LogLimits) -> list[str]:
         raise LogError(source, [LogProblem(f"cannot read the file: {exc.strerror}")]) from None
     if path.is_dir():
         raise LogError(source, [LogProblem("is a folder, not a CSV file")])
-    if size > limits.max_bytes:
-        raise LogError(
-            source, [LogProblem(f"{size:,} bytes is more than the limit of {limits.max_bytes:,} bytes")]
-        )
+    check_size(size, source, limits)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first = handle.readline(1_000_000)
@@ -150,13 +159,39 @@ def read_header(path: Path, source: str, limits: LogLimits) -> list[str]:
     return names
 
 
+SEPARATORS: dict[str, str] = {";": "';'", "\t": "tabs", "|": "'|'"}
+"""Separators that a log saved by a spreadsheet in another locale may use instead of commas."""
+
+
+def separator_problem(names: Sequence[str]) -> LogProblem | None:
+    """The problem of a header that is one column which another separator splits, else None.
+
+    A log exported with ';' (a spreadsheet in a locale whose decimal mark is a comma) reads
+    as one column named after the whole header; saying so once beats listing every
+    required column as missing beside that header.
+    """
+    if len(names) != 1:
+        return None
+    for sep, said in SEPARATORS.items():
+        if sep in names[0]:
+            return LogProblem(
+                f"the columns seem to be separated by {said}; a contact log is comma-separated (CSV) "
+                f"with the required columns {', '.join(REQUIRED)} (optional: "
+                f"{', '.join(c for c in COLUMNS if c not in REQUIRED)}); save it with ',' as the separator"
+            )
+    return None
+
+
 def resolve_columns(names: list[str], mapping: Mapping[str, str], source: str) -> dict[str, str]:
     """Ours → theirs for every column of the format present in the file.
 
     Raises:
-        LogError: a mapping names an unknown column or one the file lacks, or a required
-            column is missing.
+        LogError: the header is one column split by another separator than ',', a mapping
+            names an unknown column or one the file lacks, or a required column is missing.
     """
+    wrong_separator = separator_problem(names)
+    if wrong_separator is not None:
+        raise LogError(source, [wrong_separator])
     problems = []
     for ours, theirs in mapping.items():
         if ours not in COLUMNS:
@@ -168,14 +203,13 @@ def resolve_columns(names: list[str], mapping: Mapping[str, str], source: str) -
             message = f"--column {ours}={theirs}: the file has no such column; it has {', '.join(names)}"
             problems.append(LogProblem(message, column=theirs))
     found = {c: mapping.get(c, c) for c in COLUMNS if mapping.get(c, c) in names}
-    for missing in (c for c in REQUIRED if c not in found and c not in mapping):
+    absent = [c for c in REQUIRED if c not in found and c not in mapping]
+    for missing in absent:
         problems.append(
-            LogProblem(
-                f"missing required column; the file has {', '.join(names)}; "
-                f"map yours with --column {missing}=YOURS",
-                column=missing,
-            )
+            LogProblem(f"missing required column; map yours with --column {missing}=YOURS", column=missing)
         )
+    if absent:  # the file's own columns, once
+        problems.append(LogProblem(f"the file's columns are {', '.join(names)}"))
     if problems:
         raise LogError(source, problems)
     return found

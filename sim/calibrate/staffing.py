@@ -56,6 +56,20 @@ class StaffingFit:
     lower_bound_share: float
 
 
+def _level(up: np.ndarray, down: np.ndarray, base: float) -> np.ndarray:
+    """How many spans are open at each whole second of the day from `base`.
+
+    `up` and `down` are the spans' sorted starts and ends (whole seconds); a span is open at t
+    when start <= t < end.
+    """
+    steps = np.zeros(DAY_S, dtype=np.int64)
+    for times, sign in ((up, 1), (down, -1)):
+        lo, hi = np.searchsorted(times, [base, base + DAY_S], side="left")
+        steps[0] += sign * int(lo)  # opened (or closed) before the day
+        np.add.at(steps, (times[lo:hi] - base).astype(np.int64), sign)
+    return np.cumsum(steps)
+
+
 def infer_staffing(log: ContactLog, interval_min: int) -> StaffingFit:
     """Agents on duty per interval, from the answered contacts' service times (see the module)."""
     f = log.frame
@@ -63,30 +77,25 @@ def infer_staffing(log: ContactLog, interval_min: int) -> StaffingFit:
     if not dates:
         raise ValueError("an empty log has no staffing")
     origin = dates[0]
-    span = (dates[-1] - origin).days + 2  # one more day for services running past midnight
-    n = span * DAY_S
-    arrive = ((f["arrived_at"] - origin).dt.total_seconds().to_numpy()).round().astype(np.int64)
-    wait = f["wait_s"].to_numpy().round().astype(np.int64)
+    arrive = ((f["arrived_at"] - origin).dt.total_seconds().to_numpy()).round()
+    wait = f["wait_s"].to_numpy().round()
     answered = (f["outcome"] == "answered").to_numpy() & np.isfinite(f["handle_s"].to_numpy())
-    handle = np.nan_to_num(f["handle_s"].to_numpy()).round().astype(np.int64)
-    busy = np.zeros(n + 1, dtype=np.int64)
-    start = np.clip(arrive + wait, 0, n)[answered]
-    end = np.clip(arrive + wait + handle, 0, n)[answered]
-    np.add.at(busy, start, 1)
-    np.add.at(busy, end, -1)
-    busy = np.cumsum(busy)[:n]
-    queue = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(queue, np.clip(arrive, 0, n), 1)
-    np.add.at(queue, np.clip(arrive + wait, 0, n), -1)
-    waiting = np.cumsum(queue)[:n] > 0
+    handle = np.nan_to_num(f["handle_s"].to_numpy()).round()
+    # whole seconds: a service runs from its start (inclusive) to its end (exclusive), a caller
+    # waits from arrival to answer or hang-up; sorted, so that each day is counted on its own
+    # and memory follows the contacts and one day, not the log's span
+    start = np.sort((arrive + wait)[answered])
+    end = np.sort((arrive + wait + handle)[answered])
+    joined = np.sort(arrive)
+    left = np.sort(arrive + wait)
     length = interval_min * 60
     per_day = DAY_S // length
     cells = np.zeros((len(dates), per_day))
     bounded = active = 0
     for row, day in enumerate(dates):
-        base = (day - origin).days * DAY_S
-        b = busy[base : base + DAY_S].reshape(per_day, length)
-        w = waiting[base : base + DAY_S].reshape(per_day, length)
+        base = float((day - origin).days * DAY_S)
+        b = _level(start, end, base).reshape(per_day, length)
+        w = (_level(joined, left, base) > 0).reshape(per_day, length)
         n_wait = w.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_when_waiting = (b * w).sum(axis=1) / n_wait

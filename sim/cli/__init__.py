@@ -88,7 +88,7 @@ class Main(click.Group):
             from sim.runner.outdir import OutputError
 
             if isinstance(exc, OutputError | BudgetError | RunawayError):
-                click.echo(f"staffsim: {exc}", err=True)
+                click.echo(f"staffsim: {exc.cli if isinstance(exc, OutputError) else exc}", err=True)
                 sys.exit(EXIT_INPUT)
             if not isinstance(exc, BrokenProcessPool):
                 raise

@@ -140,6 +140,19 @@ def load_scenario_file(path: Path) -> Any:
     return load_experiment_file(path).baseline
 
 
+def overwrite_needs(overwrite: bool, target: object, option: str, kind: str) -> None:
+    """Exit 2 when `--overwrite` is given without `option`, the only thing it may replace.
+
+    Args:
+        overwrite: whether `--overwrite` was given.
+        target: the value of `option` (None when it was not given).
+        option: the option naming what is written, e.g. ``"--out"``.
+        kind: what `option` names: ``"folder"`` or ``"file"``.
+    """
+    if overwrite and target is None:
+        fail(f"--overwrite needs {option}: it only replaces an existing {option} {kind}")
+
+
 def save_result(result: Any, out: Path, overwrite: bool) -> None:
     """`result.save(out)`, or exit 2 when `out` exists and `--overwrite` was not given."""
     from sim.runner.atomic import OutputExistsError
@@ -147,7 +160,7 @@ def save_result(result: Any, out: Path, overwrite: bool) -> None:
     try:
         result.save(out, overwrite=overwrite)
     except OutputExistsError as exc:
-        fail(str(exc))
+        fail(exc.cli)
 
 
 STORE = "staffsim.store"
@@ -227,7 +240,7 @@ def prepare_out(out: Path, overwrite: bool, protect: list[Any], need_bytes: floa
     try:
         prepare(out, overwrite, [Path(p) for p in protect], need_bytes)
     except OutputError as exc:
-        fail(str(exc))
+        fail(exc.cli)
 
 
 def results_bytes(scenarios: list[Any], replications: int | None, records: str) -> float:
@@ -258,7 +271,7 @@ def open_store(
     try:
         store = TaskStore(out, key, resume=resume, overwrite=overwrite)
     except StoreError as exc:
-        fail(str(exc))
+        fail(exc.cli)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta[STORE] = store

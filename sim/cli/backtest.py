@@ -2,7 +2,8 @@
 
 Listed in `sim.cli.COMMANDS` and imported when invoked. The command parses, reads the log
 (`sim.calibrate.log`), calls `sim.calibrate.backtest.backtest` and prints a table, one JSON
-object (`--json`) or writes an HTML page (`--report FILE`). Every input problem — a bad
+object (`--json`) or writes an HTML page (`--report FILE`; an existing one only with
+`--overwrite`). Every input problem — a bad
 scenario, a bad log, days that select nothing, a scenario that cannot be compared with the
 log — ends with a one-screen message and exit status 2, before anything is written.
 """
@@ -21,6 +22,7 @@ from sim.cli._common import (
     fail,
     force_option,
     load_scenario_file,
+    overwrite_needs,
     replications_option,
     seed_option,
 )
@@ -137,6 +139,7 @@ def _text_table(bt: Any) -> str:
 @click.option(
     "--report", "report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML page here."
 )
+@click.option("--overwrite", is_flag=True, help="Replace an existing --report file.")
 def backtest(
     scenario: Path,
     log: Path,
@@ -152,6 +155,7 @@ def backtest(
     force: bool,
     as_json: bool,
     report: Path | None,
+    overwrite: bool,
 ) -> None:
     """Simulate SCENARIO over the days of the contact log LOG and compare, interval by interval.
 
@@ -165,6 +169,9 @@ def backtest(
     from sim.calibrate.days import day_scenario
     from sim.calibrate.log import LogError, parse_column_options, read_log
 
+    overwrite_needs(overwrite, report, "--report", "file")
+    if report is not None and report.exists() and not overwrite:
+        fail(f"{report} exists; choose another --report file or pass --overwrite")
     window = _hours(hours)
     span = _dates(dates)
     sc = load_scenario_file(scenario)

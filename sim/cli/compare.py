@@ -14,6 +14,7 @@ from sim.cli._common import (
     fail,
     force_option,
     load_experiment_file,
+    overwrite_needs,
     replications_option,
     report_option,
     run_stored,
@@ -65,6 +66,9 @@ def compare(
     from sim.experiment.compare import Precision
     from sim.report.tables import comparison_table, render
 
+    overwrite_needs(overwrite, out, "--out", "folder")
+    if report and out is None:
+        fail("--report needs --out (the report is written into the result folder)")
     exp = load_experiment_file(scenario)
     if not exp.variants:
         fail(f"{scenario}: no variants to compare; add a 'variants:' section")
@@ -106,8 +110,6 @@ def compare(
         if report:
             assert out is not None
             write_html_report(out)
-    elif report:
-        fail("--report needs --out (the report is written into the result folder)")
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         return

@@ -1,8 +1,16 @@
-"""`staffsim erlang`: Erlang C (or Erlang A) figures for one single-skill queue, no simulation."""
+"""`staffsim erlang`: Erlang C (or Erlang A) figures for one single-skill queue, no simulation.
+
+An overloaded Erlang C queue (offered load at least the agents) has no steady state: the
+queue grows without bound, every caller waits and ASA is infinite. The command says so in a
+note (and `stable: false`, ASA null in `--json`) and points to Erlang A, whose callers hang
+up and so keep the queue finite.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import textwrap
 from typing import Any
 
 import click
@@ -52,7 +60,11 @@ def erlang(
     service_level: float,
     as_json: bool,
 ) -> None:
-    """Erlang C (or Erlang A with --patience-s) figures for a single-skill queue."""
+    """Erlang C (or Erlang A with --patience-s) figures for a single-skill queue.
+
+    With --agents at or below the offered load, Erlang C has no steady state (the queue
+    grows without bound): a note says so, and --json has "stable": false and "asa_s": null.
+    """
     from sim.analytic import erlang as e
 
     lam = rate_per_hour / 3600.0
@@ -69,17 +81,21 @@ def erlang(
             "sqrt_staffing_beta": (agents - load) / load**0.5,
         }
         if patience_s is None:
+            stable = load < agents
             figures.update(
                 model="erlang_c",
+                stable=stable,
                 p_wait=e.erlang_c(agents, load),
                 asa_s=e.erlang_c_asa(agents, load, aht_s),
                 service_level=e.erlang_c_service_level(agents, load, aht_s, target_s),
                 occupancy=min(load / agents, 1.0),
             )
+            note = None if stable else _overload_note(load, agents)
         else:
             a = e.erlang_a(agents, lam, aht_s, patience_s, target_s)
             figures.update(
                 model="erlang_a",
+                stable=True,
                 p_wait=a.p_wait,
                 p_abandon=a.p_abandon,
                 asa_s=a.asa_s,
@@ -87,6 +103,7 @@ def erlang(
                 service_level=a.service_level,
                 occupancy=a.occupancy,
             )
+            note = None if load < agents else _abandon_note(load, agents, a.p_abandon)
     except ValueError as exc:
         fail(str(exc))
     if as_json:
@@ -94,7 +111,30 @@ def erlang(
             k: (v if not isinstance(v, float) or (v == v and abs(v) != float("inf")) else None)
             for k, v in figures.items()
         }
-        click.echo(json.dumps(clean))
+        click.echo(json.dumps({**clean, "note": note}))
         return
     for key, value in figures.items():
-        click.echo(f"{key:>20}: {value:.6g}" if isinstance(value, float) else f"{key:>20}: {value}")
+        if key == "asa_s" and math.isinf(value):
+            click.echo(f"{key:>20}: inf (unbounded: the queue grows without bound)")
+        else:
+            click.echo(f"{key:>20}: {value:.6g}" if isinstance(value, float) else f"{key:>20}: {value}")
+    if note is not None:
+        click.echo("\n" + textwrap.fill(note, width=88, initial_indent="note: ", subsequent_indent="      "))
+
+
+def _overload_note(load: float, agents: int) -> str:
+    """Why Erlang C has no finite answer for `agents` at `load`, and what to do instead."""
+    return (
+        f"overloaded: the offered load of {load:.4g} Erlangs is at least the {agents} agents, so the "
+        "queue grows without bound (Erlang C has no steady state): every caller waits and ASA is "
+        f"infinite. {math.floor(load) + 1} agents or more give a finite queue; or give --patience-s "
+        "for Erlang A, where callers who hang up keep the queue finite."
+    )
+
+
+def _abandon_note(load: float, agents: int, p_abandon: float) -> str:
+    """Why Erlang A is finite although `load` is at least `agents`."""
+    return (
+        f"the offered load of {load:.4g} Erlangs is at least the {agents} agents: the queue stays "
+        f"finite only because callers hang up ({p_abandon:.1%} abandon)."
+    )

@@ -97,27 +97,28 @@ def fit(
     between classes whose waits differ, and agents on duty per interval inferred from the
     log's service times (or --roster), each with a comment on how it was estimated.
     """
-    from sim.calibrate.fit import fit_log
-    from sim.calibrate.log import LogError, parse_column_options, parse_days, read_log
+    from sim.calibrate.fitfile import FitOptions, NoContactsError, fit_file, headline, summary_lines
+    from sim.calibrate.log import LogError
     from sim.calibrate.render import write_scenario
     from sim.config import ScenarioError
 
     if out.exists() and not overwrite:
         fail(f"{out} exists; choose another --out or pass --overwrite")
+    options = FitOptions(
+        interval_min=int(interval_min),
+        days=days,
+        columns=columns,
+        roster=roster,
+        class_by=class_by,
+        staffing_by=staffing_by,
+        wrap_up_by=wrap_up_by,
+        tz=tz,
+    )
     try:
-        selected = parse_days(days)
-        log = read_log(log_file, parse_column_options(columns), tz=tz).on_days(selected)
-        if len(log) == 0:
-            fail(f"{log_file}: no contacts on the days {days!r}; choose other --days")
-        result = fit_log(
-            log,
-            int(interval_min),
-            roster=roster,
-            class_by=class_by,
-            staffing_by=staffing_by,
-            wrap_up_by=wrap_up_by,
-        )
+        log, result = fit_file(log_file, options)
         write_scenario(result, out, name)
+    except NoContactsError as exc:
+        fail(str(exc))
     except LogError as exc:
         fail(str(exc))
     except ScenarioError as exc:  # a fit that does not load is a bug: say so plainly
@@ -126,22 +127,6 @@ def fit(
         fail(f"cannot fit {log_file}: {exc}")
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
-    click.echo(
-        f"fitted {len(log):,} contacts on {len(result.dates)} days in {result.seconds:.1f} s; wrote {out}"
-    )
-    for c in result.classes:
-        patience = (
-            f"patience {'exp' if c.patience.exponential_fits else 'KM'} (MLE mean {c.patience.exp_mean_s:.0f} s)"
-            if c.patience is not None
-            else "no abandons"
-        )
-        handle = f"handle {c.handle.mean_s:.0f} s" if c.handle is not None else "handle ASSUMED"
-        wrap = f", after-call work {c.wrap_up.mean_s:.0f} s" if c.wrap_up is not None else ""
-        click.echo(f"  {c.key}: {c.arrivals.per_day:,.1f}/day, {handle}{wrap}, {patience}")
-    order = result.routing_order
-    click.echo(f"  routing: {'priority ' + ' > '.join(order) if order else 'fifo'}")
-    click.echo(
-        f"  agents on duty: peak {max(result.staffing.counts)} ({result.staffing.method.split(' (')[0]})"
-    )
-    for note in result.notes:
-        click.echo(f"  note: {note}")
+    click.echo(f"{headline(len(log), result)}; wrote {out}")
+    for line in summary_lines(result):
+        click.echo(line)

@@ -18,6 +18,7 @@ from sim.cli._common import (
     fail,
     load_experiment_file,
     open_executor,
+    overwrite_needs,
     progress_bar,
     replications_option,
     seed_option,
@@ -100,6 +101,12 @@ if TYPE_CHECKING:
     help="Write the plan as a scenario file that extends SCENARIO (run it with `staffsim run FILE`).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --save file.")
+@click.option(
+    "--max-staffings",
+    type=click.IntRange(min=1),
+    help="With --per-interval or --shifts: stop after simulating this many staffings "
+    "(default 100); the budget check counts this many.",
+)
 def optimize(
     scenario: Path,
     targets: tuple[str, ...],
@@ -117,6 +124,7 @@ def optimize(
     force: bool,
     save: Path | None,
     overwrite: bool,
+    max_staffings: int | None,
 ) -> None:
     """Find the fewest agents per group of SCENARIO that meet every --target.
 
@@ -125,18 +133,23 @@ def optimize(
     (common random numbers). A target is met when its mean over the replications is
     (with --confident, its whole 95% CI).
     With --per-interval, each group gets a count per interval and every target must hold in
-    every interval; with --shifts, the groups' shifts are sized instead.
+    every interval; with --shifts, the groups' shifts are sized instead; those two searches
+    simulate at most --max-staffings staffings, and the budget check counts that many.
     """
     from sim.api import optimize as run_optimize
     from sim.config.errors import ScenarioError
     from sim.experiment.study import search_runs
     from sim.planning.headcount import Plan, group_knobs, parse_targets
-    from sim.planning.intervals.optimize import EXPECTED_STAFFINGS, check_interval_targets, table_groups
+    from sim.planning.intervals.optimize import check_interval_targets, table_groups
+    from sim.planning.search import MAX_STAFFINGS
     from sim.planning.settings import OptimizeMode, OptimizeSettings
     from sim.planning.shifts import ShiftPlan, shift_groups
 
     if per_interval and size_shifts:
         fail("choose one of --per-interval (a table per group) and --shifts (sized shifts)")
+    overwrite_needs(overwrite, save, "--save", "file")
+    if max_staffings is not None and not (per_interval or size_shifts):
+        fail("--max-staffings needs --per-interval or --shifts (the head-count search is not bounded by it)")
     if save is not None and save.exists() and not overwrite:
         fail(f"{save} exists; choose another --save file or pass --overwrite")
     exp = load_experiment_file(scenario)
@@ -145,10 +158,10 @@ def optimize(
         parsed = parse_targets(targets, base)
         if per_interval:
             check_interval_targets(parsed, base, table_groups(base, list(groups) or None))
-            staffings = EXPECTED_STAFFINGS
+            staffings = max_staffings or MAX_STAFFINGS  # the search's bound: an upper bound
         elif size_shifts:
             check_interval_targets(parsed, base, shift_groups(base, list(groups) or None))
-            staffings = EXPECTED_STAFFINGS
+            staffings = max_staffings or MAX_STAFFINGS
         else:
             staffings = search_runs(len(group_knobs(base, list(groups) or None)))
     except ValueError as exc:
@@ -170,6 +183,7 @@ def optimize(
         seed=seed,
         max_agents=max_agents,
         confident=confident,
+        max_staffings=max_staffings,
     )
     plan: AnyPlan
     try:

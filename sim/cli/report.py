@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli._common import fail
+from sim.cli._common import fail, overwrite_needs
 
 
 @click.command()
@@ -20,15 +20,22 @@ from sim.cli._common import fail
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The HTML file to write (default: OUTDIR/report.html).",
+    help="The HTML file to write (default: OUTDIR/report.html, rewritten each time).",
 )
-def report(outdir: Path, output: Path | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
+def report(outdir: Path, output: Path | None, overwrite: bool) -> None:
     """Write an HTML report (tables with 95% CIs, figures) of OUTDIR.
 
     OUTDIR is a folder written by `staffsim run --out`, `compare --out` or `sweep --out`;
     which one is read from its files. The page is self-contained (figures embedded).
+    An existing --output file is replaced only with --overwrite; the default
+    OUTDIR/report.html belongs to the result folder and is rewritten.
     """
     from sim.report.html import ReportError, write_report
+
+    overwrite_needs(overwrite, output, "--output", "file")
+    if output is not None and output.exists() and not overwrite:
+        fail(f"{output} exists; choose another --output or pass --overwrite")
 
     try:
         path = write_report(outdir, output)

@@ -13,6 +13,7 @@ from sim.cli._common import (
     force_option,
     guard,
     load_experiment_file,
+    overwrite_needs,
     prepare_out,
     progress_bar,
     replications_option,
@@ -73,6 +74,9 @@ def run(
     from sim.api import run as run_replications
     from sim.report.tables import run_tables
 
+    overwrite_needs(overwrite, out, "--out", "folder")
+    if report and out is None:
+        fail("--report needs --out (the report is written into the result folder)")
     exp = load_experiment_file(scenario)
     sc = exp.baseline
     mode = records or ("full" if out is not None else "summary")
@@ -91,8 +95,6 @@ def run(
         )
     finally:
         bar.close()
-    if report and out is None:
-        fail("--report needs --out (the report is written into the result folder)")
     if out is not None:
         save_result(result, out, overwrite)
         release(out)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli._common import check_budget, fail, open_executor, prepare_out, save_result
+from sim.cli._common import check_budget, fail, open_executor, overwrite_needs, prepare_out, save_result
 
 
 @click.command()
@@ -82,6 +82,7 @@ def study(
     from sim.api import study as run_study
     from sim.experiment.study import study_scenarios
 
+    overwrite_needs(overwrite, out, "--out", "folder")
     if name == "myths":
         if scenario is not None:
             fail("study myths takes no SCENARIO; give a folder with --folder")
@@ -187,7 +188,7 @@ def _myths(
                 (tmp / "myths.md").write_text(markdown(payload), encoding="utf-8")
                 (tmp / "myths.html").write_text(html_page(payload, pngs), encoding="utf-8")
         except OutputExistsError as exc:
-            fail(str(exc))
+            fail(exc.cli)
     if as_json:
         click.echo(json.dumps(payload))
         return

@@ -44,6 +44,7 @@ from sim.experiment.study_results import Conclusion, StudyResult, conclude
 from sim.model.distributions import make_sampler
 from sim.planning.headcount import optimize
 from sim.planning.plan import Plan
+from sim.planning.settings import RunContext
 from sim.results import RunResult
 from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.tasks import run_replications
@@ -219,7 +220,7 @@ def run_study(
         sc = _scenario(scaled(centre.data, scale, design), centre.base_dir)
         if replications:
             sc = sc.model_copy(update={"replications": replications})
-        plan = optimize(sc, goals, executor=executor, start=start)
+        plan = optimize(sc, goals, context=RunContext(executor=executor), start=start)
         plans[(scale, design)] = plan
         rows[:] = [r for r in rows if not (r["scale"] == scale and r["design"] == design)]
         rows.extend(_measures(_run(plan.scenario, executor), plan.counts, scale, design))

@@ -51,7 +51,7 @@ are re-exported here: the targets in `sim.planning.targets`, the analytic start 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,16 @@ from sim.planning.search import Knob as Knob
 from sim.planning.search import SearchBase as SearchBase
 from sim.planning.search import Vector as Vector
 from sim.planning.search import apply_knobs as apply_knobs
+from sim.planning.search import (
+    check_start_names,
+    kept_warning,
+    search_setup,
+    searched_groups,
+    unstaffed_warnings,
+)
 from sim.planning.search import counted_groups as counted_groups
 from sim.planning.search import group_knobs as group_knobs
-from sim.planning.search import kept_warning, search_setup, searched_groups, unstaffed_warnings
+from sim.planning.settings import OptimizeSettings, RunContext, check_mode
 from sim.planning.targets import OPERATORS as OPERATORS
 from sim.planning.targets import OVERALL as OVERALL
 from sim.planning.targets import UNDEFINED_SHORTFALL as UNDEFINED_SHORTFALL
@@ -83,7 +90,6 @@ from sim.planning.targets import Target as Target
 from sim.planning.targets import check_replications as check_replications
 from sim.planning.targets import parse_targets as parse_targets
 from sim.results import RunResult
-from sim.runner.executors import Executor, SerialExecutor
 
 # --- staffing vectors ---------------------------------------------------------------
 
@@ -193,15 +199,9 @@ def optimize(
     scenario_or_experiment: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
     *,
-    groups: Sequence[str] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    executor: Executor | None = None,
-    max_agents: int = 10_000,
+    settings: OptimizeSettings | None = None,
+    context: RunContext | None = None,
     start: Mapping[str, int] | None = None,
-    progress: Callable[[int], object] | None = None,
-    on_total: Callable[[int], object] | None = None,
-    confident: bool = False,
 ) -> Plan:
     """Find the fewest agents per group such that every target's mean is met.
 
@@ -209,47 +209,46 @@ def optimize(
         scenario_or_experiment: the scenario (a file, dict, `Scenario`, or an
             `Experiment` whose baseline is used; variants are ignored).
         targets: e.g. ``["phone.service_level>=0.8", "email.asa_s<=86400"]``.
-        groups: the agent groups whose counts may change (default: every group with a
-            `count` that some target depends on: one serving a targeted channel, or named
-            by a group target); the others keep the scenario's staffing, and the plan warns
+        settings: groups, replications, seed, max_agents and confident
+            (`sim.planning.settings.OptimizeSettings`; `max_staffings` must stay None: this
+            search has no staffing bound). Here `groups` defaults to every group with a
+            `count` that some target depends on (one serving a targeted channel, or named by
+            a group target); the others keep the scenario's staffing, and the plan warns
             about groups left out that way. A named group that no target depends on goes
             down to zero (the plan warns when a channel is left with no agents).
-        replications: per staffing vector; default the scenario's.
-        seed: base seed; default the scenario's. Every vector uses it (common random
-            numbers: replication r sees the same customers whatever the staffing).
-        executor: where replications run; default in this process.
-        max_agents: the most agents the searched groups may have together.
+            `max_agents` caps the searched groups together. With `confident` a target is
+            met only when its whole 95 % CI is (the lower end of the CI reaches a ``>=``
+            bound, the upper end stays within a ``<=`` one), not just its mean: a plan that
+            holds on new customers too, at the price of more agents; it needs at least 2
+            replications. Every staffing uses the same seed (common random numbers:
+            replication r sees the same customers whatever the staffing).
+        context: the executor and progress callbacks (`sim.planning.settings.RunContext`);
+            default in this process, silently.
         start: group → count to start the search from instead of the analytic staffing
             (groups left out start at the scenario's count).
-        progress: called with the number of replications finished.
-        on_total: called with the number of replications requested so far, as it grows.
-        confident: a target is met only when its whole 95 % CI is (the lower end of the
-            CI reaches a ``>=`` bound, the upper end stays within a ``<=`` one), not just its
-            mean: a plan that holds on new customers too, at the price of more agents.
-            Needs at least 2 replications.
 
     Returns:
         The `Plan`. When the targets cannot be met (by adding agents to these groups, or
         within `max_agents`), `Plan.met` is False and `Plan.note` says why.
 
     Raises:
-        ValueError: a bad target, group, start count, `replications` or `max_agents`.
+        ValueError: a bad target, group, start count, `replications`, `max_agents` or a
+            `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    base, parsed, n, base_seed = search_setup(
-        scenario_or_experiment, targets, replications, seed, max_agents, confident
+    settings = settings or OptimizeSettings()
+    check_mode("headcount", settings)
+    base, parsed, n, base_seed = search_setup(scenario_or_experiment, targets, settings)
+    max_agents = settings.max_agents
+    groups, kept = searched_groups(
+        base, parsed, settings.groups, counted_groups(base) if settings.groups is None else settings.groups
     )
-    groups, kept = searched_groups(base, parsed, groups, counted_groups(base) if groups is None else groups)
     knobs = group_knobs(base, groups)
     names = [k.label for k in knobs]
     if start is None:
         first = analytic_start(base, parsed, names, max_agents)
     else:
-        unknown = [str(g) for g in start if g not in names]
-        if unknown:
-            raise ValueError(
-                f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
-            )
+        check_start_names(start, names)
         bad = {g: c for g, c in start.items() if isinstance(c, bool) or not isinstance(c, int) or c < 0}
         if bad:
             raise ValueError(f"start counts must be whole numbers >= 0, not {bad}")
@@ -262,9 +261,7 @@ def optimize(
             f"the starting staffing has {sum(x)} agents ({shown}), more than max_agents={max_agents}"
         )
 
-    search = _Search(
-        base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
-    )
+    search = _Search(base, knobs, parsed, n, base_seed, context or RunContext(), settings.confident)
     current = search.evaluate([x])[0]
     moves: list[tuple[str, str]] = []
     note = ""
@@ -329,9 +326,6 @@ def optimize(
         channels=result.channel_estimates(),
         groups=result.group_estimates(),
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         moves=tuple(moves),
         trials=tuple(
@@ -343,5 +337,5 @@ def optimize(
             *_warnings(result, counts, achieved),
             *unstaffed_warnings(result.scenario),
         ),
-        confident=confident,
+        **search.summary(),
     )

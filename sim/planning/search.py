@@ -10,20 +10,40 @@ both build on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from sim.config.schema import Scenario
 from sim.config.validate import validate
 from sim.config.variants import Experiment, apply_overrides, load_experiment
 from sim.model.arrivals import ArrivalSource
 from sim.model.roster import roster
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.targets import OVERALL, Target, check_replications, parse_targets
 from sim.results import RunResult
-from sim.runner.executors import Executor
+from sim.runner.executors import Executor, SerialExecutor
 from sim.runner.tasks import Task, run_all
+
+MAX_STAFFINGS = 100
+"""The most staffings a per-interval or shift search simulates unless told otherwise
+(`max_staffings`). The search stops there, so a budget check before it starts may count this
+many as an upper bound; the week of `scenarios/baseline.yaml` takes 39."""
+
+
+def check_max_staffings(value: int | None) -> int:
+    """`value` checked (a whole number >= 1), or `MAX_STAFFINGS` for None.
+
+    Raises:
+        ValueError: not a whole number of at least 1.
+    """
+    if value is None:
+        return MAX_STAFFINGS
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_staffings must be a whole number >= 1, got {value!r}")
+    return value
+
 
 # --- knobs -------------------------------------------------------------------------
 
@@ -190,16 +210,13 @@ def unstaffed_warnings(scenario: Scenario) -> list[str]:
 def search_setup(
     source: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
-    replications: int | None,
-    seed: int | None,
-    max_agents: int,
-    confident: bool,
+    settings: OptimizeSettings,
 ) -> tuple[Scenario, list[Target], int, int]:
     """What every search starts from, checked: scenario, targets, replications and seed.
 
     Returns:
         The scenario (an experiment's baseline), the parsed targets, the replications per
-        staffing and the base seed.
+        staffing (`settings.replications`, or the scenario's) and the base seed (likewise).
 
     Raises:
         ValueError: a bad target, `replications` or `max_agents`.
@@ -212,11 +229,24 @@ def search_setup(
     else:
         scenario = load_experiment(source).baseline
     parsed = parse_targets(targets, scenario)
-    n = scenario.replications if replications is None else replications
-    check_replications(n, confident)
-    if max_agents < 1:
-        raise ValueError(f"max_agents must be at least 1, not {max_agents}")
-    return scenario, parsed, n, scenario.seed if seed is None else seed
+    n = scenario.replications if settings.replications is None else settings.replications
+    check_replications(n, settings.confident)
+    if settings.max_agents < 1:
+        raise ValueError(f"max_agents must be at least 1, not {settings.max_agents}")
+    return scenario, parsed, n, scenario.seed if settings.seed is None else settings.seed
+
+
+def check_start_names(start: Iterable[str], names: Sequence[str]) -> None:
+    """Refuse a `start=` that names a group the search does not size.
+
+    Raises:
+        ValueError: naming the groups that are not searched.
+    """
+    unknown = [str(g) for g in start if g not in names]
+    if unknown:
+        raise ValueError(
+            f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
+        )
 
 
 # --- staffing vectors ---------------------------------------------------------------
@@ -278,11 +308,28 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+class SearchSummary(TypedDict):
+    """The fields of every plan that describe the search itself (`SearchBase.summary`).
+
+    Attributes:
+        evaluated: staffings simulated (each `replications` times).
+        replications: replications per staffing.
+        seed: the seed every staffing was run with (common random numbers).
+        confident: whether targets were judged by their 95 % CI instead of their mean.
+    """
+
+    evaluated: int
+    replications: int
+    seed: int
+    confident: bool
+
+
 class SearchBase(Generic[JudgedT]):
     """Simulates staffing vectors on common random numbers, each once (a cache).
 
-    Every vector runs replications 0 … n − 1 with the same seed; `records` says what each
-    keeps, and a subclass's `_judge` turns the replications into its kind of evaluation.
+    Every vector runs replications 0 … n − 1 with the same seed, where `context` says;
+    `records` says what each keeps, and a subclass's `_judge` turns the replications into
+    its kind of evaluation.
     """
 
     records = "none"
@@ -294,9 +341,7 @@ class SearchBase(Generic[JudgedT]):
         targets: Sequence[Target],
         replications: int,
         seed: int,
-        executor: Executor,
-        progress: Callable[[int], object] | None,
-        on_total: Callable[[int], object] | None,
+        context: RunContext,
         confident: bool = False,
     ) -> None:
         self.base = base
@@ -306,11 +351,17 @@ class SearchBase(Generic[JudgedT]):
         self.targets = list(targets)
         self.n = replications
         self.seed = seed
-        self.executor = executor
-        self.progress = progress
-        self.on_total = on_total
+        self.executor: Executor = context.executor or SerialExecutor()
+        self.progress = context.progress
+        self.on_total = context.on_total
         self.cache: dict[Vector, JudgedT] = {}
         self.tasks = 0
+        self.limit: int | None = None
+
+    def spent(self, vectors: Sequence[Vector]) -> bool:
+        """Whether simulating the `vectors` not yet simulated would go past `limit` staffings."""
+        new = {v for v in vectors if v not in self.cache}
+        return self.limit is not None and len(self.cache) + len(new) > self.limit
 
     def evaluate(self, vectors: Sequence[Vector]) -> list[JudgedT]:
         """Simulate the vectors not yet cached (all their replications as one batch of tasks)."""
@@ -331,6 +382,12 @@ class SearchBase(Generic[JudgedT]):
                 runs = [outputs[f"{names[v]}-r{r}"] for r in range(self.n)]
                 self.cache[v] = self._judge(v, RunResult(scenarios[v], self.seed, runs, self.records))
         return [self.cache[v] for v in vectors]
+
+    def summary(self) -> SearchSummary:
+        """What the plan says about the search so far: staffings, replications, seed, judging."""
+        return SearchSummary(
+            evaluated=len(self.cache), replications=self.n, seed=self.seed, confident=self.confident
+        )
 
     def _judge(self, vector: Vector, result: RunResult) -> JudgedT:
         raise NotImplementedError

@@ -21,13 +21,14 @@ agent-hours, breaks included.
 
 The table grid is a day, unless the horizon is longer than a day and days differ in demand or
 in the searched shifts' weekdays: then a week. Every staffing runs the same replications
-(common random numbers), each once.
+(common random numbers), each once, and at most `max_staffings` of them (default
+`sim.planning.search.MAX_STAFFINGS`): the search stops there and says so in its note.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,22 +38,25 @@ from numpy.typing import NDArray
 from sim.config.schema import Scenario
 from sim.config.staffing import WEEKDAYS, Shift
 from sim.config.variants import Experiment
-from sim.metrics.stats import Estimate, metric_ci
+from sim.metrics.stats import metric_ci
 from sim.model.roster import roster
 from sim.planning.erlang_start import interval_start, owner_group
 from sim.planning.intervals.grid import DAY_S, Grid, table_grid
-from sim.planning.intervals.plan import IntervalTrial
+from sim.planning.intervals.plan import IntervalJudgedPlan
 from sim.planning.intervals.search import Evaluation, IntervalSearch, interval_setup
-from sim.planning.intervals.targets import IntervalJudgement, targets_json
-from sim.planning.search import Knob, Vector, kept_warning, unstaffed_warnings
+from sim.planning.intervals.targets import targets_json
+from sim.planning.search import (
+    Knob,
+    Vector,
+    check_start_names,
+    kept_warning,
+    unstaffed_warnings,
+)
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.targets import OVERALL, Target
-from sim.runner.executors import Executor, SerialExecutor
 
 STALL_STEPS = 5
 """The add phase stops after this many steps in a row that did not lower the total shortfall."""
-
-EXPECTED_STAFFINGS = 20
-"""About how many staffings a shift search simulates, for the budget check before it starts."""
 
 
 def shift_groups(scenario: Scenario, groups: Sequence[str] | None) -> list[str]:
@@ -154,52 +158,23 @@ def cover_start(requirement: Sequence[int], cover: NDArray[np.float64], hours: S
     return counts
 
 
-@dataclass(frozen=True)
-class ShiftPlan:
+@dataclass(frozen=True, kw_only=True)
+class ShiftPlan(IntervalJudgedPlan):
     """The shift counts the search found, and what they achieve in every interval.
 
-    Attributes:
-        scenario: the scenario with the plan's counts (run it with `sim.run`).
+    Attributes (besides those of `IntervalJudgedPlan`):
         counts: searched group → agents per shift, in the order of the group's shifts.
         start: searched group → the greedy cover of the Erlang requirement (or `start=`).
         shifts: searched group → each shift described (``mon–fri 07:00–15:30``).
         paid_hours: searched group → hours one agent of each shift is paid over the run.
-        labels: each table interval's start, ``08:30`` or ``Tue 08:30``.
-        targets: the targets, each judged in every interval.
-        intervals: per target, its judgement in every table interval.
-        overall: per target, the mean [95 % CI] over the whole run (for reference).
-        met: whether every target holds in every interval.
-        evaluated: staffings simulated (each `replications` times).
-        replications: replications per staffing.
-        seed: the seed every staffing was run with (common random numbers).
-        note: why the search stopped.
-        steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
-        confident: whether intervals were judged by their 95 % CI instead of their mean.
         uncovered: intervals that miss a target where none of its groups has a shift on duty.
-        warnings: groups kept as written because no target depends on them; channels the
-            plan leaves with no agents.
-        trials: every staffing simulated, in order (`tables` holds the counts per shift).
     """
 
-    scenario: Scenario
     counts: dict[str, list[int]]
     start: dict[str, list[int]]
     shifts: dict[str, list[str]]
     paid_hours: dict[str, list[float]]
-    labels: tuple[str, ...]
-    targets: tuple[Target, ...]
-    intervals: tuple[IntervalJudgement, ...]
-    overall: tuple[Estimate, ...]
-    met: bool
-    evaluated: int
-    replications: int
-    seed: int
-    note: str
-    steps: tuple[tuple[str, int], ...] = ()
-    confident: bool = False
     uncovered: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
 
     def agent_hours(self, group: str | None = None, start: bool = False) -> float:
         """Paid agent-hours over the run, for one searched group or all (of the start with `start`)."""
@@ -210,12 +185,7 @@ class ShiftPlan:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim optimize --shifts --json` prints (NaN as null)."""
         return {
-            "scenario": self.scenario.name,
-            "shifts_searched": True,
-            "confident": self.confident,
-            "replications": self.replications,
-            "seed": self.seed,
-            "met": self.met,
+            **self.json_head("shifts_searched"),
             "groups": {
                 g: [
                     {"shift": d, "count": c, "start": s, "paid_hours_each": h}
@@ -241,15 +211,9 @@ def optimize_shifts(
     scenario_or_experiment: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
     *,
-    groups: Sequence[str] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    executor: Executor | None = None,
-    max_agents: int = 10_000,
+    settings: OptimizeSettings | None = None,
+    context: RunContext | None = None,
     start: Mapping[str, Sequence[int]] | None = None,
-    progress: Callable[[int], object] | None = None,
-    on_total: Callable[[int], object] | None = None,
-    confident: bool = False,
 ) -> ShiftPlan:
     """Find the fewest paid agent-hours of shifts such that every target holds in every interval.
 
@@ -258,28 +222,30 @@ def optimize_shifts(
             `Experiment` whose baseline is used).
         targets: e.g. ``["phone.service_level>=0.8"]``; per-interval metrics only
             (`sim.planning.intervals.targets`).
-        groups: the groups whose shift counts may change (default: every group with shifts
-            that some target depends on; the others keep their shifts as written, with a
-            warning).
-        replications: per staffing; default the scenario's.
-        seed: base seed; default the scenario's (common random numbers for every staffing).
-        executor: where replications run; default in this process.
-        max_agents: the most agents one shift may have.
+        settings: groups, replications, seed, max_agents, confident and max_staffings
+            (`sim.planning.settings.OptimizeSettings`). Here `groups` are the groups whose
+            shift counts may change (default: every group with shifts that some target
+            depends on; the others keep their shifts as written, with a warning);
+            `max_agents` caps one shift; with `confident` an interval meets a target only
+            when its whole 95 % CI does; `max_staffings` (default
+            `sim.planning.search.MAX_STAFFINGS`) stops the search there, with a note.
+        context: the executor and progress callbacks (`sim.planning.settings.RunContext`);
+            default in this process, silently.
         start: group → a count per shift instead of the greedy Erlang cover.
-        progress: called with the number of replications finished.
-        on_total: called with the number of replications requested so far, as it grows.
-        confident: an interval meets a target only when its whole 95 % CI does.
 
     Returns:
         The `ShiftPlan`; when the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications` or `max_agents`.
+        ValueError: a bad target or group (one without shifts), a start that is not one
+            count per shift, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    scenario, parsed, n, base_seed, names, kept = interval_setup(
-        scenario_or_experiment, targets, groups, shift_groups, replications, seed, max_agents, confident
+    settings = settings or OptimizeSettings()
+    scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
+        scenario_or_experiment, targets, shift_groups, settings
     )
+    max_agents = settings.max_agents
     grid = shift_grid(scenario, names)
     shifts = {g: list(scenario.agents[g].shifts or []) for g in names}
     cover = {g: coverage(shifts[g], grid) for g in names}
@@ -298,21 +264,14 @@ def optimize_shifts(
     ]
     where = {(g, i): j for j, (g, i) in enumerate((g, i) for g in names for i in range(len(shifts[g])))}
     search = IntervalSearch(
-        grid,
-        scenario,
-        knobs,
-        parsed,
-        n,
-        base_seed,
-        executor or SerialExecutor(),
-        progress,
-        on_total,
-        confident,
+        grid, scenario, knobs, parsed, n, base_seed, context or RunContext(), settings.confident
     )
+    search.limit = limit
     x: Vector = tuple(first[g][i] for g in names for i in range(len(shifts[g])))
     current = search.evaluate([x])[0]
     steps: list[tuple[str, int]] = []
     note = ""
+    capped = False  # stopped by max_staffings
 
     def owner(t: Target) -> list[str]:
         if t.scope == "channel":
@@ -351,11 +310,11 @@ def optimize_shifts(
                     score = covers_missed[g]
                     best = max(on_duty, key=lambda i: (score[i], -hours[g][i], -i))
                     adds.add(where[g, best])
-        if not adds:
-            note = f"stopped at max_agents={max_agents} per shift with targets still missed"
+        step = search.try_adding(x, adds, f"max_agents={max_agents} per shift")
+        if isinstance(step, str):
+            note = step
             break
-        candidate = tuple(v + (j in adds) for j, v in enumerate(x))
-        evaluation = search.evaluate([candidate])[0]
+        candidate, evaluation = step
         flat = 0 if shortfall(evaluation) < shortfall(current) else flat + 1
         x, current = candidate, evaluation
         steps.append(("add", len(adds)))
@@ -367,13 +326,16 @@ def optimize_shifts(
             break
     if not reachable(current):
         removed = True
-        while removed:
+        while removed and not capped:
             removed = False
             order = sorted(
                 (j for j in range(len(x)) if x[j] > knobs[j].low), key=lambda j: (-x[j] * knobs[j].weight, j)
             )
             for j in order:
                 candidate = tuple(v - (i == j) for i, v in enumerate(x))
+                if search.spent([candidate]):
+                    capped = True
+                    break
                 evaluation = search.evaluate([candidate])[0]
                 if not reachable(evaluation):
                     x, current, removed = candidate, evaluation, True
@@ -384,6 +346,11 @@ def optimize_shifts(
             note = (
                 "every target met where a searched shift is on duty; one agent fewer on any shift "
                 "misses a target there"
+            )
+        if capped:
+            note = (
+                f"{note.split(';')[0]}; stopped removing agents after {limit} staffings (max_staffings), "
+                "so fewer may do"
             )
     uncovered = {k for ti, k in current.missed() if k in beyond[ti]}
     labels = tuple(grid.label(k) for k in range(grid.n_knobs))
@@ -406,26 +373,19 @@ def optimize_shifts(
         intervals=current.judgements,
         overall=tuple(metric_ci(result.values(t.scope, t.name, t.metric), t.metric) for t in parsed),
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         steps=tuple(steps),
-        confident=confident,
         uncovered=tuple(labels[k] for k in sorted(uncovered)),
         warnings=(*([kept_warning(scenario, kept)] if kept else []), *unstaffed_warnings(result.scenario)),
         trials=search.trials(slots),
+        **search.summary(),
     )
 
 
 def _start_counts(
     start: Mapping[str, Sequence[int]], names: Sequence[str], shifts: Mapping[str, list[Shift]]
 ) -> dict[str, list[int]]:
-    unknown = [str(g) for g in start if g not in names]
-    if unknown:
-        raise ValueError(
-            f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
-        )
+    check_start_names(start, names)
     out = {}
     for g in names:
         counts = list(start.get(g, [s.count for s in shifts[g]]))

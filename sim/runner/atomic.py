@@ -22,7 +22,10 @@ from sim.runner.outdir import OutputError, check_destination, claimed, mark
 
 
 class OutputExistsError(OutputError):
-    """The destination folder exists and replacing it was not asked for (or is not allowed)."""
+    """The destination folder exists and replacing it was not asked for (or is not allowed).
+
+    As every `OutputError`: ``str()`` in the Python API's words, `cli` in the command line's.
+    """
 
 
 @contextlib.contextmanager
@@ -59,7 +62,7 @@ def atomic_dir(dest: str | Path, overwrite: bool = False) -> Iterator[Path]:
     except OutputExistsError:
         raise
     except OutputError as exc:
-        raise OutputExistsError(str(exc)) from None
+        raise OutputExistsError(str(exc), exc.cli) from None
     except OSError as exc:
         raise OutputError(
             f"could not write the results into {dest}: {exc.strerror or exc}; nothing was written"

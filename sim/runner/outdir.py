@@ -12,6 +12,9 @@ A run's results go into one folder. Writing it must never cost the user anything
   lock when the process ends, however it ends, so a killed run never blocks the next one.
 - **Checked before simulating.** The folder's parent must be writable and have room for
   the estimated results, so a run does not find out after an hour of simulation.
+- **Said in the caller's words.** A refusal (`OutputError`) reads as the Python API's
+  keywords (``overwrite=True``, "another folder") when printed, and as the command line's
+  flags (``--overwrite``, ``--out``) in its `cli` attribute, which the commands print.
 - **Leftovers are cleaned.** Temporary folders of a write that was killed (`.NAME.*.tmp`,
   `.NAME.old-*`) are removed by the next writer, which holds the lock, so no live write can
   be disturbed.
@@ -42,7 +45,19 @@ _log = logging.getLogger(__name__)
 
 
 class OutputError(Exception):
-    """The result folder cannot be used as asked; nothing was written or deleted."""
+    """The result folder cannot be used as asked; nothing was written or deleted.
+
+    ``str(error)`` says what to do in the Python API's words (``overwrite=True``, "choose
+    another folder"); `cli` says the same with the command line's flags (``--overwrite``,
+    ``--out``), for the commands to print. A message that names neither is the same in both.
+
+    Attributes:
+        cli: the message for the command line.
+    """
+
+    def __init__(self, message: str, cli: str | None = None) -> None:
+        super().__init__(message)
+        self.cli = message if cli is None else cli
 
 
 def destination(dest: str | Path) -> Path:
@@ -75,22 +90,27 @@ def check_destination(dest: str | Path, overwrite: bool, protect: Iterable[str |
     real = path.resolve()
     if _inside(cwd, real):
         what = "the working directory" if real == cwd else "a folder above the working directory"
-        raise OutputError(f"--out {os.fspath(dest)!r} is {what}; give a new folder for the results")
+        said = f"{os.fspath(dest)!r} is {what}; give a new folder for the results"
+        raise OutputError(said, f"--out {said}")
     for file in protect:
         holder = Path(os.path.abspath(file)).resolve().parent
         if _inside(holder, real):
-            raise OutputError(
-                f"--out {path} holds {file}, which this run reads; give a new folder for the results"
-            )
+            said = f"{path} holds {file}, which this run reads; give a new folder for the results"
+            raise OutputError(said, f"--out {said}")
     if path.is_symlink() or (path.exists() and not path.is_dir()):
-        raise OutputError(f"--out {path} exists and is not a folder; give a new folder for the results")
+        said = f"{path} exists and is not a folder; give a new folder for the results"
+        raise OutputError(said, f"--out {said}")
     if path.exists():
         if not overwrite:
-            raise OutputError(f"{path} exists; choose another --out or pass --overwrite")
-        if not (path / MARKER).is_file() and any(path.iterdir()):  # an empty folder holds nothing to lose
             raise OutputError(
-                f"{path} was not written by staffsim (it has no {MARKER} file), so --overwrite "
-                "will not replace it; choose another --out, or remove the folder yourself"
+                f"{path} exists; choose another folder or pass overwrite=True",
+                f"{path} exists; choose another --out or pass --overwrite",
+            )
+        if not (path / MARKER).is_file() and any(path.iterdir()):  # an empty folder holds nothing to lose
+            said = f"{path} was not written by staffsim (it has no {MARKER} file), so"
+            raise OutputError(
+                f"{said} overwrite=True will not replace it; choose another folder, or remove it yourself",
+                f"{said} --overwrite will not replace it; choose another --out, or remove the folder yourself",
             )
     return path
 
@@ -143,9 +163,9 @@ def claim(dest: str | Path) -> bool:
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                said = f"another staffsim run is writing to {path} (it holds {lock}); wait for it to finish"
                 raise OutputError(
-                    f"another staffsim run is writing to {path} (it holds {lock}); "
-                    "wait for it to finish or choose another --out"
+                    f"{said} or choose another folder", f"{said} or choose another --out"
                 ) from None
             raise OutputError(f"cannot lock {lock}: {exc.strerror}") from None
         # The lock file may have been removed by a writer that released it between our
@@ -226,9 +246,10 @@ def check_space(dest: str | Path, need_bytes: float) -> None:
         return
     need = need_bytes + MIN_FREE_BYTES
     if free < need:
+        said = f"{probe} has {free / 1e6:,.0f} MB free; the results need about {need / 1e6:,.0f} MB"
         raise OutputError(
-            f"{probe} has {free / 1e6:,.0f} MB free; the results need about {need / 1e6:,.0f} MB "
-            "(free some space or choose another --out)"
+            f"{said} (free some space or choose another folder)",
+            f"{said} (free some space or choose another --out)",
         )
 
 

@@ -40,20 +40,25 @@ class TaskStore:
         except StoreError:
             raise
         except OutputError as exc:
-            raise StoreError(str(exc)) from None
+            raise StoreError(str(exc), exc.cli) from None
         self.partial = self.dest.with_name(f".{self.dest.name}.partial")
         self.key = key
         key_file = self.partial / "experiment.json"
         if self.partial.exists():
             if resume and not overwrite:
                 if _read_json(key_file) != json.loads(json.dumps(key)):
-                    raise StoreError(
+                    said = (
                         f"{self.partial} holds an interrupted run of a different experiment "
-                        "(scenario, seed or settings changed); pass --overwrite to start over"
+                        "(scenario, seed or settings changed); pass"
+                    )
+                    raise StoreError(
+                        f"{said} overwrite=True to start over", f"{said} --overwrite to start over"
                     )
             elif not overwrite:
+                said = f"{self.partial} holds an interrupted run; pass"
                 raise StoreError(
-                    f"{self.partial} holds an interrupted run; pass --resume to finish it or --overwrite to start over"
+                    f"{said} resume=True to finish it or overwrite=True to start over",
+                    f"{said} --resume to finish it or --overwrite to start over",
                 )
             else:
                 shutil.rmtree(self.partial)

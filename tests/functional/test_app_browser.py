@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.builders import ROOT
+import sim
+from tests.builders import ROOT, bank_log_extract, small_day
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +49,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, env=env, timeout=300, cwd=cwd
     )
     if check:
         assert done.returncode == 0, done.stderr
@@ -338,6 +339,114 @@ def test_optimise_matches_cli(browser: Any, app_url: str, tmp_path: Path) -> Non
     page.locator(".opt-mode button", has_text="per shift").click()  # the file has no shifts
     page.locator(".do-optimise button").click()
     page.locator(".error", has_text="no agent group works shifts").wait_for()
+    page.close()
+
+
+FIT_FLAGS = ["--interval-min", "60", "--days", "Mon,Tue", "--classes", "priority"]
+"""The fit's options set on the page below, as `staffsim fit` takes them."""
+
+
+def _fit_log(page: Any, path: Path) -> None:
+    """Set the fit's options as `FIT_FLAGS` says, then choose the log (which starts the fit)."""
+    page.locator(".log-interval select").select_option("60")
+    _set(page, ".log-days", "Mon,Tue")
+    page.locator(".log-classes select").select_option("priority")
+    page.locator(".log-upload input[type=file]").set_input_files(str(path))
+
+
+def test_contact_log_fits_as_the_cli_and_runs(browser: Any, app_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "bank.csv"
+    rows = bank_log_extract(log)  # two real days of the bank (Monday and Tuesday)
+    page = _page(browser, app_url)
+    _fit_log(page, log)
+    summary = page.locator(".fit-summary .fit-lines")
+    summary.wait_for()
+    page.locator(".scenario-title", has_text="fitted-bank").wait_for()  # the fitted draft is open
+    _shot(page, "09-contact-log-fitted")
+
+    written = tmp_path / "cli.yaml"
+    cli = _cli("fit", log.name, "--out", str(written), *FIT_FLAGS, cwd=tmp_path).stdout.splitlines()
+    shown = summary.inner_text().strip().splitlines()
+    assert shown[0].startswith(f"fitted {rows:,} contacts on 2 days in ")
+    assert shown[1:] == cli[1:]  # per class, routing, agents on duty: as `staffsim fit` prints them
+    downloaded = _download_yaml(page, tmp_path)
+    assert downloaded.name == "downloaded.yaml"
+    assert sim.load_scenario(downloaded) == sim.load_scenario(written)
+
+    _tab(page, "Run")
+    _set(page, ".run-reps", REPS)
+    _set(page, ".run-seed", SEED)
+    page.locator(".do-run button").click()
+    mean = page.locator('[data-kpi="phone_p0.service_level"] .kpi-mean')
+    mean.wait_for()
+    _shot(page, "10-fitted-centre-run")
+    numbers = json.loads(_cli("run", str(written), "-n", str(REPS), "--seed", str(SEED), "--json").stdout)
+    for channel, metrics in numbers["channels"].items():
+        for metric in ("service_level", "asa_s", "abandon_rate"):
+            shown_value = _value(page, f'[data-kpi="{channel}.{metric}"] .kpi-mean')
+            assert shown_value == metrics[metric]["mean"], (channel, metric)
+    page.close()
+
+
+def test_bad_contact_log_gets_the_cli_message_and_the_page_works_on(
+    browser: Any, app_url: str, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.csv"
+    bank_log_extract(good)
+    head, first, rest = good.read_text(encoding="utf-8").split("\n", 2)
+    bad = tmp_path / "stamps.csv"
+    bad.write_text(head + "\n" + first.replace("1999-02-01T", "01/02/1999 ") + "\n" + rest, encoding="utf-8")
+    page = _page(browser, app_url)
+    page.locator(".log-upload input[type=file]").set_input_files(str(bad))
+    error = page.locator(".log-fit .status .error")
+    error.wait_for()
+    _shot(page, "11-bad-contact-log")
+    done = _cli("fit", bad.name, "--out", "never.yaml", check=False, cwd=tmp_path)
+    assert done.returncode == 2 and not (tmp_path / "never.yaml").exists()
+    assert done.stderr == f"staffsim: {error.inner_text().strip()}\n"
+    assert "row 1, column arrived_at" in done.stderr
+
+    # the page works on: the centre it had still runs
+    assert page.locator(".f-agents-phone_team-count input").input_value() != ""
+    _tab(page, "Run")
+    _set(page, ".run-reps", REPS)
+    page.locator(".do-run button").click()
+    page.locator('[data-kpi="phone.service_level"] .kpi-mean').wait_for()
+    page.close()
+
+
+def test_optimise_per_interval_matches_cli(browser: Any, app_url: str, tmp_path: Path) -> None:
+    small = tmp_path / "small.yaml"
+    small.write_text(yaml.safe_dump(small_day(), sort_keys=False), encoding="utf-8")
+    page = _page(browser, app_url)
+    page.locator(".upload input[type=file]").set_input_files(str(small))
+    page.get_by_text("opened small.yaml").wait_for()
+    _tab(page, "Optimise")
+    page.locator(".opt-mode button", has_text="per interval").click()
+    box = page.locator(".opt-targets textarea")
+    box.fill("phone.service_level>=0.8")
+    box.press("Tab")
+    _set(page, ".opt-reps", 2)
+    _set(page, ".opt-seed", SEED)
+    page.locator(".do-optimise button").click()
+    cells = page.locator(".opt-table [data-plan]")
+    cells.first.wait_for()
+    _shot(page, "12-optimise-per-interval")
+
+    cli = json.loads(
+        _cli(
+            "optimize", str(small), "-t", "phone.service_level>=0.8", "-g", "phone_team", "--per-interval",
+            "-n", "2", "--seed", str(SEED), "--json",
+        ).stdout
+    )  # fmt: skip
+    expected = {
+        f"phone_team@{label}": n for label, n in zip(cli["labels"], cli["tables"]["phone_team"], strict=True)
+    }
+    shown = {
+        cells.nth(i).get_attribute("data-plan"): int(cells.nth(i).get_attribute("data-value"))
+        for i in range(cells.count())
+    }
+    assert len(expected) == 4 and shown == expected
     page.close()
 
 

@@ -25,6 +25,7 @@ from sim.config.schema import Scenario
 from sim.config.variants import Experiment, load_experiment
 from sim.model.build import expected_contacts
 from sim.planning.intervals.optimize import IntervalPlan, optimize_intervals
+from sim.planning.settings import OptimizeSettings
 from sim.report import plots
 from sim.report.html import ReportError, write_report
 from tests.builders import ROOT
@@ -363,14 +364,16 @@ PHONE_ERLANGS = [r * 90.0 / 3600.0 for r in PHONE_PER_HOUR[:4] for _ in range(2)
 @pytest.fixture(scope="module")
 def plans() -> dict[str, IntervalPlan]:
     """A plan that meets its target; one capped at 2 agents that misses (a single staffing simulated)."""
-    met = optimize_intervals(PLAN_SMALL, ["phone.service_level>=0.8"], groups=["phones"], replications=2)
+    met = optimize_intervals(
+        PLAN_SMALL,
+        ["phone.service_level>=0.8"],
+        settings=OptimizeSettings(groups=("phones",), replications=2),
+    )
     missed = optimize_intervals(
         PLAN_SMALL,
         ["phone.service_level>=0.8", "phone.asa_s<=5"],
-        groups=["phones"],
-        replications=2,
+        settings=OptimizeSettings(groups=("phones",), replications=2, max_agents=2),
         start={"phones": 2},
-        max_agents=2,
     )
     return {"met": met, "missed": missed}
 
@@ -470,10 +473,8 @@ def test_staffing_plan_thins_the_labels_of_a_week() -> None:
     plan = optimize_intervals(
         data,
         ["phone.service_level>=0.99"],
-        groups=["phones"],
-        replications=1,
+        settings=OptimizeSettings(groups=("phones",), replications=1, max_agents=1),
         start={"phones": 1},
-        max_agents=1,
     )
     assert len(plan.labels) == 336 and plan.evaluated == 1
     fig = _rendered(plots.staffing_plan(plan))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.app.draft import Draft, scenario_data
-from tests.builders import ROOT
+from tests.builders import ROOT, small_day
 
 pytest.importorskip("panel")
 
@@ -161,35 +161,7 @@ def test_page_blocks_runs_while_a_field_is_not_a_value_or_the_scenario_is_invali
     assert "invalid scenario examples/empirical_handle.yaml" in planner.problems.object
 
 
-SMALL: dict[str, Any] = {
-    "name": "small-day",
-    "seed": 4,
-    "horizon_hours": 2,
-    "interval_min": 30,
-    "channels": {
-        "phone": {
-            "arrivals": {"rate_per_hour": 120},
-            "handle_time": {"dist": "exponential", "mean_s": 60},
-            "target": {"answer_within_s": 20},
-        },
-        "email": {
-            "arrivals": {"rate_per_hour": 30},
-            "handle_time": {"dist": "exponential", "mean_min": 4},
-            "target": {"answer_within_min": 30},
-        },
-    },
-    "agents": {
-        "phone_team": {"count": 3, "skills": ["phone"]},
-        "email_team": {
-            "skills": ["email"],
-            "shifts": [
-                {"start": "00:00", "end": "01:00", "count": 1},
-                {"start": "01:00", "end": "02:00", "count": 1},
-            ],
-        },
-    },
-}
-"""Two hours at half-hour intervals: a phone team with a head count, an email team on two shifts."""
+SMALL = small_day()
 
 
 def _panel_plan(tmp_path: Path, data: dict[str, Any], mode: str, targets: str, groups: list[str]) -> Any:
@@ -254,3 +226,19 @@ def test_optimise_panel_refuses_shifts_without_shifts_with_the_apis_message(tmp_
         sim.optimize(data, ["phone.service_level>=0.8"], mode="shifts")
     assert event.kind == "error" and event.message == str(err.value)
     assert "no agent group works shifts" in event.message and panel.table.object == ""
+
+
+def test_a_cancelled_run_leaves_run_disabled_while_the_draft_is_invalid() -> None:
+    from sim.app.page import Planner
+
+    planner = Planner(str(CENTRE))
+    run = planner.run_panel.task
+    planner.run_panel.replications.value = 2000  # minutes of work: still running when cancelled
+    run.begin()
+    assert run.job is not None and run.button.disabled
+    count = next(f for f in planner.fields if f.path == ("agents", "phone_team", "count"))
+    count.widget.value = -3
+    run.stop("cancelled")
+    assert run.job is None and run.button.disabled and "cancelled" in run.status.object
+    count.widget.value = 24
+    assert not run.button.disabled

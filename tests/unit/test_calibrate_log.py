@@ -175,3 +175,26 @@ def test_the_bank_log_reads_and_tallies() -> None:
     # interval index follows the clock: 09:52:05 on 1 Feb falls in 09:30-10:00 (interval 19)
     first = log.frame.index[log.frame["arrived_at"] == pd.Timestamp("1999-02-01T09:52:05")][0]
     assert log.interval_of_day(30).iloc[first] == 19
+
+
+@pytest.mark.parametrize(("sep", "said"), [(";", "';'"), ("\t", "tabs")], ids=["semicolon", "tab"])
+def test_a_log_with_another_separator_is_named_once(tmp_path: Path, sep: str, said: str) -> None:
+    """A log saved with ';' once got four lines, each repeating the whole header."""
+    header = HEADER.replace(",", sep)
+    path = write(tmp_path, [row.replace(",", sep) for row in GOOD], header)
+    with pytest.raises(LogError) as info:
+        read_log(path)
+    text = str(info.value)
+    lines = text.splitlines()
+    assert len(lines) == 2 and str(path) in lines[0], text
+    assert f"separated by {said}" in text and "comma-separated" in text
+    assert "arrived_at, channel, outcome, wait_s" in text  # the required columns, once each
+    assert header.strip() not in text and text.count("arrived_at") == 1
+
+
+def test_missing_columns_list_the_files_columns_once(tmp_path: Path) -> None:
+    path = write(tmp_path, ["2024-03-04T09:00:00,phone,answered"], "start,channel,outcome\n")
+    with pytest.raises(LogError) as info:
+        read_log(path)
+    text = str(info.value)
+    assert text.count("start, channel, outcome") == 1 and "missing required column" in text

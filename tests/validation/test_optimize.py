@@ -40,6 +40,7 @@ from sim.planning.headcount import (
     optimize,
     parse_targets,
 )
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.runner.executors import Executor, make_executor
 from tests import builders
 from tests.builders import ROOT
@@ -130,9 +131,8 @@ def test_mmc_matches_erlang_c(executor: Executor, rate_per_hour: float, target_s
     plan = optimize(
         sim.load_scenario(single_queue(rate_per_hour, target_s)),
         [f"phone.service_level>={goal}"],
-        replications=REPS,
-        seed=SEED,
-        executor=executor,
+        settings=OptimizeSettings(replications=REPS, seed=SEED),
+        context=RunContext(executor=executor),
     )
     assert plan.counts == {"team": c_star}
     assert plan.start == {"team": c_star}  # the analytic start is Erlang C itself
@@ -152,10 +152,8 @@ def test_confident_plan_equals_erlang_c_when_the_evidence_is_clear(
     plan = optimize(
         sim.load_scenario(single_queue(rate_per_hour, target_s)),
         [f"phone.service_level>={goal}"],
-        replications=REPS,
-        seed=SEED,
-        executor=executor,
-        confident=True,
+        settings=OptimizeSettings(replications=REPS, seed=SEED, confident=True),
+        context=RunContext(executor=executor),
     )
     assert plan.counts == {"team": c_star} and plan.met and plan.confident
     assert plan.targets[0].estimate.ci_low >= goal
@@ -173,7 +171,11 @@ def test_confident_judges_the_ci_end_nearer_to_failing() -> None:
     assert at_least.judged(e, confident=True) == 0.78 and not at_least.met(at_least.judged(e, True))
     assert at_most.judged(e, confident=True) == 0.86 and not at_most.met(at_most.judged(e, True))
     with pytest.raises(ValueError, match="at least 2 replications"):
-        optimize(single_queue(60, 20), ["phone.service_level>=0.8"], replications=1, confident=True)
+        optimize(
+            single_queue(60, 20),
+            ["phone.service_level>=0.8"],
+            settings=OptimizeSettings(replications=1, confident=True),
+        )
 
 
 def test_mmc_plus_m_service_level_matches_erlang_a(executor: Executor) -> None:
@@ -191,9 +193,8 @@ def test_mmc_plus_m_service_level_matches_erlang_a(executor: Executor) -> None:
     plan = optimize(
         sim.load_scenario(single_queue(rate, target_s, patience)),
         [f"phone.service_level>={goal}"],
-        replications=REPS,
-        seed=SEED,
-        executor=executor,
+        settings=OptimizeSettings(replications=REPS, seed=SEED),
+        context=RunContext(executor=executor),
     )
     assert plan.counts == {"team": c_star} and plan.met
     assert_far_from_goal(plan, {c: level(c) for c in (c_star, c_star - 1)}, goal)
@@ -209,9 +210,8 @@ def test_mmc_plus_m_abandonment_matches_erlang_a(executor: Executor) -> None:
     plan = optimize(
         sim.load_scenario(single_queue(rate, 20, patience)),
         [f"phone.abandon_rate<={bound}"],
-        replications=REPS,
-        seed=SEED,
-        executor=executor,
+        settings=OptimizeSettings(replications=REPS, seed=SEED),
+        context=RunContext(executor=executor),
     )
     assert plan.counts == {"team": c_star} and plan.met
     abandon = {c: erlang_a(c, lam, 60, patience).p_abandon for c in (c_star, c_star - 1)}
@@ -231,9 +231,8 @@ def test_search_reaches_the_minimum_from_a_wrong_start(
     plan = optimize(
         sim.load_scenario(single_queue(120, 20)),
         ["phone.service_level>=0.8"],
-        replications=REPS,
-        seed=SEED,
-        executor=executor,
+        settings=OptimizeSettings(replications=REPS, seed=SEED),
+        context=RunContext(executor=executor),
         start={"team": c_star + offset},
     )
     assert plan.counts == {"team": c_star} and plan.met
@@ -249,7 +248,7 @@ def test_search_reaches_the_minimum_from_a_wrong_start(
 @pytest.mark.slow
 def test_two_groups_plan_is_minimal(executor: Executor) -> None:
     """Every target is met; one agent fewer in any group misses one (checked with sim.run)."""
-    plan = optimize(two_groups(), TWO_TARGETS, executor=executor)
+    plan = optimize(two_groups(), TWO_TARGETS, context=RunContext(executor=executor))
     assert plan.met and all(r.met for r in plan.targets)
     assert plan.searched == ("phone_team", "email_team")
     rerun = sim.run(plan.scenario, replications=REPS, seed=plan.seed, records="none")
@@ -273,21 +272,31 @@ def test_two_groups_plan_is_minimal(executor: Executor) -> None:
 @pytest.mark.slow
 def test_groups_restriction_keeps_other_counts(executor: Executor) -> None:
     """`groups=` changes only those groups; the others keep the scenario's counts."""
-    plan = optimize(two_groups(phone_team=12), TWO_TARGETS, groups=["email_team"], executor=executor)
+    plan = optimize(
+        two_groups(phone_team=12),
+        TWO_TARGETS,
+        settings=OptimizeSettings(groups=("email_team",)),
+        context=RunContext(executor=executor),
+    )
     assert plan.searched == ("email_team",)
     assert plan.counts["phone_team"] == 12
     assert plan.scenario.agents["phone_team"].count == 12
     assert plan.met
     assert all(set(t.counts) == {"email_team"} for t in plan.trials)
     assert plan.to_dict()["searched"] == ["email_team"]
-    full = optimize(two_groups(), TWO_TARGETS, executor=executor)
+    full = optimize(two_groups(), TWO_TARGETS, context=RunContext(executor=executor))
     # the channels are served by separate teams, so the email minimum does not depend on phone
     assert plan.counts["email_team"] == full.counts["email_team"]
 
 
 def test_unreachable_target_stops_and_says_so(executor: Executor) -> None:
     """When only email agents may change, a phone target they cannot help is reported unmet."""
-    plan = optimize(two_groups(phone_team=3), TWO_TARGETS, groups=["email_team"], executor=executor)
+    plan = optimize(
+        two_groups(phone_team=3),
+        TWO_TARGETS,
+        settings=OptimizeSettings(groups=("email_team",)),
+        context=RunContext(executor=executor),
+    )
     assert not plan.met
     assert plan.counts["phone_team"] == 3
     assert "no single extra agent" in plan.note
@@ -301,15 +310,14 @@ def test_max_agents_caps_the_search(executor: Executor) -> None:
     plan = optimize(
         scenario,
         ["phone.service_level>=0.8"],
-        replications=2,
-        executor=executor,
+        settings=OptimizeSettings(replications=2, max_agents=2),
+        context=RunContext(executor=executor),
         start={"team": 1},
-        max_agents=2,
     )
     assert not plan.met and plan.counts == {"team": 2}
     assert "max_agents=2" in plan.note
     with pytest.raises(ValueError, match="more than max_agents=3"):
-        optimize(scenario, ["phone.service_level>=0.8"], max_agents=3)
+        optimize(scenario, ["phone.service_level>=0.8"], settings=OptimizeSettings(max_agents=3))
 
 
 def test_plan_to_dict_is_json(executor: Executor) -> None:
@@ -317,9 +325,8 @@ def test_plan_to_dict_is_json(executor: Executor) -> None:
     plan = optimize(
         sim.load_scenario(single_queue(60, 10)),
         ["phone.service_level>=0.85", "overall.occupancy<=0.9"],
-        replications=2,
-        seed=SEED,
-        executor=executor,
+        settings=OptimizeSettings(replications=2, seed=SEED),
+        context=RunContext(executor=executor),
     )
     d = json.loads(json.dumps(plan.to_dict(), allow_nan=False))
     assert d["agents"] == plan.counts and d["start"] == plan.start
@@ -427,13 +434,15 @@ def test_bad_groups_are_rejected() -> None:
     """Unknown, repeated or empty group lists raise ValueError naming the groups."""
     scenario = two_groups()
     with pytest.raises(ValueError, match=r"no agent group 'nobody'.*groups are: phone_team, email_team"):
-        optimize(scenario, TWO_TARGETS, groups=["nobody"])
+        optimize(scenario, TWO_TARGETS, settings=OptimizeSettings(groups=("nobody",)))
     with pytest.raises(ValueError, match="named twice"):
         group_knobs(scenario, ["email_team", "email_team"])
     with pytest.raises(ValueError, match="at least one group"):
         group_knobs(scenario, [])
     with pytest.raises(ValueError, match="not among the groups searched"):
-        optimize(scenario, TWO_TARGETS, groups=["email_team"], start={"phone_team": 3})
+        optimize(
+            scenario, TWO_TARGETS, settings=OptimizeSettings(groups=("email_team",)), start={"phone_team": 3}
+        )
 
 
 def test_knobs_address_list_elements_and_skip_table_groups() -> None:

@@ -27,7 +27,7 @@ from sim.analytic.erlang import min_agents_erlang_c
 from sim.cli.optimize import optimize as optimize_command
 from sim.model.roster import roster
 from sim.planning.headcount import analytic_start, optimize, parse_targets
-from sim.planning.settings import OptimizeMode
+from sim.planning.settings import OptimizeMode, OptimizeSettings
 from sim.planning.shifts import optimize_shifts
 
 
@@ -72,7 +72,9 @@ def test_search_steps_past_a_shrinkage_plateau() -> None:
     assert on_duty(start, 0.5) == on_duty(start + 1, 0.5) == c_star - 1  # a plateau
     data = queue()
     data["agents"]["team"]["shrinkage"] = 0.5
-    plan = optimize(data, ["phone.service_level>=0.8"], seed=11, start={"team": start})
+    plan = optimize(
+        data, ["phone.service_level>=0.8"], settings=OptimizeSettings(seed=11), start={"team": start}
+    )
     assert plan.met, plan.note
     assert on_duty(plan.counts["team"], 0.5) == c_star
     assert plan.counts["team"] == 2 * c_star - 1
@@ -124,7 +126,7 @@ def test_head_counts_keep_a_group_whose_channels_have_no_target() -> None:
         del g["shifts"]
         g["count"] = 3
     data["horizon_hours"] = 48
-    plan = optimize(data, ["phone.service_level>=0.8"], seed=1)
+    plan = optimize(data, ["phone.service_level>=0.8"], settings=OptimizeSettings(seed=1))
     assert plan.searched == ("phone_team",)
     assert plan.counts["email_team"] == 3
     assert any("email_team" in w and "no target" in w for w in plan.warnings)
@@ -137,7 +139,11 @@ def test_a_named_group_may_go_to_zero_but_the_plan_warns() -> None:
     for g in data["agents"].values():
         del g["shifts"]
         g["count"] = 3
-    plan = optimize(data, ["phone.service_level>=0.8"], groups=["phone_team", "email_team"], seed=1)
+    plan = optimize(
+        data,
+        ["phone.service_level>=0.8"],
+        settings=OptimizeSettings(groups=("phone_team", "email_team"), seed=1),
+    )
     assert plan.counts["email_team"] == 0
     assert any("email" in w and "no agents" in w for w in plan.warnings)
 

@@ -41,7 +41,7 @@ from sim.planning.intervals.optimize import (
     optimize_intervals,
     table_grid,
 )
-from sim.planning.settings import OptimizeSettings
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.runner.executors import Executor, make_executor
 from tests.builders import ROOT
 
@@ -86,7 +86,12 @@ def executor() -> Iterator[Executor]:
 
 @pytest.fixture(scope="module")
 def erlang_plan(executor: Executor) -> IntervalPlan:
-    return optimize_intervals(STATIONARY, [f"phone.service_level>={GOAL}"], seed=11, executor=executor)
+    return optimize_intervals(
+        STATIONARY,
+        [f"phone.service_level>={GOAL}"],
+        settings=OptimizeSettings(seed=11),
+        context=RunContext(executor=executor),
+    )
 
 
 def trial_with(plan: IntervalPlan, counts: list[int]) -> Any:
@@ -203,7 +208,11 @@ def test_search_reaches_the_minimum_from_a_wrong_start(
     expected = erlang_table()
     start = [max(0, c + offset) if c else max(0, offset) for c in expected]
     plan = optimize_intervals(
-        STATIONARY, [f"phone.service_level>={GOAL}"], seed=11, executor=executor, start={"team": start}
+        STATIONARY,
+        [f"phone.service_level>={GOAL}"],
+        settings=OptimizeSettings(seed=11),
+        context=RunContext(executor=executor),
+        start={"team": start},
     )
     assert plan.met and plan.tables == erlang_plan.tables
     assert plan.start == {"team": start}
@@ -245,7 +254,7 @@ MORNING_TARGETS = ["phone.service_level>=0.8", "phone.abandon_rate<=0.05", "emai
 
 @pytest.fixture(scope="module")
 def morning_plan(executor: Executor) -> IntervalPlan:
-    return optimize_intervals(MORNING, MORNING_TARGETS, executor=executor)
+    return optimize_intervals(MORNING, MORNING_TARGETS, context=RunContext(executor=executor))
 
 
 def test_plan_holds_in_an_independent_run(morning_plan: IntervalPlan) -> None:
@@ -311,7 +320,12 @@ def test_occupancy_target_per_interval_is_load_over_bound(executor: Executor) ->
     (occupancy is load ÷ agents in a stable queue without abandonment: 0.63–0.67 at the plan,
     0.71–0.8 with one fewer); closed hours need nobody, although agents who finish a call
     after 14:00 are busy all of their overtime."""
-    plan = optimize_intervals(STATIONARY, ["team.occupancy<=0.7"], replications=3, executor=executor)
+    plan = optimize_intervals(
+        STATIONARY,
+        ["team.occupancy<=0.7"],
+        settings=OptimizeSettings(replications=3),
+        context=RunContext(executor=executor),
+    )
     expected = [math.ceil(r / 3600 * 30 / 0.7) for r in HOURLY]
     assert plan.met and plan.tables == {"team": expected}
     judged = plan.intervals[0]
@@ -366,7 +380,12 @@ def test_a_full_interval_gets_help_from_the_one_before(executor: Executor) -> No
         "agents": {"team": {"count": 1, "skills": ["phone", "email"]}},
     }
     assert min_agents_erlang_c(1.0, 60, 20, 0.8) == 3
-    plan = optimize_intervals(data, ["phone.service_level>=0.8"], max_agents=3, executor=executor)
+    plan = optimize_intervals(
+        data,
+        ["phone.service_level>=0.8"],
+        settings=OptimizeSettings(max_agents=3),
+        context=RunContext(executor=executor),
+    )
     assert plan.start == {"team": [0, 3, 0]}
     first = plan.trials[0]
     assert not first.intervals[0].met[1]  # the calls wait behind the emails
@@ -380,12 +399,28 @@ def test_a_full_interval_gets_help_from_the_one_before(executor: Executor) -> No
     ("targets", "kwargs", "message"),
     [
         (["phone.first_response_s<=60"], {}, "not measured per interval"),
-        (["email.service_level>=0.9"], {"groups": ["phone_team"]}, "no searched group serves 'email'"),
-        (["email_team.occupancy<=0.9"], {"groups": ["phone_team"]}, "not among the searched groups"),
-        (["phone.service_level>=0.8"], {"groups": ["nobody"]}, "no agent group 'nobody'"),
+        (
+            ["email.service_level>=0.9"],
+            {"settings": OptimizeSettings(groups=("phone_team",))},
+            "no searched group serves 'email'",
+        ),
+        (
+            ["email_team.occupancy<=0.9"],
+            {"settings": OptimizeSettings(groups=("phone_team",))},
+            "not among the searched groups",
+        ),
+        (
+            ["phone.service_level>=0.8"],
+            {"settings": OptimizeSettings(groups=("nobody",))},
+            "no agent group 'nobody'",
+        ),
         (["phone.service_level>=0.8"], {"start": {"phone_team": [1, 2]}}, "one per interval"),
         (["phone.service_level>=0.8"], {"start": {"ghost": 3}}, "not among the groups searched"),
-        (["phone.service_level>=0.8"], {"replications": 0}, "replications must be at least 1"),
+        (
+            ["phone.service_level>=0.8"],
+            {"settings": OptimizeSettings(replications=0)},
+            "replications must be at least 1",
+        ),
     ],
 )
 def test_bad_arguments_are_refused(targets: list[str], kwargs: dict[str, Any], message: str) -> None:
@@ -400,11 +435,19 @@ def test_groups_on_shifts_stay_unless_named(executor: Executor) -> None:
         "skills": ["email"],
         "shifts": [{"start": "00:00", "end": "12:00", "count": 2}],
     }
-    plan = optimize_intervals(data, ["phone.service_level>=0.8"], replications=2, executor=executor)
+    plan = optimize_intervals(
+        data,
+        ["phone.service_level>=0.8"],
+        settings=OptimizeSettings(replications=2),
+        context=RunContext(executor=executor),
+    )
     assert set(plan.tables) == {"phone_team"}
     assert plan.scenario.agents["email_team"].shifts is not None
     replanned = optimize_intervals(
-        data, ["email.service_level>=0.9"], groups=["email_team"], replications=2, executor=executor
+        data,
+        ["email.service_level>=0.9"],
+        settings=OptimizeSettings(groups=("email_team",), replications=2),
+        context=RunContext(executor=executor),
     )
     assert replanned.scenario.agents["email_team"].shifts is None
     assert replanned.scenario.agents["email_team"].staffing is not None
@@ -535,7 +578,12 @@ def test_confident_plan_meets_every_interval_by_its_whole_ci(
 ) -> None:
     """With confident=True each interval's 95 % CI clears the bound (not just its mean),
     which takes at least as many agent-hours as judging by the mean on the same customers."""
-    plan = optimize_intervals(MORNING, MORNING_TARGETS, executor=executor, confident=True)
+    plan = optimize_intervals(
+        MORNING,
+        MORNING_TARGETS,
+        settings=OptimizeSettings(confident=True),
+        context=RunContext(executor=executor),
+    )
     assert plan.met and plan.confident and plan.to_dict()["confident"] is True
     for target, judged in zip(plan.targets, plan.intervals, strict=True):
         for k, e in enumerate(judged.estimates):
@@ -548,13 +596,17 @@ def test_confident_plan_meets_every_interval_by_its_whole_ci(
 
 def test_confident_needs_two_replications() -> None:
     with pytest.raises(ValueError, match="at least 2 replications"):
-        optimize_intervals(MORNING, MORNING_TARGETS, replications=1, confident=True)
+        optimize_intervals(
+            MORNING, MORNING_TARGETS, settings=OptimizeSettings(replications=1, confident=True)
+        )
 
 
 def test_serial_and_parallel_searches_give_the_same_plan(executor: Executor) -> None:
     """Same scenario and seed: the same plan, trial for trial, in one process or on workers."""
     args = (MORNING, ["phone.service_level>=0.8", "email.service_level>=0.9"])
-    serial = optimize_intervals(*args, replications=2)
-    parallel = optimize_intervals(*args, replications=2, executor=executor)
+    serial = optimize_intervals(*args, settings=OptimizeSettings(replications=2))
+    parallel = optimize_intervals(
+        *args, settings=OptimizeSettings(replications=2), context=RunContext(executor=executor)
+    )
     assert json.dumps(serial.to_dict()) == json.dumps(parallel.to_dict())
     assert [t.tables for t in serial.trials] == [t.tables for t in parallel.trials]

@@ -23,6 +23,7 @@ import sim
 from sim.cli.optimize import optimize as optimize_command
 from sim.config.staffing import Shift
 from sim.planning.intervals.grid import Grid
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.shifts import (
     ShiftPlan,
     cover_start,
@@ -59,7 +60,12 @@ def executor() -> Any:
 
 @pytest.fixture(scope="module")
 def shift_plan(executor: Executor) -> ShiftPlan:
-    return optimize_shifts(two_shifts(), [f"phone.service_level>={GOAL}"], seed=11, executor=executor)
+    return optimize_shifts(
+        two_shifts(),
+        [f"phone.service_level>={GOAL}"],
+        settings=OptimizeSettings(seed=11),
+        context=RunContext(executor=executor),
+    )
 
 
 # --- coverage, paid hours, the greedy start ------------------------------------------
@@ -134,7 +140,11 @@ def test_a_wrong_start_reaches_the_same_counts(executor: Executor, shift_plan: S
     """Too few on the morning shift and too many at midday: agents are added to the first
     and removed from the second, to the same counts."""
     plan = optimize_shifts(
-        two_shifts(), [f"phone.service_level>={GOAL}"], seed=11, executor=executor, start={"team": [5, 9]}
+        two_shifts(),
+        [f"phone.service_level>={GOAL}"],
+        settings=OptimizeSettings(seed=11),
+        context=RunContext(executor=executor),
+        start={"team": [5, 9]},
     )
     assert plan.counts == shift_plan.counts and plan.start == {"team": [5, 9]}
     assert {kind for kind, _ in plan.steps} == {"add", "remove"}
@@ -145,7 +155,12 @@ def test_intervals_no_shift_covers_are_named_and_the_rest_is_sized(executor: Exe
     the plan is not met, names it, and still sizes both shifts for the hours they cover."""
     data = two_shifts(replications=4)
     data["agents"]["team"]["shifts"][1]["end"] = "13:00"
-    plan = optimize_shifts(data, [f"phone.service_level>={GOAL}"], seed=11, executor=executor)
+    plan = optimize_shifts(
+        data,
+        [f"phone.service_level>={GOAL}"],
+        settings=OptimizeSettings(seed=11),
+        context=RunContext(executor=executor),
+    )
     assert not plan.met and plan.uncovered == ("13:00",)
     assert "13:00" in plan.note and "no searched shift is on duty" in plan.note
     judged = plan.intervals[0]
@@ -156,9 +171,9 @@ def test_intervals_no_shift_covers_are_named_and_the_rest_is_sized(executor: Exe
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"groups": ["nobody"]}, "no agent group 'nobody'"),
+        ({"settings": OptimizeSettings(groups=("nobody",))}, "no agent group 'nobody'"),
         ({"start": {"team": [1]}}, "one per shift"),
-        ({"replications": 1, "confident": True}, "at least 2 replications"),
+        ({"settings": OptimizeSettings(replications=1, confident=True)}, "at least 2 replications"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, Any], message: str) -> None:
@@ -172,7 +187,9 @@ def test_groups_without_shifts_are_refused() -> None:
     data = two_shifts()
     data["agents"]["helpers"] = {"count": 2, "skills": ["phone"]}
     with pytest.raises(ValueError, match="has no shifts to size"):
-        optimize_shifts(data, [f"phone.service_level>={GOAL}"], groups=["helpers"])
+        optimize_shifts(
+            data, [f"phone.service_level>={GOAL}"], settings=OptimizeSettings(groups=("helpers",))
+        )
 
 
 # --- the command ----------------------------------------------------------------------

@@ -44,6 +44,10 @@ group, a week 336):
    marked. A marked interval's agent was needed in a batch that removed at least as much
    elsewhere, so it stays needed as the others shrink.
 
+The search simulates at most `max_staffings` staffings (default `MAX_STAFFINGS`, 100): it
+stops there and says so in the plan's note (targets still missed, or a plan that meets them
+but may not be minimal). That bound is what a budget check before the search counts.
+
 All candidates run the same replications with the same seed (common random numbers), each
 staffing at most once. The plan is minimal against one-agent removals made in such
 batches; it is not a proof of global minimality (no search over integer staffing is
@@ -60,7 +64,7 @@ targets per interval in `sim.planning.intervals.targets`, the Erlang start in
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +97,20 @@ from sim.planning.intervals.targets import IntervalJudgement as IntervalJudgemen
 from sim.planning.intervals.targets import check_interval_targets as check_interval_targets
 from sim.planning.intervals.targets import interval_values as interval_values
 from sim.planning.intervals.targets import judge as judge
-from sim.planning.search import Knob, Vector, kept_warning, unstaffed_warnings
+from sim.planning.search import (
+    MAX_STAFFINGS,
+    Knob,
+    Vector,
+    check_start_names,
+    kept_warning,
+    unstaffed_warnings,
+)
+from sim.planning.settings import OptimizeSettings, RunContext
 from sim.planning.targets import OVERALL, Target
-from sim.runner.executors import Executor, SerialExecutor
 
-EXPECTED_STAFFINGS = 20
-"""About how many staffings a per-interval search simulates, for the budget check before it
-starts (the week of `scenarios/baseline.yaml` takes 20; the number is only known afterwards)."""
+EXPECTED_STAFFINGS = MAX_STAFFINGS
+"""The staffings a budget check before a per-interval search counts: the search's own bound
+(`max_staffings`, default `MAX_STAFFINGS`), so the estimate is an upper bound."""
 
 STALL_STEPS = 5
 """The add phase stops after this many steps in a row that did not lower the total shortfall."""
@@ -146,11 +157,7 @@ def _with_tables(base: Scenario, groups: Sequence[str], grid: Grid) -> Scenario:
 def _start_tables(
     base: Scenario, start: Mapping[str, int | Sequence[int]], names: Sequence[str], grid: Grid
 ) -> dict[str, list[int]]:
-    unknown = [str(g) for g in start if g not in names]
-    if unknown:
-        raise ValueError(
-            f"start names {', '.join(unknown)}, not among the groups searched ({', '.join(names)})"
-        )
+    check_start_names(start, names)
     out = {}
     for g in names:
         value = start.get(g, base.agents[g].count or 0)
@@ -169,15 +176,9 @@ def optimize_intervals(
     scenario_or_experiment: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
     *,
-    groups: Sequence[str] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    executor: Executor | None = None,
-    max_agents: int = 10_000,
+    settings: OptimizeSettings | None = None,
+    context: RunContext | None = None,
     start: Mapping[str, int | Sequence[int]] | None = None,
-    progress: Callable[[int], object] | None = None,
-    on_total: Callable[[int], object] | None = None,
-    confident: bool = False,
 ) -> IntervalPlan:
     """Find the fewest agents per group in every interval such that every target holds there.
 
@@ -186,30 +187,31 @@ def optimize_intervals(
             `Experiment` whose baseline is used).
         targets: e.g. ``["phone.service_level>=0.8"]``; metrics from
             `INTERVAL_CHANNEL_METRICS` and `INTERVAL_GROUP_METRICS`.
-        groups: the groups to staff by table (default: every group not on shifts; a group
-            named here that works shifts is re-planned as a table); the others keep their
-            staffing.
-        replications: per staffing; default the scenario's.
-        seed: base seed; default the scenario's (common random numbers for every staffing).
-        executor: where replications run; default in this process.
-        max_agents: the most agents one group may have in one interval.
+        settings: groups, replications, seed, max_agents, confident and max_staffings
+            (`sim.planning.settings.OptimizeSettings`). Here `groups` are the groups to
+            staff by table (default: every group not on shifts; a group named that works
+            shifts is re-planned as a table), the others keep their staffing; `max_agents`
+            caps one group in one interval; with `confident` an interval meets a target
+            only when its whole 95 % CI does (see `sim.planning.headcount.optimize`);
+            `max_staffings` (default `MAX_STAFFINGS`) stops the search there, with a note.
+        context: the executor and progress callbacks (`sim.planning.settings.RunContext`);
+            default in this process, silently.
         start: group → a count for every interval, or one count per table interval,
             instead of the Erlang start.
-        progress: called with the number of replications finished.
-        on_total: called with the number of replications requested so far, as it grows.
-        confident: an interval meets a target only when its whole 95 % CI does (see
-            `sim.planning.headcount.optimize`); needs at least 2 replications.
 
     Returns:
         The `IntervalPlan`. When the targets cannot be met, `met` is False and `note` says why.
 
     Raises:
-        ValueError: a bad target, group, start, `replications` or `max_agents`.
+        ValueError: a bad target or group, a start that is not a count or one per table
+            interval, or a bad `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    scenario, parsed, n, base_seed, names, kept = interval_setup(
-        scenario_or_experiment, targets, groups, table_groups, replications, seed, max_agents, confident
+    settings = settings or OptimizeSettings()
+    scenario, parsed, n, base_seed, names, kept, limit = interval_setup(
+        scenario_or_experiment, targets, table_groups, settings
     )
+    max_agents = settings.max_agents
     grid = table_grid(scenario)
     first = (
         interval_start(scenario, parsed, names, grid, max_agents)
@@ -228,12 +230,14 @@ def optimize_intervals(
     ]
     where = {(g, k): i for i, (g, k) in enumerate((g, k) for g in names for k in range(grid.n_knobs))}
     search = IntervalSearch(
-        grid, base, knobs, parsed, n, base_seed, executor or SerialExecutor(), progress, on_total, confident
+        grid, base, knobs, parsed, n, base_seed, context or RunContext(), settings.confident
     )
+    search.limit = limit
     x: Vector = tuple(first[g][k] for g in names for k in range(grid.n_knobs))
     current = search.evaluate([x])[0]
     steps: list[tuple[str, int]] = []
     note = ""
+    capped = False  # stopped by max_staffings
 
     def responsible(target_index: int) -> list[str]:
         """The searched groups a miss of target `target_index` depends on."""
@@ -265,11 +269,11 @@ def optimize_intervals(
                 g = busiest[k]
             room = functools.partial(has_room, full, where, g)
             adds |= {where[g, j] for j in add_positions(k, stall.get((ti, k), 0), grid, room)}
-        if not adds:
-            note = f"stopped at max_agents={max_agents} per interval with targets still missed"
+        step = search.try_adding(x, adds, f"max_agents={max_agents} per interval")
+        if isinstance(step, str):
+            note = step
             break
-        candidate = tuple(v + (i in adds) for i, v in enumerate(x))
-        evaluation = search.evaluate([candidate])[0]
+        candidate, evaluation = step
         flat = 0 if evaluation.shortfall < current.shortfall else flat + 1
         if flat >= STALL_STEPS:
             note = (
@@ -293,6 +297,9 @@ def optimize_intervals(
             accepted = False
             while trial:
                 candidate = tuple(v - (i in trial) for i, v in enumerate(x))
+                if search.spent([candidate]):
+                    capped = True
+                    break
                 evaluation = search.evaluate([candidate])[0]
                 if evaluation.all_met:
                     x, current, accepted = candidate, evaluation, True
@@ -301,11 +308,16 @@ def optimize_intervals(
                 blamed = blame(evaluation, trial, knobs, names, grid, responsible)
                 needed |= blamed
                 trial -= blamed
-            if not accepted:
+            if not accepted or capped:
                 break
         note = "every target met in every interval; removing agents where they remain misses a target"
         if all(v <= k.low for v, k in zip(x, knobs, strict=True)):
             note = "every target met in every interval with no agents in the searched groups"
+        elif capped:
+            note = (
+                f"every target met in every interval; stopped removing agents after {limit} staffings "
+                "(max_staffings), so fewer may do"
+            )
 
     slots = {g: [where[g, k] for k in range(grid.n_knobs)] for g in names}
     tables = {g: [x[j] for j in js] for g, js in slots.items()}
@@ -323,9 +335,6 @@ def optimize_intervals(
         intervals=current.judgements,
         overall=overall,
         met=current.all_met,
-        evaluated=len(search.cache),
-        replications=n,
-        seed=base_seed,
         note=note,
         steps=tuple(steps),
         warnings=(
@@ -333,8 +342,8 @@ def optimize_intervals(
             *_warnings(parsed, current, labels),
             *unstaffed_warnings(result.scenario),
         ),
-        confident=confident,
         trials=search.trials(slots),
+        **search.summary(),
     )
 
 

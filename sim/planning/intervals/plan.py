@@ -37,39 +37,36 @@ class IntervalTrial:
     shortfall: float
 
 
-@dataclass(frozen=True)
-class IntervalPlan:
-    """The staffing tables the per-interval search found, and what they achieve.
+@dataclass(frozen=True, kw_only=True)
+class IntervalJudgedPlan:
+    """What a search that judges every target in every table interval found, and why it stopped.
+
+    The per-interval plan (`IntervalPlan`) and the shift plan
+    (`sim.planning.shifts.ShiftPlan`) carry these, each with its own staffing.
 
     Attributes:
-        scenario: the scenario with the plan's tables (run it with `sim.run`).
-        tables: searched group → head count per table interval (`labels`).
-        start: searched group → the per-interval Erlang start (or the `start=` given).
+        scenario: the scenario with the plan's staffing (run it with `sim.run`).
         labels: each table interval's start, ``08:30`` or ``Tue 08:30``.
-        interval_min: table interval length, minutes.
-        hours: hours of the run in each table interval (one agent there costs this many
-            agent-hours).
         targets: the targets, each judged in every interval.
         intervals: per target (same order), its judgement in every table interval.
         overall: per target, the mean [95 % CI] over the whole run (for reference; the
             search judges intervals).
         met: whether every target holds in every interval.
-        evaluated: staffing tables simulated (each `replications` times).
+        evaluated: staffings simulated (each `replications` times).
         replications: replications per staffing.
         seed: the seed every staffing was run with (common random numbers).
         note: why the search stopped.
         steps: the accepted steps, in order, as ``("add" | "remove", agents changed)``.
-        warnings: intervals met by the mean whose CI straddles the bound, and similar.
-        trials: every set of tables simulated, in order.
         confident: whether intervals were judged by their 95 % CI instead of their mean.
+        warnings: groups kept as written because no target depends on them, channels the
+            plan leaves with no agents, and (per interval) targets met by the mean whose CI
+            straddles the bound.
+        trials: every staffing simulated, in order (a shift plan's `IntervalTrial.tables`
+            hold the counts per shift).
     """
 
     scenario: Scenario
-    tables: dict[str, list[int]]
-    start: dict[str, list[int]]
     labels: tuple[str, ...]
-    interval_min: int
-    hours: tuple[float, ...]
     targets: tuple[Target, ...]
     intervals: tuple[IntervalJudgement, ...]
     overall: tuple[Estimate, ...]
@@ -79,9 +76,42 @@ class IntervalPlan:
     seed: int
     note: str
     steps: tuple[tuple[str, int], ...] = ()
+    confident: bool = False
     warnings: tuple[str, ...] = ()
     trials: tuple[IntervalTrial, ...] = field(default=(), repr=False)
-    confident: bool = False
+
+    def json_head(self, kind: str) -> dict[str, Any]:
+        """The keys a plan's JSON object opens with: the scenario, ``kind: true``, how it was run, met.
+
+        Args:
+            kind: the key that says what was sized (``"per_interval"``, ``"shifts_searched"``).
+        """
+        return {
+            "scenario": self.scenario.name,
+            kind: True,
+            "confident": self.confident,
+            "replications": self.replications,
+            "seed": self.seed,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntervalPlan(IntervalJudgedPlan):
+    """The staffing tables the per-interval search found, and what they achieve.
+
+    Attributes (besides those of `IntervalJudgedPlan`):
+        tables: searched group → head count per table interval (`labels`).
+        start: searched group → the per-interval Erlang start (or the `start=` given).
+        interval_min: table interval length, minutes.
+        hours: hours of the run in each table interval (one agent there costs this many
+            agent-hours).
+    """
+
+    tables: dict[str, list[int]]
+    start: dict[str, list[int]]
+    interval_min: int
+    hours: tuple[float, ...]
 
     def offered_load(self) -> dict[str, NDArray[np.float64]]:
         """Per channel a searched group serves: mean arrival rate × mean handle time (Erlangs), per table interval."""
@@ -120,12 +150,7 @@ class IntervalPlan:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `staffsim optimize --per-interval --json` prints (NaN as null)."""
         return {
-            "scenario": self.scenario.name,
-            "per_interval": True,
-            "confident": self.confident,
-            "replications": self.replications,
-            "seed": self.seed,
-            "met": self.met,
+            **self.json_head("per_interval"),
             "interval_min": self.interval_min,
             "labels": list(self.labels),
             "tables": {g: list(c) for g, c in self.tables.items()},

@@ -22,7 +22,8 @@ from sim.config.variants import Experiment
 from sim.planning.intervals.grid import Grid, scheduled
 from sim.planning.intervals.plan import IntervalTrial
 from sim.planning.intervals.targets import IntervalJudgement, check_interval_targets, interval_values, judge
-from sim.planning.search import Knob, SearchBase, Vector, search_setup, searched_groups
+from sim.planning.search import Knob, SearchBase, Vector, check_max_staffings, search_setup, searched_groups
+from sim.planning.settings import OptimizeSettings
 from sim.planning.targets import Target
 from sim.results import RunResult
 
@@ -94,6 +95,26 @@ class IntervalSearch(SearchBase[Evaluation]):
         )
         return Evaluation(vector, result, judgements, sum(sum(j.shortfall) for j in judgements))
 
+    def try_adding(self, x: Vector, adds: set[int], cap: str) -> tuple[Vector, Evaluation] | str:
+        """`x` with one agent more at each knob in `adds`, simulated; or why adding stops.
+
+        Args:
+            x: the current staffing.
+            adds: the knobs to add one agent to (empty when none has room).
+            cap: the bound that leaves no room, as the note names it
+                (``"max_agents=3 per interval"``).
+
+        Returns:
+            (the new staffing, its evaluation), or the note when no knob has room or the
+            new staffing would go past `limit` staffings.
+        """
+        if not adds:
+            return f"stopped at {cap} with targets still missed"
+        candidate = tuple(v + (i in adds) for i, v in enumerate(x))
+        if self.spent([candidate]):
+            return f"stopped after {self.limit} staffings (max_staffings) with targets still missed"
+        return candidate, self.evaluate([candidate])[0]
+
     def trials(self, slots: Mapping[str, Sequence[int]]) -> tuple[IntervalTrial, ...]:
         """Every staffing simulated, in order; group g's counts are the vector at `slots[g]`."""
         return tuple(
@@ -110,37 +131,34 @@ class IntervalSearch(SearchBase[Evaluation]):
 def interval_setup(
     source: str | Path | dict[str, Any] | Scenario | Experiment,
     targets: Iterable[str | Target],
-    groups: Sequence[str] | None,
     candidates: Callable[[Scenario, Sequence[str] | None], list[str]],
-    replications: int | None,
-    seed: int | None,
-    max_agents: int,
-    confident: bool,
-) -> tuple[Scenario, list[Target], int, int, list[str], list[str]]:
+    settings: OptimizeSettings,
+) -> tuple[Scenario, list[Target], int, int, list[str], list[str], int]:
     """What a per-interval search starts from, checked (`search_setup`, then its groups).
 
     Args:
         source: the scenario or experiment.
         targets: the targets, as given.
-        groups: the groups the user named, or None for the default.
-        candidates: the groups that may be sized, given the scenario and `groups`.
-        replications: per staffing, or None for the scenario's.
-        seed: base seed, or None for the scenario's.
-        max_agents: the search's cap (checked).
-        confident: whether targets are judged by their 95 % CI.
+        candidates: the groups that may be sized, given the scenario and the groups the
+            user named (`settings.groups`, None for the default).
+        settings: the search's settings (`max_staffings`, replications, seed and
+            `max_agents` checked).
 
     Returns:
-        The scenario, the parsed targets, replications, base seed, the groups searched and
-        the groups kept as written.
+        The scenario, the parsed targets, replications, base seed, the groups searched,
+        the groups kept as written and the most staffings to simulate
+        (`check_max_staffings`).
 
     Raises:
-        ValueError: a bad target, group, `replications` or `max_agents`.
+        ValueError: a bad target, group, `replications`, `max_agents` or `max_staffings`.
         ScenarioError: the scenario cannot be loaded.
     """
-    scenario, parsed, n, base_seed = search_setup(source, targets, replications, seed, max_agents, confident)
+    limit = check_max_staffings(settings.max_staffings)
+    scenario, parsed, n, base_seed = search_setup(source, targets, settings)
+    groups = settings.groups
     names, kept = searched_groups(scenario, parsed, groups, candidates(scenario, groups))
     check_interval_targets(parsed, scenario, names)
-    return scenario, parsed, n, base_seed, names, kept
+    return scenario, parsed, n, base_seed, names, kept, limit
 
 
 def has_room(full: set[int], where: Mapping[tuple[str, int], int], group: str, k: int) -> bool:
