@@ -162,6 +162,7 @@ class CompareResult(SavesItself):
         return paired_ci(
             self.variants[variant].values(scope, channel, metric),
             self.baseline.values(scope, channel, metric),
+            metric=metric,
         )
 
     def table(self) -> pd.DataFrame:

@@ -17,7 +17,7 @@ A mean of exactly 0 (or 1 for a proportion) comes from replications that all agr
 bound: its interval is that single point, as is any interval with zero spread. One
 replication gives no interval (NaN, null in JSON). Paired
 differences (variant − baseline, per replication on common random numbers) are real
-numbers and keep the plain t interval.
+numbers and keep the plain t interval, cut to [−1, 1] for proportions.
 """
 
 from __future__ import annotations
@@ -141,11 +141,23 @@ def metric_ci(values: Sequence[float] | np.ndarray, metric: str, level: float = 
 
 
 def paired_ci(
-    variant: Sequence[float] | np.ndarray, baseline: Sequence[float] | np.ndarray, level: float = 0.95
+    variant: Sequence[float] | np.ndarray,
+    baseline: Sequence[float] | np.ndarray,
+    level: float = 0.95,
+    metric: str | None = None,
 ) -> Estimate:
-    """Student-t interval for the mean of per-replication differences `variant − baseline`."""
+    """Student-t interval for the mean of per-replication differences `variant − baseline`.
+
+    The difference of two proportions lies in [−1, 1]: for a proportion `metric` the
+    interval's ends are cut there (a few replications can give a t interval of a service
+    level's change of −119 pp; the cut removes only values no difference can take, so the
+    interval covers the true difference as often as before).
+    """
     v = np.asarray(variant, dtype=np.float64)
     b = np.asarray(baseline, dtype=np.float64)
     if v.shape != b.shape:
         raise ValueError(f"paired samples differ in length: {v.shape} vs {b.shape}")
-    return mean_ci(v - b, level)
+    est = mean_ci(v - b, level)
+    if metric is not None and scale_of(metric) == "proportion" and est.n > 1:
+        return Estimate(est.mean, max(est.ci_low, -1.0), min(est.ci_high, 1.0), est.n)
+    return est

@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -446,4 +447,102 @@ def test_optimise_per_interval_matches_cli(browser: Any, app_url: str, tmp_path:
         for i in range(cells.count())
     }
     assert len(expected) == 4 and shown == expected
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """JupyterLab on a free loopback port, serving a copy of notebooks/ (quick mode on).
+
+    The copy keeps the project's notebooks free of the outputs JupyterLab saves; the URL is
+    taken from the line the server prints once it listens.
+    """
+    root = tmp_path_factory.mktemp("jupyter")
+    (root / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / "01_tour.ipynb", root / "notebooks")
+    settings = root / "settings"
+    for name, values in {
+        "notebook-extension/tracker": {"windowingMode": "none"},  # draw every cell, not only those in view
+        "apputils-extension/notification": {"fetchNews": "false"},
+    }.items():
+        path = settings / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "STAFFSIM_QUICK": "1",
+        "JUPYTER_CONFIG_DIR": str(root / "config"),
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+         "--ServerApp.port=0", "--IdentityProvider.token=", "--ServerApp.password=",
+         f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+         "jupyterlab.NeverCheckForUpdate"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root,
+    )  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    seen: list[str] = []
+    url = None
+    try:
+        while url is None:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line is None:
+                pytest.fail("JupyterLab exited before serving:\n" + "".join(seen))
+            seen.append(line)
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+            if found:
+                url = found.group(1)
+        yield url
+    except queue.Empty:
+        pytest.fail("JupyterLab did not say where it listens:\n" + "".join(seen))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        reader.join(timeout=30)
+        if proc.stdout is not None and not reader.is_alive():
+            proc.stdout.close()
+
+
+def test_notebook_tour_move_vs_hire_panel_works_in_jupyterlab(browser: Any, jupyter_url: str) -> None:
+    """Notebook 01's "Move vs hire" cell, run in a live JupyterLab, is the app's panel: it
+    renders without the internet, runs the paired comparison in a worker and shows every
+    paired difference."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(WORK_TIMEOUT_MS)
+    page.goto(f"{jupyter_url}/lab/tree/notebooks/01_tour.ipynb?reset", timeout=120_000)
+    page.locator(".jp-Notebook").wait_for(timeout=120_000)
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
+    # restart the kernel and run every cell: the run waits for a kernel that is ready
+    page.locator("[data-command='notebook:restart-run-all']").click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    button = page.locator(".do-compare button")
+    button.wait_for(timeout=300_000)  # every cell before it runs first (quick mode)
+    button.scroll_into_view_if_needed()
+    _set(page, ".wi-reps", 2)
+    button.click()
+    cell = page.locator('[data-diff="hire.overall.occupancy"] .diff-mean')
+    cell.wait_for(timeout=120_000)
+    _shot(page, "notebook-01-move-vs-hire", full_page=False)
+    values = page.locator("[data-diff] .diff-mean")
+    assert values.count() >= 2 * 3 * 2  # move and hire; three channels; at least two metrics each
+    for k in range(values.count()):
+        assert values.nth(k).get_attribute("data-value") is not None
+    # hiring adds agents and moves none away: the agents' occupancy cannot rise
+    assert _value(page, '[data-diff="hire.overall.occupancy"] .diff-mean') < 0
     page.close()

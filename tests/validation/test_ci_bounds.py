@@ -26,7 +26,7 @@ from sim.analytic.erlang import erlang_c_service_level
 from sim.config.variants import load_experiment
 from sim.experiment.compare import Precision, compare
 from sim.metrics.contacts import CHANNEL_METRICS, GROUP_METRICS, NON_NEGATIVE, PROPORTIONS
-from sim.metrics.stats import mean_ci, scale_of
+from sim.metrics.stats import mean_ci, paired_ci, scale_of
 from sim.report import plots
 
 # --- the interval itself -------------------------------------------------------------------
@@ -46,6 +46,45 @@ def test_non_negative_interval_stays_above_zero() -> None:
     e = mean_ci([0, 0, 1, 0, 1], scale="non_negative")
     assert mean_ci([0, 0, 1, 0, 1]).ci_low < 0
     assert 0 < e.ci_low <= e.mean <= e.ci_high
+
+
+def test_paired_difference_of_proportions_stays_inside_minus_one_and_one() -> None:
+    """A change of a proportion lies in [−1, 1]. With two replications (service level down
+    60 and 50 pp) the t interval reaches −119 pp; the paired interval of a proportion is cut
+    at −1, and nothing else changes."""
+    baseline, variant = [0.90, 0.80], [0.30, 0.30]
+    plain = mean_ci(np.subtract(variant, baseline))
+    assert plain.ci_low < -1  # the case the cut exists for
+    cut = paired_ci(variant, baseline, metric="service_level")
+    assert (cut.mean, cut.ci_low, cut.ci_high) == (plain.mean, -1.0, plain.ci_high)
+    assert paired_ci(variant, baseline, metric="asa_s") == plain  # not a proportion: no cut
+    narrow = paired_ci([0.80, 0.82, 0.79], [0.75, 0.78, 0.76], metric="service_level")
+    assert narrow == mean_ci(np.subtract([0.80, 0.82, 0.79], [0.75, 0.78, 0.76]))  # inside: unchanged
+
+
+def test_compared_proportions_keep_their_difference_inside_minus_one_and_one() -> None:
+    """`compare` on two replications of an hour in which the variant takes two of six agents
+    away: the plain t interval of the service level's change reaches −144 pp; every paired
+    interval of a proportion lies in [−1, 1], in the result and in its JSON."""
+    data = {
+        "name": "starve", "seed": 1, "replications": 2, "horizon_hours": 1, "warmup_hours": 0,
+        "channels": {"phone": {"arrivals": {"rate_per_hour": 150}, "handle_time": {"dist": "exponential",
+                     "mean_s": 120}, "target": {"answer_within_s": 20}}},
+        "agents": {"team": {"count": 6, "skills": ["phone"]}},
+        "variants": {"fewer": {"agents.team.count": 4}},
+    }  # fmt: skip
+    result = compare(load_experiment(data))
+    raw = np.subtract(
+        result.variants["fewer"].values("channel", "phone", "service_level"),
+        result.baseline.values("channel", "phone", "service_level"),
+    )
+    assert mean_ci(raw).ci_low < -1  # the case the cut exists for
+    shown = result.to_dict()["variants"]["fewer"]["diff"]["phone"]
+    for metric in PROPORTIONS & set(CHANNEL_METRICS):
+        d = result.diff("fewer", "phone", metric)
+        if not math.isnan(d.ci_low):
+            assert -1.0 <= d.ci_low <= d.mean <= d.ci_high <= 1.0, (metric, d)
+            assert (shown[metric]["ci_low"], shown[metric]["ci_high"]) == (d.ci_low, d.ci_high)
 
 
 def test_replications_that_agree_on_a_bound_give_that_point() -> None:
