@@ -15,6 +15,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from sim.report.tables import duration_unit
+
 PERCENT = {"service_level", "abandon_rate", "occupancy", "p_wait"}
 KPI_CHANNEL = (("service_level", "Service level"), ("asa_s", "ASA"), ("abandon_rate", "Abandonment"))
 KPI_OVERALL = (("occupancy", "Occupancy"), ("cost", "Cost"))
@@ -22,23 +24,34 @@ DIFF_CHANNEL = ("service_level", "asa_s", "abandon_rate")
 DIFF_GROUP = ("occupancy", "cost")
 
 
-def number(metric: str, value: float | None, signed: bool = False) -> str:
-    """A value as the page shows it: rates in %, ASA in seconds, cost in currency units."""
+def number(metric: str, value: float | None, signed: bool = False, unit: float | None = None) -> str:
+    """A value as the page shows it: rates in %, costs whole, durations as `staffsim run` does.
+
+    Durations are in seconds, minutes or hours, whichever fits.
+
+    Args:
+        metric: the metric's key; durations end in ``_s``.
+        value: the value (seconds for durations); None or not finite shows ``—``.
+        signed: a difference: with its sign, rates in percentage points.
+        unit: for a duration, show it in the unit that fits this many seconds instead of
+            `value` (a CI in the unit of its mean).
+    """
     if value is None or not math.isfinite(value):
         return "—"
     sign = "+" if signed else ""
     if metric in PERCENT:
         return f"{value * 100:{sign}.1f} %" if not signed else f"{value * 100:+.1f} pp"
     if metric.endswith("_s"):
-        return f"{value:{sign},.1f} s"
+        name, size = duration_unit(value if unit is None or not math.isfinite(unit) else unit)
+        return f"{value / size:{sign},.1f} {name}"
     return f"{value:{sign},.0f}"
 
 
 def _ci(metric: str, est: Mapping[str, float | None], signed: bool = False) -> str:
-    low, high = est.get("ci_low"), est.get("ci_high")
+    low, high, mean = est.get("ci_low"), est.get("ci_high"), est.get("mean")
     if low is None or high is None:
         return "95 % CI —"
-    return f"95 % CI [{number(metric, low, signed)}, {number(metric, high, signed)}]"
+    return f"95 % CI [{number(metric, low, signed, mean)}, {number(metric, high, signed, mean)}]"
 
 
 def _card(key: str, title: str, metric: str, est: Mapping[str, float | None]) -> str:
@@ -60,8 +73,14 @@ CARD_STYLE = (
 )
 
 
-def kpi_cards(result: Mapping[str, Any]) -> str:
-    """KPI cards of a `run --json` object: per channel, then occupancy and cost overall."""
+def kpi_cards(result: Mapping[str, Any], priced: bool = True) -> str:
+    """KPI cards of a `run --json` object: per channel, then occupancy and cost overall.
+
+    Args:
+        result: the `run --json` object.
+        priced: whether some agent group has a cost per hour; without one there is no
+            cost card (as `staffsim run` shows no cost column).
+    """
     rows = []
     for channel, metrics in result["channels"].items():
         cards = [
@@ -70,20 +89,34 @@ def kpi_cards(result: Mapping[str, Any]) -> str:
         rows.append(f'<div class="kpis">{"".join(cards)}</div>')
     overall = result["groups"].get("overall", {})
     cards = [
-        _card(f"overall.{m}", f"all agents · {title}", m, overall.get(m, {})) for m, title in KPI_OVERALL
+        _card(f"overall.{m}", f"all agents · {title}", m, overall.get(m, {}))
+        for m, title in KPI_OVERALL
+        if priced or m != "cost"
     ]
     rows.append(f'<div class="kpis">{"".join(cards)}</div>')
     head = f"<p>{html.escape(str(result['scenario']))}: {result['replications']} replications, seed {result['seed']}, mean and 95 % CI</p>"
     return CARD_STYLE + head + "".join(rows)
 
 
-def diff_table(records: Sequence[Mapping[str, Any]], variants: Sequence[str] = ("move", "hire")) -> str:
-    """Paired differences (variant − today) with 95 % CIs, per channel and for cost and occupancy."""
+def diff_table(
+    records: Sequence[Mapping[str, Any]], variants: Sequence[str] = ("move", "hire"), priced: bool = True
+) -> str:
+    """Paired differences (variant − today) with 95 % CIs, per channel and for cost and occupancy.
+
+    Args:
+        records: the rows of `sim.compare(...).table()`.
+        variants: the variants' names, in the order of the columns.
+        priced: whether some agent group, today or in a variant, has a cost per hour; without
+            one there is no cost row (a hire would show as costing nothing).
+    """
     cell: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     order: list[tuple[str, str]] = []
     for r in records:
         wanted = (r["scope"] == "channel" and r["metric"] in DIFF_CHANNEL) or (
-            r["scope"] == "group" and r["name"] == "overall" and r["metric"] in DIFF_GROUP
+            r["scope"] == "group"
+            and r["name"] == "overall"
+            and r["metric"] in DIFF_GROUP
+            and (priced or r["metric"] != "cost")
         )
         if not wanted:
             continue

@@ -59,7 +59,18 @@ def task_load(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
         try:
             return {"data": load_upload(payload["name"], payload["raw"], folder)}
         except sim.ScenarioError as exc:  # the message names the private copy: name the upload instead
-            raise ValueError(str(exc).replace(str(Path(folder)) + "/", "")) from None
+            message = str(exc).replace(str(Path(folder)) + "/", "")
+            if any(p.message.startswith("file not found") for p in exc.problems):
+                message += UPLOAD_ALONE
+            raise ValueError(message) from None
+
+
+UPLOAD_ALONE = (
+    "\nan uploaded file arrives alone, without the files beside it: open a scenario that names"
+    " others (extends, a trace, an empirical CSV) with `staffsim app FILE`, or choose it among the"
+    " shipped scenarios"
+)
+"""Said under an upload that names a file: the browser sends the file, never its folder."""
 
 
 def task_fit(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -105,6 +116,7 @@ def report_figures(page: bytes) -> dict[str, bytes]:
 def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Replications of a scenario: its `run --json` object, the report's figures and HTML page."""
     import sim
+    from sim.metrics.shown import is_priced
     from sim.report.html import write_report
 
     n, records = payload["replications"], payload["records"]
@@ -118,7 +130,12 @@ def task_run(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="staffsim-report-") as folder:
         out = result.save(Path(folder) / "run")  # what `staffsim run --out` writes
         report = write_report(out).read_bytes()
-    return {"result": result.to_dict(), "figures": report_figures(report), "report": report}
+    return {
+        "result": result.to_dict(),
+        "priced": is_priced(result.scenario),
+        "figures": report_figures(report),
+        "report": report,
+    }
 
 
 def counting(progress: Progress) -> tuple[Callable[[int], None], Callable[[int], None]]:
@@ -143,6 +160,7 @@ def counting(progress: Progress) -> tuple[Callable[[int], None], Callable[[int],
 def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Move vs hire, paired on common random numbers: the comparison table as records."""
     import sim
+    from sim.metrics.shown import is_priced
 
     step, grow = counting(progress)
 
@@ -150,7 +168,11 @@ def task_compare(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
         payload["experiment"], replications=payload["replications"], seed=payload["seed"],
         progress=step, on_total=grow,
     )  # fmt: skip
-    return {"table": result.table().to_dict(orient="records")}
+    sides = [result.baseline, *result.variants.values()]
+    return {
+        "table": result.table().to_dict(orient="records"),
+        "priced": any(is_priced(side.scenario) for side in sides),
+    }
 
 
 def task_optimize(payload: dict[str, Any], progress: Progress) -> dict[str, Any]:

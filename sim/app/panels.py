@@ -85,7 +85,7 @@ class RunPanel:
 
     def finish(self, result: dict[str, Any]) -> None:
         """Show the cards and figures; keep the report for download."""
-        self.cards.object = charts.kpi_cards(result["result"])
+        self.cards.object = charts.kpi_cards(result["result"], priced=result.get("priced", True))
         self.figures.objects = [
             pn.Column(f"#### {title}", pn.pane.PNG(png, width=760))
             for title, png in result["figures"].items()
@@ -153,7 +153,7 @@ class WhatIfPanel:
 
     def finish(self, result: dict[str, Any]) -> None:
         """Show the paired differences."""
-        self.table.object = charts.diff_table(result["table"])
+        self.table.object = charts.diff_table(result["table"], priced=result.get("priced", True))
 
 
 OPT_MODES = {"head count": "headcount", "per interval": "intervals", "per shift": "shifts"}

@@ -58,6 +58,9 @@ CLASS_BY = ("class", "priority", "class+priority", "none")
 """What makes a class of a channel: the log's ``class`` column, its ``priority``, both, or nothing."""
 MIN_CLASS = 50
 """Classes with fewer contacts over the selected days are pooled into ``other``."""
+WIDE_DAYS_CV = 1.0
+"""A fitted daily CV above this gets a note: most simulated days are then below the mean
+(a gamma of mean 1 and CV 1 is below 1 with probability 1 − 1/e ≈ 0.63, more above it)."""
 KINDS = ("phone", "email", "social")
 ASSUMED_HANDLE_MIN = 5.0
 """Handle time written, marked as an assumption, for a class whose log has no handle times."""
@@ -241,6 +244,9 @@ def fit_log(
                     )
                 else:
                     wrap = fit_wrap_up(gaps, "log")
+            arrivals = fit_arrivals(counts, interval_min)
+            if arrivals.daily_cv > WIDE_DAYS_CV:
+                notes.append(_wide_days_note(key, arrivals.daily_cv, counts.sum(axis=1), dates))
             classes.append(
                 ClassFit(
                     key=key,
@@ -248,7 +254,7 @@ def fit_log(
                     label=label,
                     kind=kind,
                     n=int(rows.sum()),
-                    arrivals=fit_arrivals(counts, interval_min),
+                    arrivals=arrivals,
                     handle=fit_handle(sub["handle_s"].to_numpy(), interval[rows], per_day),
                     patience=fit_patience(waits, abandoned) if kind != "email" else None,
                     abandon_rate=float(abandoned.mean()),
@@ -279,6 +285,17 @@ def fit_log(
         time.perf_counter() - started,
         notes,
         staffing_by,
+    )
+
+
+def _wide_days_note(key: str, daily_cv: float, totals: np.ndarray, dates: list[pd.Timestamp]) -> str:
+    """A note on a class whose days differ so much that most simulated days are quiet."""
+    busiest = int(np.argmax(totals))
+    share = float(totals[busiest] / totals.sum())
+    return (
+        f"{key}: the days differ widely (daily CV {daily_cv:.2f}; {dates[busiest]:%Y-%m-%d} alone has "
+        f"{share:.0%} of its contacts), so most simulated days are quieter than the mean and a few far "
+        "busier: use many replications (-n), or fit days that are alike (--days)"
     )
 
 

@@ -69,6 +69,7 @@ def erlang(
 
     lam = rate_per_hour / 3600.0
     load = lam * aht_s
+    sized = agents is None
     try:
         if agents is None:
             if patience_s is None:
@@ -79,6 +80,8 @@ def erlang(
             "agents": agents,
             "load_erlangs": load,
             "sqrt_staffing_beta": (agents - load) / load**0.5,
+            "target_s": target_s,  # the answer-within time of service_level
+            "sized_for_service_level": service_level if sized else None,
         }
         if patience_s is None:
             stable = load < agents
@@ -113,7 +116,14 @@ def erlang(
         }
         click.echo(json.dumps({**clean, "note": note}))
         return
+    if sized:
+        click.echo(
+            f"the fewest agents that answer at least {service_level:.0%} within {target_s:g} s"
+            " (--service-level, --target-s):"
+        )
     for key, value in figures.items():
+        if key == "sized_for_service_level":
+            continue  # said in the first line
         if key == "asa_s" and math.isinf(value):
             click.echo(f"{key:>20}: inf (unbounded: the queue grows without bound)")
         else:

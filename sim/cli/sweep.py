@@ -63,6 +63,9 @@ def sweep(
         fail(f"{scenario}: {exc}")
     if out is None:
         out = Path("results") / f"sweep-{scenario.stem}"
+        if out.exists() and not (overwrite or resume):  # the user named no --out: say where it came from
+            said = f"{out} exists (sweep's default folder for {scenario.name})"
+            fail(f"{said}; pass --overwrite to replace it, or choose another with --out DIR")
     if not force:
         _check_sweep_tasks(scenario, exp.baseline, grid, replications)
     # every point is checked before anything is written, with or without --force

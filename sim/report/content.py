@@ -22,7 +22,7 @@ from sim.config.schema import DEFAULT_TARGET_S
 from sim.metrics.shown import COMPARE_ROWS
 from sim.metrics.stats import Estimate, metric_ci
 from sim.report import plots
-from sim.report.tables import fmt_estimate, fmt_value
+from sim.report.tables import fmt_difference, fmt_estimate, fmt_value
 
 COMPARE_FIGURES = ("service_level", "asa_s", "abandon_rate", "p_wait")
 """Channel metrics drawn as paired-difference bars in a comparison report (plus occupancy)."""
@@ -294,7 +294,7 @@ def _compare(folder: Path, manifest: dict[str, Any], result: dict[str, Any], rep
         rows.append(
             (
                 r["variant"], r["name"], metric, fmt_value(metric, _num(r["baseline_mean"])),
-                fmt_value(metric, _num(r["variant_mean"])), fmt_estimate(metric, diff),
+                fmt_value(metric, _num(r["variant_mean"])), fmt_difference(metric, diff),
                 "*" if str(r["significant"]).lower() == "true" else "",
             )
         )  # fmt: skip

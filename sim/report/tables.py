@@ -52,7 +52,8 @@ def replications_text(n: int) -> str:
     return f"{n} replication" if n == 1 else f"{n} replications"
 
 
-def _duration_unit(seconds: float) -> tuple[str, float]:
+def duration_unit(seconds: float) -> tuple[str, float]:
+    """The unit a duration of `seconds` reads best in: (``s``, 1), (``min``, 60) or (``h``, 3600)."""
     size = abs(seconds)
     if size < 120:
         return "s", 1.0
@@ -87,7 +88,7 @@ def fmt_value(metric: str, value: float, unit: str | None = None) -> str:
         return f"{value:,.1f}"
     if metric.endswith("_s"):
         name, size = (
-            _duration_unit(value) if unit is None else (unit, {"s": 1.0, "min": 60.0, "h": 3600.0}[unit])
+            duration_unit(value) if unit is None else (unit, {"s": 1.0, "min": 60.0, "h": 3600.0}[unit])
         )
         return f"{_number(value / size)} {name}"
     return _number(value)
@@ -98,11 +99,29 @@ def fmt_estimate(metric: str, e: Estimate) -> str:
 
     A duration's interval is written in the unit of its mean.
     """
-    unit = _duration_unit(e.mean)[0] if metric.endswith("_s") and math.isfinite(e.mean) else None
+    unit = duration_unit(e.mean)[0] if metric.endswith("_s") and math.isfinite(e.mean) else None
     mean = fmt_value(metric, e.mean, unit)
     if e.n < 2 or not math.isfinite(e.ci_low) or not math.isfinite(e.ci_high) or e.ci_low == e.ci_high:
         return mean
     return f"{mean} [{fmt_value(metric, e.ci_low, unit)}, {fmt_value(metric, e.ci_high, unit)}]"
+
+
+def fmt_difference(metric: str, e: Estimate) -> str:
+    """A paired difference as `fmt_estimate` writes it, but a share's in percentage points.
+
+    A difference of two shares (80.2 % − 56.7 %) is ``-23.4 pp``, not ``-23.4%``, which would
+    read as a relative change.
+    """
+    if metric not in _PERCENT:
+        return fmt_estimate(metric, e)
+
+    def pp(value: float) -> str:
+        return "—" if not math.isfinite(value) else f"{100 * value:+.1f}".replace("+0.0", "0.0")
+
+    mean = f"{pp(e.mean)} pp"
+    if e.n < 2 or not math.isfinite(e.ci_low) or not math.isfinite(e.ci_high) or e.ci_low == e.ci_high:
+        return mean
+    return f"{mean} [{pp(e.ci_low)}, {pp(e.ci_high)}]"
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -193,7 +212,8 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
     channel, group = compare_metrics(scenarios, metrics)
     title = (
         f"{visible(comparison.baseline.scenario.name)}: variants vs baseline, {n} paired replication"
-        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; * the CI excludes 0)"
+        f"{'' if n == 1 else 's'} (difference = variant − baseline, mean [95% CI]; pp: percentage points;"
+        " * the CI excludes 0)"
     )
     table = Table(
         title=title, title_justify="left", min_width=min(len(title), TITLE_MAX)
@@ -217,7 +237,7 @@ def comparison_table(comparison: Any, metrics: tuple[str, ...]) -> Table:
             row.metric,
             fmt_value(row.metric, row.baseline_mean),
             fmt_value(row.metric, row.variant_mean),
-            fmt_estimate(row.metric, diff),
+            fmt_difference(row.metric, diff),
             "*" if row.significant else "",
         )
     return table

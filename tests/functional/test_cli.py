@@ -407,3 +407,43 @@ def test_run_and_compare_titles_stay_on_one_line(tmp_path: Path) -> None:
     code, out, err = invoke("compare", path, "-q", "-j", "1")
     assert code == 0, err
     assert out.splitlines()[0].rstrip().endswith("* the CI excludes 0)")
+
+
+def test_compare_writes_differences_of_shares_in_percentage_points(tmp_path: Path) -> None:
+    # 80 % − 57 % is a fall of 23 percentage points; "-23%" would read as a relative change
+    path = tmp_path / "one.yaml"
+    text = SMALL.split("  email:")[0] + "agents:\n  phones: {count: 5, skills: [phone]}\n"
+    path.write_text(text + "variants:\n  fewer: {agents.phones.count: 4}\n", encoding="utf-8")
+    code, out, err = invoke("compare", path, "-q", "-j", "1")
+    assert code == 0, err
+    code, raw, err = invoke("compare", path, "--json", "-j", "1")
+    assert code == 0, err
+    diff = json.loads(raw)["variants"]["fewer"]["diff"]["phone"]
+    rows = {
+        line.split("│")[3].strip(): line.split("│")[6].strip() for line in out.splitlines() if "fewer" in line
+    }
+    sl = diff["service_level"]
+    assert (
+        rows["service_level"]
+        == f"{100 * sl['mean']:+.1f} pp [{100 * sl['ci_low']:+.1f}, {100 * sl['ci_high']:+.1f}]"
+    )
+    assert rows["asa_s"].endswith(" s]") and "pp" not in rows["asa_s"]  # durations keep their unit
+
+
+def test_erlang_says_what_it_sized_for_and_the_target_of_its_service_level() -> None:
+    code, stdout, _ = invoke("erlang", "--rate-per-hour", "360", "--aht-s", "60", "--target-s", "15")
+    assert code == 0
+    first, *_ = stdout.splitlines()
+    assert first == "the fewest agents that answer at least 80% within 15 s (--service-level, --target-s):"
+    shown = erlang_lines(stdout)
+    fewest = e.min_agents_erlang_c(6.0, 60, 15, 0.8)  # 360/h × 60 s = 6 Erlangs
+    assert int(shown["agents"]) == fewest and float(shown["target_s"]) == 15
+    assert (
+        e.erlang_c_service_level(fewest, 6.0, 60, 15)
+        >= 0.8
+        > e.erlang_c_service_level(fewest - 1, 6.0, 60, 15)
+    )
+    sized = json.loads(invoke("erlang", "--rate-per-hour", "360", "--aht-s", "60", "--json")[1])
+    assert sized["sized_for_service_level"] == 0.8 and sized["target_s"] == 20
+    given = json.loads(invoke("erlang", "-c", "9", "--rate-per-hour", "360", "--aht-s", "60", "--json")[1])
+    assert given["sized_for_service_level"] is None and given["agents"] == 9

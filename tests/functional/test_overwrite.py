@@ -158,7 +158,8 @@ def test_sweep_overwrite_applies_to_its_default_folder(
     monkeypatch.chdir(tmp_path)
     grid = ["sweep", scenario, "--grid", "agents.team.count=3,4", "-n", "2", "-q", "-j", "1"]
     assert invoke(*grid)[0] == 0
-    refused(*invoke(*grid), "sweep-tiny", "--overwrite")
+    # the user named no --out, so the refusal says where the folder came from and how to choose another
+    refused(*invoke(*grid), "sweep-tiny", "--overwrite", "sweep's default folder", "--out DIR")
     code, _, err = invoke(*grid, "--overwrite")
     assert code == 0, err
     assert (tmp_path / "results" / "sweep-tiny" / "sweep.csv").is_file()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.app.draft import Draft, scenario_data
-from tests.builders import ROOT, small_day
+from tests.builders import ROOT, mmc, small_day
 
 pytest.importorskip("panel")
 
@@ -242,3 +242,85 @@ def test_a_cancelled_run_leaves_run_disabled_while_the_draft_is_invalid() -> Non
     assert run.job is None and run.button.disabled and "cancelled" in run.status.object
     count.widget.value = 24
     assert not run.button.disabled
+
+
+def test_run_cards_show_a_cost_only_when_some_group_has_a_cost_per_hour() -> None:
+    from sim.app import charts
+    from sim.app.jobs import Job
+
+    unpriced = mmc(horizon_hours=2, warmup_hours=0)
+    priced = mmc(horizon_hours=2, warmup_hours=0)
+    priced["agents"]["team"]["cost_per_hour"] = 30
+    shown = {}
+    for name, data in (("unpriced", unpriced), ("priced", priced)):
+        payload = {"data": data, "replications": 2, "seed": 1, "records": "summary", "source": "x.yaml"}
+        events = _finish(Job("run", payload))
+        assert events[-1].kind == "done", events[-1].message
+        result = events[-1].result
+        shown[name] = charts.kpi_cards(result["result"], priced=result["priced"])
+    # `staffsim run` shows no cost without a cost per hour; the page shows no cost card either
+    assert 'data-kpi="overall.cost"' not in shown["unpriced"]
+    assert 'data-kpi="overall.cost"' in shown["priced"]
+    assert 'data-kpi="overall.occupancy"' in shown["unpriced"]
+
+
+def test_durations_on_the_page_are_in_the_unit_that_fits_the_mean() -> None:
+    from sim.app.charts import number
+
+    assert number("asa_s", 45.0) == "45.0 s"
+    assert number("asa_s", 3921.8) == "65.4 min"  # 3921.8 / 60
+    assert number("asa_s", 9000.0) == "2.5 h"
+    assert number("asa_s", -90.0, signed=True) == "-90.0 s"
+    assert number("asa_s", 900.0, signed=True) == "+15.0 min"
+    # a CI is written in the unit of its mean, as `staffsim run` writes it
+    card = _one_card("email.asa_s", {"mean": 3921.8, "ci_low": 2438.0, "ci_high": 9000.0})
+    assert "65.4 min" in card and "95 % CI [40.6 min, 150.0 min]" in card
+    assert number("service_level", 0.851) == "85.1 %"
+
+
+def _one_card(key: str, est: dict[str, float]) -> str:
+    from sim.app import charts
+
+    result = {
+        "scenario": "s",
+        "replications": 2,
+        "seed": 1,
+        "channels": {"email": {"asa_s": est}},
+        "groups": {},
+    }
+    return charts.kpi_cards(result, priced=False)
+
+
+def test_move_vs_hire_shows_a_cost_row_only_when_some_group_has_a_cost_per_hour() -> None:
+    from sim.app import charts
+    from sim.app.jobs import Job
+
+    shown = {}
+    for cost in (0, 25):
+        draft = _baseline()
+        draft.data["horizon_hours"], draft.data["warmup_hours"] = 4, 0
+        for group in draft.data["agents"].values():
+            group["cost_per_hour"] = cost
+        exp = draft.move_vs_hire("phone_team", "social_team", 1)
+        events = _finish(Job("compare", {"experiment": exp, "replications": 2, "seed": 1}))
+        assert events[-1].kind == "done", events[-1].message
+        result = events[-1].result
+        shown[cost] = charts.diff_table(result["table"], priced=result["priced"])
+    # without a cost per hour a hire would show as costing nothing: no cost row then
+    assert 'data-diff="hire.overall.cost"' not in shown[0]
+    assert 'data-diff="hire.overall.occupancy"' in shown[0]
+    assert 'data-diff="hire.overall.cost"' in shown[25]
+
+
+def test_an_upload_that_names_another_file_says_to_open_it_from_the_command_line() -> None:
+    from sim.app.jobs import Job
+
+    raw = (ROOT / "scenarios" / "week_shifts.yaml").read_bytes()  # extends baseline.yaml
+    events = _finish(Job("load", {"name": "week_shifts.yaml", "raw": raw}))
+    assert events[-1].kind == "error"
+    message = events[-1].message
+    assert message.startswith("invalid scenario week_shifts.yaml") and "file not found" in message
+    assert "staffsim app FILE" in message and "staffsim-upload" not in message
+    # a file that names no other file gets the loader's message alone
+    events = _finish(Job("load", {"name": "bad.yaml", "raw": b"name: x\nhorizon_hours: -1\n"}))
+    assert events[-1].kind == "error" and "staffsim app FILE" not in events[-1].message

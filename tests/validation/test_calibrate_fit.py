@@ -23,7 +23,7 @@ from scipy import stats
 import sim
 from sim.api import check_runnable
 from sim.calibrate.estimators import fit_patience
-from sim.calibrate.fit import Fit, fit_log
+from sim.calibrate.fit import WIDE_DAYS_CV, Fit, fit_log
 from sim.calibrate.log import ContactLog, log_from_contacts, read_log, write_log
 from sim.cli import main
 from tests.builders import ROOT
@@ -288,6 +288,22 @@ def test_a_social_log_gives_its_reply_time_profile(tmp_path: Path) -> None:
     scenario = sim.load_scenario(out)
     assert scenario.kind_of("social").value == "social" and scenario.target_s("social") == 3600
     assert "median 12.0 min" in out.read_text(encoding="utf-8")
+
+
+def test_a_log_whose_days_differ_widely_gets_a_note(generated: tuple[ContactLog, Fit]) -> None:
+    """72 % of the shipped tweets fall on one day: the fit says so, since most simulated days are then quiet."""
+    log = read_log(ROOT / "data" / "social" / "twcs_contact_log.csv")
+    fit = fit_log(log, 30)
+    days = log.frame["arrived_at"].dt.normalize().value_counts()
+    busiest, share = days.index[0], days.iloc[0] / days.sum()
+    (note,) = [n for n in fit.notes if "differ widely" in n]
+    assert fit.classes[0].arrivals.daily_cv > WIDE_DAYS_CV
+    assert f"{busiest:%Y-%m-%d} alone has {share:.0%} of its contacts" in note
+    # the note's claim: past the threshold, a day's gamma multiplier (mean 1) is below 1 most of the time
+    cv = WIDE_DAYS_CV
+    assert stats.gamma(a=1 / cv**2, scale=cv**2).cdf(1.0) > 0.6
+    # a centre simulated with steady days gets no such note
+    assert not any("differ widely" in n for n in generated[1].notes)
 
 
 def test_a_bad_roster_exits_2_naming_the_row_and_column(tmp_path: Path) -> None:
