@@ -1,6 +1,7 @@
 """Small scenarios as dicts, shared by the tests: one home for each shape used in several files.
 
 Each builder returns a fresh dict (callers may change it) that `sim.load_scenario` accepts.
+`invoke` runs the command line in-process, as several test files do.
 """
 
 from __future__ import annotations
@@ -8,6 +9,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 from typing import Any
+
+from click.testing import CliRunner
+
+from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository's root folder."""
@@ -102,3 +107,11 @@ SMALL_DAY: dict[str, Any] = {
 def small_day() -> dict[str, Any]:
     """A fresh copy of `SMALL_DAY`."""
     return copy.deepcopy(SMALL_DAY)
+
+
+def invoke(*args: str | Path) -> tuple[int, str, str]:
+    """Run `staffsim ARGS` in-process; return (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr

@@ -11,6 +11,7 @@ under CI (``CI=true``): `make test` installs the browser first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,15 @@ def _cli(*args: str, check: bool = True, cwd: Path | None = None) -> subprocess.
     return done
 
 
-@pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    """`staffsim app --port 0 --no-browser` in a subprocess; its URL once it says it is serving."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+@contextlib.contextmanager
+def _serving(
+    command: list[str], env: dict[str, str], cwd: Path, url_in: Callable[[str], str | None]
+) -> Iterator[str]:
+    """Start a server as a subprocess and yield its URL, taken from the line it prints once it
+    listens (`url_in` finds it in a line, or returns None); stop it afterwards."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "app", str(CENTRE), "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd
+    )
     lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
@@ -84,20 +86,32 @@ def app_url() -> Iterator[str]:
         while url is None:
             line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             if line is None:
-                pytest.fail("the app exited before serving:\n" + "".join(seen))
+                pytest.fail(f"{command[2]} exited before serving:\n" + "".join(seen))
             seen.append(line)
-            if line.startswith("staffsim app: serving"):
-                url = line.rsplit(" at ", 1)[1].strip()
-        assert url.startswith("http://127.0.0.1:"), url
+            url = url_in(line)
         yield url
     except queue.Empty:
-        pytest.fail("the app did not say it was serving:\n" + "".join(seen))
+        pytest.fail(f"{command[2]} did not say where it serves:\n" + "".join(seen))
     finally:
         proc.terminate()  # the app ends its worker processes on SIGTERM, then its output ends
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
         reader.join(timeout=30)
         if proc.stdout is not None and not reader.is_alive():
             proc.stdout.close()
+
+
+def _app_url(line: str) -> str | None:
+    return line.rsplit(" at ", 1)[1].strip() if line.startswith("staffsim app: serving") else None
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """`staffsim app --port 0 --no-browser` in a subprocess; its URL once it says it is serving."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "sim", "app", str(CENTRE), "--port", "0", "--no-browser"]
+    with _serving(command, env, ROOT, _app_url) as url:
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -479,44 +493,27 @@ def jupyter_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTER_PLATFORM_DIRS": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         "--ServerApp.port=0", "--IdentityProvider.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-         "jupyterlab.NeverCheckForUpdate"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root,
-    )  # fmt: skip
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    seen: list[str] = []
-    url = None
-    try:
-        while url is None:
-            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            if line is None:
-                pytest.fail("JupyterLab exited before serving:\n" + "".join(seen))
-            seen.append(line)
-            found = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
-            if found:
-                url = found.group(1)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=0",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with _serving(command, env, root, _lab_url) as url:
         yield url
-    except queue.Empty:
-        pytest.fail("JupyterLab did not say where it listens:\n" + "".join(seen))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        reader.join(timeout=30)
-        if proc.stdout is not None and not reader.is_alive():
-            proc.stdout.close()
+
+
+def _lab_url(line: str) -> str | None:
+    found = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+    return found.group(1) if found else None
 
 
 def test_notebook_tour_move_vs_hire_panel_works_in_jupyterlab(browser: Any, jupyter_url: str) -> None:

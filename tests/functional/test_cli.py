@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from sim.analytic import erlang as e
 from sim.cli import main
+from tests.builders import invoke
 
 SMALL = """\
 name: small
@@ -45,14 +46,6 @@ def scenario(tmp_path: Path) -> Path:
     path = tmp_path / "small.yaml"
     path.write_text(SMALL, encoding="utf-8")
     return path
-
-
-def invoke(*args: str | Path) -> tuple[int, str, str]:
-    """Run `staffsim ARGS` in-process; return (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def run_json(*args: str | Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
+from tests.builders import invoke
 
 SCENARIO = """\
 name: tiny
@@ -46,14 +47,6 @@ def log(tmp_path: Path) -> Path:
     path = tmp_path / "log.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
-
-
-def invoke(*args: str | Path) -> tuple[int, str, str]:
-    """Run `staffsim ARGS` in-process; return (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def refused(code: int, out: str, err: str, *says: str) -> None:
