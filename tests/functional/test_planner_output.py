@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from sim.cli import main
+from tests.builders import invoke
 
 JOURNEY_FIGURES = ("first_response_s", "resolution_time_s", "fcr", "csat")
 JOURNEY_ROWS = (*JOURNEY_FIGURES, "journeys", "contacts_per_journey", "resolution_rate")
@@ -55,13 +54,6 @@ def centre(journeys: bool) -> dict[str, Any]:
             "returns": {"to": {"phone": 0.8}, "delay": {"mean_min": 30}},
         }
     return data
-
-
-def invoke(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def write(tmp_path: Path, data: dict[str, Any]) -> Path:

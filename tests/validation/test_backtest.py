@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
 import sim
 from sim.calibrate.backtest import BacktestError, backtest
@@ -27,8 +26,8 @@ from sim.calibrate.days import day_scenario, inferred_staffing, scenario_channel
 from sim.calibrate.fit import fit_log
 from sim.calibrate.log import log_from_contacts, read_log
 from sim.calibrate.render import render_scenario
-from sim.cli import main
 from sim.metrics.stats import mean_ci
+from tests.builders import invoke
 
 DAYS = 10
 RATES = [0.0] * 8 + [50.0, 70.0, 80.0, 70.0, 60.0, 60.0, 70.0, 80.0, 70.0, 60.0, 50.0, 40.0] + [0.0] * 4
@@ -207,14 +206,6 @@ def files(tmp_path_factory: pytest.TempPathFactory, own_log: pd.DataFrame) -> tu
     short["arrived_at"] = short["arrived_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     short.to_csv(log, index=False)
     return scenario, log
-
-
-def invoke(*args: str | Path) -> tuple[int, str, str]:
-    """Run `staffsim ARGS` in-process; return (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 FIGURE_KEYS = {"observed", "observed_ci", "simulated"}
