@@ -1,7 +1,7 @@
 # staffsim: two commands on a fresh machine.
 #   make run   create .venv, install staffsim, run the baseline scenario
 #   make test  create or update .venv with test and app extras (and Debian's chromium); ruff, mypy, pytest
-#   make test-fast  the same without the tests marked slow (about 2 min of CPU: 1-2.5 min on 2 cores)
+#   make test-fast  the same without the tests marked slow (under 90 s on 2 idle cores)
 #   make app   serve the planner's browser app on http://127.0.0.1:8765/
 PYTHON ?= python3
 VENV   ?= .venv
