@@ -153,6 +153,13 @@ def overwrite_needs(overwrite: bool, target: object, option: str, kind: str) -> 
         fail(f"--overwrite needs {option}: it only replaces an existing {option} {kind}")
 
 
+def out_folder_options(out: Path | None, overwrite: bool, report: bool) -> None:
+    """Exit 2 when `--overwrite` or `--report` is given without `--out`, the folder both need."""
+    overwrite_needs(overwrite, out, "--out", "folder")
+    if report and out is None:
+        fail("--report needs --out (the report is written into the result folder)")
+
+
 def save_result(result: Any, out: Path, overwrite: bool) -> None:
     """`result.save(out)`, or exit 2 when `out` exists and `--overwrite` was not given."""
     from sim.runner.atomic import OutputExistsError

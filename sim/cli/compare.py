@@ -14,7 +14,7 @@ from sim.cli._common import (
     fail,
     force_option,
     load_experiment_file,
-    overwrite_needs,
+    out_folder_options,
     replications_option,
     report_option,
     run_stored,
@@ -66,9 +66,7 @@ def compare(
     from sim.experiment.compare import Precision
     from sim.report.tables import comparison_table, render
 
-    overwrite_needs(overwrite, out, "--out", "folder")
-    if report and out is None:
-        fail("--report needs --out (the report is written into the result folder)")
+    out_folder_options(out, overwrite, report)
     exp = load_experiment_file(scenario)
     if not exp.variants:
         fail(f"{scenario}: no variants to compare; add a 'variants:' section")

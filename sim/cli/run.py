@@ -9,11 +9,10 @@ import click
 
 from sim.cli._common import (
     check_budget,
-    fail,
     force_option,
     guard,
     load_experiment_file,
-    overwrite_needs,
+    out_folder_options,
     prepare_out,
     progress_bar,
     replications_option,
@@ -74,9 +73,7 @@ def run(
     from sim.api import run as run_replications
     from sim.report.tables import run_tables
 
-    overwrite_needs(overwrite, out, "--out", "folder")
-    if report and out is None:
-        fail("--report needs --out (the report is written into the result folder)")
+    out_folder_options(out, overwrite, report)
     exp = load_experiment_file(scenario)
     sc = exp.baseline
     mode = records or ("full" if out is not None else "summary")

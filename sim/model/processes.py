@@ -46,13 +46,11 @@ from sim.model.entities import (
     ExpLevel,
     GroupState,
 )
-from sim.model.journey_flow import RETRIAL, SPAWN_REASONS, JourneyFlow
+from sim.model.journey_flow import PHONE, RETRIAL, SPAWN_REASONS, JourneyFlow
 from sim.model.outcomes import open_at_horizon
 from sim.model.policies import Policy
-from sim.types import ChannelKind
 
 _INF = float("inf")
-PHONE, SOCIAL = ChannelKind.PHONE, ChannelKind.SOCIAL
 
 
 def _nothing() -> None:
