@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.config.claims import Claim
 from sim.config.variants import BASELINE
-from sim.metrics.stats import Estimate, mean_ci
+from sim.metrics.stats import Estimate, paired_ci
 from sim.metrics.student_t import t_quantile
 from sim.results import RunResult
 
@@ -154,12 +154,13 @@ def judge_values(name: str, claim: Claim, side: np.ndarray, other: np.ndarray) -
     """The verdict from per-replication values of the two sides (paired by position)."""
     diffs = np.asarray(side, dtype=np.float64) - np.asarray(other, dtype=np.float64)
     diffs = diffs[~np.isnan(diffs)]
-    d95 = mean_ci(diffs)
+    metric = claim.metric.rpartition(".")[2]  # a share's change is cut to [-1, 1], as in `compare`
+    d95 = paired_ci(side, other, metric=metric)
     n = d95.n
     sd = float(diffs.std(ddof=1)) if n > 1 else math.nan
     if claim.expect == "unchanged":
         level = 0.90
-        d = mean_ci(diffs, level)
+        d = paired_ci(side, other, level, metric=metric)
         judged = (d.ci_low, d.ci_high)
     else:
         level = 0.95

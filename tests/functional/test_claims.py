@@ -120,6 +120,21 @@ def test_flipping_the_numbers_flips_the_verdicts() -> None:
     assert judge_values("x", higher, tiny, other).verdict == UNDECIDED
 
 
+def test_a_claims_interval_of_a_share_stays_inside_minus_one_and_one() -> None:
+    """Two replications whose service level fell by 60 and 50 pp: the t interval of the change
+    reaches −119 pp; a claim reports (and judges) it cut at −100 pp, as `compare` does, with
+    the same verdict; a metric that is not a share keeps the plain interval."""
+    side, other = np.array([0.30, 0.30]), np.array([0.90, 0.80])
+    plain = stats.t.interval(0.95, 1, loc=-0.55, scale=stats.sem(side - other))
+    assert plain[0] < -1
+    claim = Claim(variant="v", metric="phone.service_level", expect="lower", by_more_than=0.05)
+    v = judge_values("x", claim, side, other)
+    assert v.diff.ci_low == -1.0 and v.diff.ci_high == pytest.approx(plain[1], abs=1e-12)
+    assert v.judged[0] == -1.0 and v.verdict == UNDECIDED  # the interval still reaches above −0.05
+    asa = Claim(variant="v", metric="phone.asa_s", expect="lower")
+    assert judge_values("x", asa, side, other).diff.ci_low == pytest.approx(plain[0], abs=1e-12)
+
+
 def test_replications_to_decide_is_the_least_n_whose_half_width_clears_the_bound() -> None:
     claim = Claim(variant="a", metric="phone.service_level", expect="lower", by_more_than=0.02)
     mean, sd = -0.03, 0.02  # distance 0.01 from the bound
