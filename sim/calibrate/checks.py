@@ -163,21 +163,33 @@ SEPARATORS: dict[str, str] = {";": "';'", "\t": "tabs", "|": "'|'"}
 """Separators that a log saved by a spreadsheet in another locale may use instead of commas."""
 
 
-def separator_problem(names: Sequence[str]) -> LogProblem | None:
+def separator_problem(
+    names: Sequence[str],
+    what: str = "a contact log",
+    required: Sequence[str] = REQUIRED,
+    optional: Sequence[str] | None = None,
+) -> LogProblem | None:
     """The problem of a header that is one column which another separator splits, else None.
 
-    A log exported with ';' (a spreadsheet in a locale whose decimal mark is a comma) reads
+    A file exported with ';' (a spreadsheet in a locale whose decimal mark is a comma) reads
     as one column named after the whole header; saying so once beats listing every
     required column as missing beside that header.
+
+    Args:
+        names: the header's columns as read with ','.
+        what: what the file is, as the message names it.
+        required: its required columns.
+        optional: its other columns (default: a contact log's).
     """
     if len(names) != 1:
         return None
+    others = [c for c in COLUMNS if c not in REQUIRED] if optional is None else list(optional)
     for sep, said in SEPARATORS.items():
         if sep in names[0]:
             return LogProblem(
-                f"the columns seem to be separated by {said}; a contact log is comma-separated (CSV) "
-                f"with the required columns {', '.join(REQUIRED)} (optional: "
-                f"{', '.join(c for c in COLUMNS if c not in REQUIRED)}); save it with ',' as the separator"
+                f"the columns seem to be separated by {said}; {what} is comma-separated (CSV) "
+                f"with the required columns {', '.join(required)} (optional: "
+                f"{', '.join(others)}); save it with ',' as the separator"
             )
     return None
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.calibrate.checks import separator_problem
 from sim.calibrate.log import ContactLog, LogError, LogProblem
 
 MIN_WAITING_S = 60
@@ -133,10 +134,13 @@ def read_roster(path: str | Path, interval_min: int, dates: list[pd.Timestamp] |
         raise LogError(
             source, [LogProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}")], "roster"
         ) from None
+    wrong_separator = separator_problem(list(table.columns), "a roster", ("start", "agents"), ("date",))
+    if wrong_separator is not None:
+        raise LogError(source, [wrong_separator], "roster")
     missing = [c for c in ("start", "agents") if c not in table.columns]
     if missing:
-        have = ", ".join(table.columns)
-        problems = [LogProblem(f"missing required column; the file has {have}", column=c) for c in missing]
+        problems = [LogProblem("missing required column", column=c) for c in missing]
+        problems.append(LogProblem(f"the file's columns are {', '.join(table.columns)}"))  # once
         raise LogError(source, problems, "roster")
     problems = []
     length = interval_min * 60

@@ -241,6 +241,30 @@ def test_missing_columns_and_bad_options_exit_2(tmp_path: Path) -> None:
     assert days.exit_code == 2 and "invalid --days:\n  'Mon,Fun': unknown day 'Fun'" in days.output
 
 
+def test_a_roster_with_missing_columns_or_semicolons_says_so_once(tmp_path: Path) -> None:
+    """A roster without its columns names each missing one and lists the file's columns once;
+    one separated by ';' gets one line naming the separator, not the header per column."""
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "arrived_at,channel,outcome,wait_s\n2024-03-04T09:00:00,phone,answered,3\n", encoding="utf-8"
+    )
+    out = str(tmp_path / "out.yaml")
+    header = "begins,staff,day"
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(f"{header}\n09:00,4,2024-03-04\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["fit", str(log), "--out", out, "--roster", str(wrong)])
+    assert result.exit_code == 2
+    assert "column start: missing required column" in result.output
+    assert "column agents: missing required column" in result.output
+    assert result.output.count(header.replace(",", ", ")) == 1
+    semi = tmp_path / "semi.csv"
+    semi.write_text("start;agents;date\n09:00;4;2024-03-04\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["fit", str(log), "--out", out, "--roster", str(semi)])
+    assert result.exit_code == 2 and result.output.count("start;agents;date") == 0
+    assert "separated by ';'" in result.output and "a roster is comma-separated" in result.output
+    assert not (tmp_path / "out.yaml").exists()
+
+
 def test_the_bank_fit_runs_on_the_shipped_copy(tmp_path: Path) -> None:
     """The whole two weeks, Sunday to Thursday, by call type: a scenario that loads and runs."""
     out = tmp_path / "bank.yaml"
