@@ -179,8 +179,8 @@ class IntervalSink:
 
     def __call__(self, c: Contact, now: float, outcome: int) -> None:
         """Tally one ended (or open-at-horizon) contact."""
-        wait = c.answered_at - c.arrived_at if c.answered_at >= 0 else now - c.arrived_at
         if outcome in (ANSWERED, ABANDONED):
+            wait = c.answered_at - c.arrived_at if c.answered_at >= 0 else now - c.arrived_at
             self.buffered_channel.append(c.channel.index)
             self.buffered_arrived_at.append(c.arrived_at)
             self.buffered_wait.append(wait)

@@ -51,13 +51,8 @@ from sim.model.outcomes import open_at_horizon
 from sim.model.policies import Policy
 
 _INF = float("inf")
-
-
-def _nothing() -> None:
-    """What a centre without a sink does to flush it."""
-
-
 _LOG_FULL = 3 * SINK_BLOCK
+"""Length of the sink's answered-contact log (three numbers a contact) at which it is tallied."""
 
 
 class Centre(JourneyFlow):
@@ -87,7 +82,6 @@ class Centre(JourneyFlow):
         self.sink = sink
         self.answered_log = sink.answered_log if sink is not None else None
         """The sink's list of answered contacts, when it gathers them (see `ContactSink`)."""
-        self.flush_answered = sink.flush if sink is not None else _nothing
         self.next_id = 0
         self.spawned = [0] * len(SPAWN_REASONS)
         """Contacts the model created, by reason (`SPAWN_REASONS`): what a runaway is made of."""
@@ -211,7 +205,8 @@ class Centre(JourneyFlow):
         if log is not None:
             log.extend((ch.index, c.arrived_at, c.answered_at))
             if len(log) >= _LOG_FULL:
-                self.flush_answered()
+                assert self.sink is not None  # the log is the sink's
+                self.sink.flush()
         elif self.sink is not None:
             self.sink(c, now, ANSWERED)
         if ch.mech is not None:  # without mechanics, journey tallies follow from the above
